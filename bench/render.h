@@ -1,0 +1,31 @@
+/* render.h: an MNIST digit drawn as a person draws it on the web page's canvas, as a PNG.
+ *
+ * The 28x28 scan is enlarged to a smooth pen-stroke shape on a 280x280 canvas at a varied
+ * size, position and stroke thickness, in one of three looks (dark ink on white, white ink
+ * on black, dark ink on a transparent canvas), and encoded as PNG. Deterministic for a
+ * given (digit pixels, params). Used by the worker's tests and by digitd-bench payloads. */
+#ifndef DIGITD_RENDER_H
+#define DIGITD_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum dg_render_look { DG_LOOK_DARK_ON_WHITE, DG_LOOK_WHITE_ON_BLACK, DG_LOOK_TRANSPARENT };
+
+struct dg_render_params {
+    int canvas;              /* canvas side in px, 280 */
+    float digit_height;      /* height of the digit's ink box on the canvas, px */
+    float cx, cy;            /* where its centre lands on the canvas, px */
+    float thickness;         /* stroke thickness relative to the scan's (1 = as drawn) */
+    enum dg_render_look look;
+};
+
+/* Varied, deterministic parameters for test image number index (seed picks the series). */
+void dg_render_params_for(uint64_t seed, size_t index, struct dg_render_params *p);
+
+/* Renders pixels (784 bytes, MNIST polarity) to a PNG in a malloc'd buffer (*png, *len).
+ * Returns 0, or -1 on allocation or encoding failure. */
+int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,
+                  size_t *len);
+
+#endif

@@ -1,0 +1,42 @@
+/* engine.h: the CNN inference engine.
+ *
+ * Two entry points over the same kernels:
+ *  - the compiled-in model (the generated header from digitd-convert), with dimensions
+ *    known at compile time and a fast path per ISA picked at run time (AVX-512, AVX2+FMA,
+ *    portable C);
+ *  - a runtime path that runs any struct dg_model (tests; models built in memory).
+ * No heap allocation per call, no mutable globals: safe in any thread or forked child.
+ */
+#ifndef DIGITD_ENGINE_H
+#define DIGITD_ENGINE_H
+
+#include <stddef.h>
+
+#include "model_ops.h"
+
+#define DG_INPUT_H 28
+#define DG_INPUT_W 28
+#define DG_INPUT_PIXELS (DG_INPUT_H * DG_INPUT_W)
+#define DG_N_CLASSES 10
+
+/* The compiled-in model's description (name, SHA-256, layers, parameter count). */
+const struct dg_model *dg_engine_model(void);
+
+/* One image, 784 floats in model scale (0 = background, 1 = ink), row-major, to 10
+ * probabilities (softmax applied if the model ends in logits). */
+void dg_engine_forward(const float *x, float *probs);
+
+/* n images, x = n * 784 floats, probs = n * 10 floats. */
+void dg_engine_forward_batch(const float *x, size_t n, float *probs);
+
+/* Which kernel set dg_engine_forward uses on this CPU: "avx512", "avx2" or "generic". */
+const char *dg_engine_isa(void);
+
+/* Runtime path: floats of scratch dg_engine_run needs for model m. */
+size_t dg_engine_scratch_floats(const struct dg_model *m);
+
+/* Runs model m on one input (m->input.h * w * c floats) into m->n_out outputs (the model's
+ * own outputs, no softmax added). scratch holds dg_engine_scratch_floats(m) floats. */
+void dg_engine_run(const struct dg_model *m, const float *x, float *y, float *scratch);
+
+#endif

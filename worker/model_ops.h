@@ -1,0 +1,62 @@
+/* model_ops.h: the description of a network that the engine runs.
+ *
+ * This is the contract between digitd-convert (which writes a generated header of these
+ * descriptors from a Keras .h5) and the engine (which runs them).  The same structures
+ * describe a model built in memory by the converter library, so tests can run any
+ * converted model through the engine's runtime path without compiling a header.
+ *
+ * Memory layout of every activation: channels-last (HWC), row-major, float32, exactly
+ * Keras's channels_last layout.  Flatten and Reshape are therefore no-ops and never
+ * appear as ops.  A Dense input of n features is the shape {1, 1, n}.
+ */
+#ifndef DIGITD_MODEL_OPS_H
+#define DIGITD_MODEL_OPS_H
+
+enum dg_op_kind {
+    DG_OP_CONV2D,  /* out = act(conv(in, weight) + bias); weight [kh][kw][in.c][out.c] (HWIO) */
+    DG_OP_MAXPOOL, /* window kh x kw, stride sh x sw, padding pt/pl ('same' pads with -inf) */
+    DG_OP_AVGPOOL, /* like Keras: the average over the window cells inside the image only */
+    DG_OP_GAP,     /* global average pooling: {h, w, c} -> {1, 1, c} */
+    DG_OP_DENSE,   /* out = act(in @ weight + bias); weight [in.c][out.c], in is {1,1,n} */
+    DG_OP_AFFINE,  /* per-channel out = act(in * weight[c] + bias[c]) (unfoldable BatchNorm) */
+    DG_OP_ACT      /* out = act(in), element-wise, or softmax over the last axis */
+};
+
+enum dg_act {
+    DG_ACT_LINEAR,
+    DG_ACT_RELU,
+    DG_ACT_SIGMOID,
+    DG_ACT_TANH,
+    DG_ACT_SOFTMAX /* over the channel (last) axis of each pixel, as Keras does */
+};
+
+struct dg_shape {
+    int h, w, c;
+};
+
+struct dg_op {
+    enum dg_op_kind kind;
+    const char *name;       /* Keras layer name this op came from (the first, if fused) */
+    struct dg_shape in, out;
+    int kh, kw;             /* kernel / pool window */
+    int sh, sw;             /* strides */
+    int pt, pl;             /* padding before the first row / column ('same' = floor(total/2)) */
+    enum dg_act act;        /* applied after the op */
+    const float *weight;    /* CONV2D: [kh][kw][in.c][out.c]; DENSE: [in.c][out.c]; AFFINE: [c] */
+    const float *bias;      /* [out.c], or NULL for no bias */
+};
+
+struct dg_model {
+    const char *name;          /* Keras model name, e.g. "sequential" */
+    const char *source;        /* base name of the .h5 it came from */
+    const char *source_sha256; /* hex SHA-256 of that file */
+    const char *keras_version; /* as the file states it */
+    long params;               /* parameter count as Keras counts it (before BN folding) */
+    struct dg_shape input;     /* always {28, 28, 1} */
+    int n_out;                 /* number of classes, 10 */
+    int n_ops;
+    const struct dg_op *ops;
+    long max_act;              /* floats in the largest activation (input and outputs included) */
+};
+
+#endif
