@@ -18,12 +18,14 @@ struct dg_render_params {
     float cx, cy;            /* where its centre lands on the canvas, px */
     float thickness;         /* stroke thickness relative to the scan's (1 = as drawn) */
     enum dg_render_look look;
+    int noise;               /* browser read-back noise, +-noise grey levels per channel (0: none) */
 };
 
 /* Varied, deterministic parameters for test image number index (seed picks the series). */
 void dg_render_params_for(uint64_t seed, size_t index, struct dg_render_params *p);
 
-/* Renders pixels (784 bytes, MNIST polarity) to a PNG in a malloc'd buffer (*png, *len).
+/* Renders pixels (784 bytes, MNIST polarity) to a PNG (a digit too large for the canvas is
+ * shrunk, and moved inward so that it lies fully on it) in a malloc'd buffer (*png, *len).
  * Returns 0, or -1 on allocation or encoding failure. */
 int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,
                   size_t *len);

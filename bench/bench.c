@@ -1,0 +1,313 @@
+/* digitd-bench: load-tests digitd with real handwritten digits and checks every answer.
+ *
+ *   digitd-bench [URL]                    HTTP/1.1 keep-alive (normally nginx in front)
+ *   digitd-bench --fcgi unix:/path|h:p    FastCGI straight to the pool
+ *   digitd-bench --engine                 decode+preprocess and inference alone, in-process
+ *
+ * Output: requests/s, latency percentiles, errors by kind, accuracy under load and at rest;
+ * --json for scripts. Exit status 1 on errors (--fail-on-error) or low accuracy
+ * (--min-accuracy), 2 on bad usage. */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "idx.h"
+
+struct options {
+    const char *url, *fcgi, *path, *mnist, *dir;
+    int engine, json_out, allow_remote, fail_on_error, progress, rounds, body_json, at_rest;
+    double min_accuracy;
+    struct bench_load_opts load;
+    size_t count;
+    uint64_t seed;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: digitd-bench [URL] [options]\n"
+            "       digitd-bench --fcgi unix:/path|host:port [--path /api/predict] [options]\n"
+            "       digitd-bench --engine [--rounds N] [payload options]\n"
+            "load (stops by itself; default --duration 10):\n"
+            "  URL                    default http://127.0.0.1:8080/api/predict\n"
+            "  --duration S           seconds, at most %d\n"
+            "  --requests N           at most %ld\n"
+            "  --connections N        1..%d, default 8 (one request in flight on each)\n"
+            "  --threads N            1..%d, default 1\n"
+            "  --timeout S            per request, default 5\n"
+            "  --allow-remote         allow a non-loopback host\n"
+            "payloads (labels known, every answer checked):\n"
+            "  --mnist DIR            MNIST IDX dir (default $MNIST_DIR, else data/mnist)\n"
+            "  --dir DIR              PNG files instead; label from '7_x.png' or 'label-7/'\n"
+            "  --count N              distinct payloads, 1..%d, default 2000\n"
+            "  --seed N               renderer series, default 1\n"
+            "  --body png|json        image/png (default) or {\"imageData\": data URL}\n"
+            "  --no-at-rest           skip the in-process accuracy at rest\n"
+            "output:\n"
+            "  --json                 machine-readable summary on stdout\n"
+            "  --no-progress          no live line on stderr\n"
+            "  --fail-on-error        exit 1 if any request failed\n"
+            "  --min-accuracy PCT     exit 1 if accuracy is below PCT\n",
+            BENCH_MAX_DURATION_S, BENCH_MAX_REQUESTS, BENCH_MAX_CONNECTIONS, BENCH_MAX_THREADS,
+            BENCH_MAX_COUNT);
+}
+
+/* Strict number parsing: the whole argument, within [lo, hi]. */
+static int num_arg(const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "digitd-bench: %s: '%s' is not a number in %g..%g\n", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    enum { O_FCGI = 256, O_PATH, O_ENGINE, O_DUR, O_REQ, O_CONN, O_THR, O_TMO, O_REMOTE,
+           O_MNIST, O_DIR, O_COUNT, O_SEED, O_BODY, O_NOREST, O_JSON, O_NOPROG, O_FAIL,
+           O_MINACC, O_ROUNDS, O_HELP };
+    static const struct option lo[] = {
+        {"fcgi", 1, 0, O_FCGI},          {"path", 1, 0, O_PATH},
+        {"engine", 0, 0, O_ENGINE},      {"duration", 1, 0, O_DUR},
+        {"requests", 1, 0, O_REQ},       {"connections", 1, 0, O_CONN},
+        {"threads", 1, 0, O_THR},        {"timeout", 1, 0, O_TMO},
+        {"allow-remote", 0, 0, O_REMOTE}, {"mnist", 1, 0, O_MNIST},
+        {"dir", 1, 0, O_DIR},            {"count", 1, 0, O_COUNT},
+        {"seed", 1, 0, O_SEED},          {"body", 1, 0, O_BODY},
+        {"no-at-rest", 0, 0, O_NOREST},  {"json", 0, 0, O_JSON},
+        {"no-progress", 0, 0, O_NOPROG}, {"fail-on-error", 0, 0, O_FAIL},
+        {"min-accuracy", 1, 0, O_MINACC}, {"rounds", 1, 0, O_ROUNDS},
+        {"help", 0, 0, O_HELP},          {0, 0, 0, 0},
+    };
+    double v;
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case O_FCGI: o->fcgi = optarg; break;
+        case O_PATH: o->path = optarg; break;
+        case O_ENGINE: o->engine = 1; break;
+        case O_DUR: bad = num_arg("--duration", optarg, 0.1, BENCH_MAX_DURATION_S, &o->load.duration_s); break;
+        case O_REQ: bad = num_arg("--requests", optarg, 1, BENCH_MAX_REQUESTS, &v); o->load.requests = (long)v; break;
+        case O_CONN: bad = num_arg("--connections", optarg, 1, BENCH_MAX_CONNECTIONS, &v); o->load.connections = (int)v; break;
+        case O_THR: bad = num_arg("--threads", optarg, 1, BENCH_MAX_THREADS, &v); o->load.threads = (int)v; break;
+        case O_TMO: bad = num_arg("--timeout", optarg, 0.001, 600, &o->load.timeout_s); break;
+        case O_REMOTE: o->allow_remote = 1; break;
+        case O_MNIST: o->mnist = optarg; break;
+        case O_DIR: o->dir = optarg; break;
+        case O_COUNT: bad = num_arg("--count", optarg, 1, BENCH_MAX_COUNT, &v); o->count = (size_t)v; break;
+        case O_SEED: bad = num_arg("--seed", optarg, 0, 1e15, &v); o->seed = (uint64_t)v; break;
+        case O_BODY:
+            if (strcmp(optarg, "png") != 0 && strcmp(optarg, "json") != 0) {
+                fprintf(stderr, "digitd-bench: --body: '%s' is not png or json\n", optarg);
+                bad = 1;
+            }
+            o->body_json = strcmp(optarg, "json") == 0;
+            break;
+        case O_NOREST: o->at_rest = 0; break;
+        case O_JSON: o->json_out = 1; break;
+        case O_NOPROG: o->progress = 0; break;
+        case O_FAIL: o->fail_on_error = 1; break;
+        case O_MINACC: bad = num_arg("--min-accuracy", optarg, 0, 100, &o->min_accuracy); break;
+        case O_ROUNDS: bad = num_arg("--rounds", optarg, 1, 1000, &v); o->rounds = (int)v; break;
+        case O_HELP: usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+        if (bad)
+            return -1;
+    }
+    if (optind < argc)
+        o->url = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "digitd-bench: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if ((o->url != NULL) + (o->fcgi != NULL) + o->engine > 1) {
+        fprintf(stderr, "digitd-bench: give one of URL, --fcgi, --engine\n");
+        return -1;
+    }
+    if (o->load.duration_s == 0 && o->load.requests == 0)
+        o->load.duration_s = 10;
+    return 0;
+}
+
+static double pct(uint64_t a, uint64_t b)
+{
+    return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+static void print_text(const struct options *o, const struct bench_target *t,
+                       const struct bench_payloads *ps, const struct bench_stats *s,
+                       const struct bench_engine_result *er)
+{
+    printf("target      %s, %d connections, %d thread(s)\n", t->display, o->load.connections,
+           o->load.threads);
+    printf("payloads    %zu %s, %s bodies\n", ps->n, o->dir ? "PNG files" : "MNIST canvases",
+           o->body_json ? "JSON data URL" : "image/png");
+    uint64_t total = s->n_lat + bench_stats_errors(s);
+    printf("requests    %llu in %.2f s = %.1f req/s (answered %llu)\n",
+           (unsigned long long)total, s->elapsed_s, (double)total / s->elapsed_s,
+           (unsigned long long)s->n_lat);
+    printf("latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
+           bench_stats_pct(s, 50) / 1e6, bench_stats_pct(s, 90) / 1e6,
+           bench_stats_pct(s, 99) / 1e6, bench_stats_pct(s, 99.9) / 1e6,
+           bench_stats_pct(s, 100) / 1e6);
+    printf("errors      %llu", (unsigned long long)bench_stats_errors(s));
+    for (int e = 1; e < BENCH_E_COUNT; e++)
+        printf("  %s %llu", bench_err_name(e), (unsigned long long)s->errors[e]);
+    printf("\nstatus      2xx %llu  3xx %llu  4xx %llu  5xx %llu  other %llu\n",
+           (unsigned long long)s->status_counts[2], (unsigned long long)s->status_counts[3],
+           (unsigned long long)s->status_counts[4], (unsigned long long)s->status_counts[5],
+           (unsigned long long)(s->status_counts[0] + s->status_counts[1]));
+    printf("accuracy    under load %.2f %% (%llu/%llu)", pct(s->correct, s->labelled),
+           (unsigned long long)s->correct, (unsigned long long)s->labelled);
+    if (er->available)
+        printf("   at rest %.2f %% (%zu/%zu, %zu rejected)", pct(er->correct, er->labelled),
+               er->correct, er->labelled, er->rejected);
+    printf("\n");
+}
+
+static void print_json(const struct options *o, const struct bench_target *t,
+                       const struct bench_payloads *ps, const struct bench_stats *s,
+                       const struct bench_engine_result *er)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (t != NULL) {
+        uint64_t total = s->n_lat + bench_stats_errors(s);
+        cJSON_AddStringToObject(j, "target", t->display);
+        cJSON_AddNumberToObject(j, "connections", o->load.connections);
+        cJSON_AddNumberToObject(j, "requests", (double)total);
+        cJSON_AddNumberToObject(j, "answered", (double)s->n_lat);
+        cJSON_AddNumberToObject(j, "seconds", s->elapsed_s);
+        cJSON_AddNumberToObject(j, "requests_per_s", (double)total / s->elapsed_s);
+        cJSON *l = cJSON_AddObjectToObject(j, "latency_ms");
+        static const double qs[] = {50, 90, 99, 99.9, 100};
+        static const char *const qn[] = {"p50", "p90", "p99", "p99.9", "max"};
+        for (int i = 0; i < 5; i++)
+            cJSON_AddNumberToObject(l, qn[i], bench_stats_pct(s, qs[i]) / 1e6);
+        cJSON *e = cJSON_AddObjectToObject(j, "errors");
+        cJSON_AddNumberToObject(e, "total", (double)bench_stats_errors(s));
+        for (int k = 1; k < BENCH_E_COUNT; k++)
+            cJSON_AddNumberToObject(e, bench_err_name(k), (double)s->errors[k]);
+        cJSON_AddNumberToObject(j, "accuracy", pct(s->correct, s->labelled));
+        cJSON_AddNumberToObject(j, "correct", (double)s->correct);
+        cJSON_AddNumberToObject(j, "labelled", (double)s->labelled);
+    }
+    cJSON_AddNumberToObject(j, "payloads", (double)ps->n);
+    if (er->available) {
+        cJSON *r = cJSON_AddObjectToObject(j, "at_rest");
+        cJSON_AddStringToObject(r, "isa", er->isa);
+        cJSON_AddNumberToObject(r, "accuracy", pct(er->correct, er->labelled));
+        cJSON_AddNumberToObject(r, "rejected", (double)er->rejected);
+        if (er->forward_us_median > 0) {
+            cJSON_AddNumberToObject(r, "input_us", er->input_us_median);
+            cJSON_AddNumberToObject(r, "forward_us", er->forward_us_median);
+        }
+    }
+    char *txt = cJSON_Print(j);
+    if (txt != NULL)
+        puts(txt);
+    free(txt);
+    cJSON_Delete(j);
+}
+
+static int run_engine(const struct options *o, const struct bench_payloads *ps)
+{
+    struct bench_engine_result er;
+    if (bench_engine_accuracy(ps, &er) != 0 || bench_engine_timing(ps, o->rounds, &er) != 0) {
+        fprintf(stderr, "digitd-bench: --engine: built without the engine or input module\n");
+        return 1;
+    }
+    double acc = pct(er.correct, er.labelled);
+    if (o->json_out) {
+        print_json(o, NULL, ps, NULL, &er);
+    } else {
+        printf("engine      ISA %s, %zu payloads, median of %d rounds\n", er.isa, ps->n,
+               o->rounds);
+        printf("input       %.2f us/image (PNG decode + preprocess)\n", er.input_us_median);
+        printf("forward     %.2f us/image\n", er.forward_us_median);
+        printf("accuracy    at rest %.2f %% (%zu/%zu, %zu rejected)\n", acc, er.correct,
+               er.labelled, er.rejected);
+    }
+    return acc < o->min_accuracy ? 1 : 0;
+}
+
+static int run_load(const struct options *o, struct bench_payloads *ps)
+{
+    char err[512];
+    struct bench_target t;
+    int rc = o->fcgi ? bench_target_parse_fcgi(o->fcgi, o->path, o->allow_remote, &t, err,
+                                               sizeof err)
+                     : bench_target_parse_url(o->url ? o->url
+                                                     : "http://127.0.0.1:8080/api/predict",
+                                              o->allow_remote, &t, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "digitd-bench: %s\n", err);
+        return 2;
+    }
+    rc = o->fcgi ? bench_fcgi_encode(ps, &t, o->body_json) : bench_http_encode(ps, &t, o->body_json);
+    if (rc != 0) {
+        fprintf(stderr, "digitd-bench: out of memory encoding requests\n");
+        return 1;
+    }
+    struct bench_engine_result er = {0};
+    if (o->at_rest)
+        bench_engine_accuracy(ps, &er);
+    struct bench_stats s = {0};
+    if (bench_load_run(&t, ps, &o->load, &s, err, sizeof err) != 0) {
+        fprintf(stderr, "digitd-bench: %s\n", err);
+        bench_stats_free(&s);
+        return 1;
+    }
+    bench_stats_finish(&s);
+    if (o->json_out)
+        print_json(o, &t, ps, &s, &er);
+    else
+        print_text(o, &t, ps, &s, &er);
+    int status = 0;
+    if (o->fail_on_error && bench_stats_errors(&s) > 0) {
+        fprintf(stderr, "digitd-bench: %llu request(s) failed\n",
+                (unsigned long long)bench_stats_errors(&s));
+        status = 1;
+    }
+    double acc = pct(s.correct, s.labelled);
+    if (o->min_accuracy > 0 && acc < o->min_accuracy) {
+        fprintf(stderr, "digitd-bench: accuracy %.2f %% is below %.2f %%\n", acc,
+                o->min_accuracy);
+        status = 1;
+    }
+    bench_stats_free(&s);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.path = "/api/predict", .progress = 1, .rounds = 20, .at_rest = 1,
+                        .count = 2000, .seed = 1,
+                        .load = {.connections = 8, .threads = 1, .timeout_s = 5}};
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+    if (!isatty(2))
+        o.progress = 0;
+    o.load.progress = o.progress;
+    struct bench_payload_opts po = {.mnist_dir = o.mnist ? o.mnist : dg_mnist_dir(),
+                                    .png_dir = o.dir, .count = o.count, .seed = o.seed,
+                                    .json = o.body_json};
+    struct bench_payloads ps;
+    char err[512];
+    if (bench_payloads_load(&po, &ps, err, sizeof err) != 0) {
+        fprintf(stderr, "digitd-bench: %s\n", err);
+        return 1;
+    }
+    int rc = o.engine ? run_engine(&o, &ps) : run_load(&o, &ps);
+    bench_payloads_free(&ps);
+    return rc;
+}

@@ -1,0 +1,175 @@
+/* bench.h: digitd-bench's shared types.
+ *
+ *   payloads (MNIST canvases or a PNG dir, label known)
+ *      -> requests encoded once per payload (HTTP/1.1 or FastCGI records)
+ *      -> load generator (epoll, N connections, one request in flight each)
+ *      -> every answer checked (status, JSON, prediction vs label)
+ *      -> stats (latency percentiles, errors by kind, accuracy)
+ */
+#ifndef DIGITD_BENCH_H
+#define DIGITD_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Bounds: the tool always stops by itself. */
+#define BENCH_MAX_DURATION_S 3600
+#define BENCH_MAX_REQUESTS 20000000L
+#define BENCH_MAX_CONNECTIONS 1024
+#define BENCH_MAX_COUNT 60000
+#define BENCH_MAX_THREADS 2
+
+enum bench_proto { BENCH_HTTP, BENCH_FCGI };
+
+/* Where requests go: a TCP or unix socket address, and for HTTP the Host and path. */
+struct bench_target {
+    enum bench_proto proto;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char host[256];   /* Host header value (with :port) */
+    char path[1024];  /* request URI */
+    char display[1300];
+};
+
+/* Parses "http://host[:port]/path" (HTTP) or "unix:/path" / "host:port" (FastCGI into
+ * uri_path). Refuses non-loopback hosts unless allow_remote. err gets a message. */
+int bench_target_parse_url(const char *url, int allow_remote, struct bench_target *t, char *err,
+                           size_t errlen);
+int bench_target_parse_fcgi(const char *spec, const char *uri_path, int allow_remote,
+                            struct bench_target *t, char *err, size_t errlen);
+
+/* One payload: the PNG, its label (0..9, or -1 unknown), and the request bytes for it. */
+struct bench_payload {
+    uint8_t *png;
+    size_t png_len;
+    int label;
+    char name[64];
+    uint8_t *body;    /* what is sent: png itself, or the JSON {"imageData": data URL} */
+    size_t body_len;
+    uint8_t *req;     /* the whole request as sent (HTTP message or FastCGI records) */
+    size_t req_len;
+};
+
+struct bench_payloads {
+    struct bench_payload *v;
+    size_t n;
+};
+
+struct bench_payload_opts {
+    const char *mnist_dir;  /* render MNIST t10k digits */
+    const char *png_dir;    /* or read PNGs from here */
+    size_t count;
+    uint64_t seed;
+    int json;               /* send {"imageData": data URL} instead of raw image/png */
+};
+
+int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
+                        size_t errlen);
+void bench_payloads_free(struct bench_payloads *ps);
+/* Label from a file path: "7_x.png", "7-x.png", "label-7/x.png", ".../7/x.png"; -1 if none. */
+int bench_label_from_path(const char *path);
+
+/* Request encoders: fill p->req for every payload. */
+int bench_http_encode(struct bench_payloads *ps, const struct bench_target *t, int json);
+int bench_fcgi_encode(struct bench_payloads *ps, const struct bench_target *t, int json);
+
+/* An answer as the load generator hands it over. */
+struct bench_answer {
+    int status;          /* HTTP status (CGI Status: header for FastCGI) */
+    const char *body;
+    size_t body_len;
+};
+
+/* Incremental response parsers. feed() consumes from buf and returns
+ * BENCH_PARSE_MORE (need more bytes), BENCH_PARSE_DONE (*ans filled; *consumed bytes used)
+ * or BENCH_PARSE_ERROR. eof() tells the parser the peer closed. */
+enum { BENCH_PARSE_MORE, BENCH_PARSE_DONE, BENCH_PARSE_ERROR };
+
+struct bench_http_parser {
+    int state;
+    int status;
+    int chunked, close_delimited, conn_close;
+    size_t header_len, content_length, pos, chunk_left;
+    char *body;          /* decoded body (chunked) */
+    size_t body_len, body_cap;
+};
+void bench_http_parser_reset(struct bench_http_parser *p);
+void bench_http_parser_free(struct bench_http_parser *p);
+int bench_http_parse(struct bench_http_parser *p, const char *buf, size_t len, int eof,
+                     struct bench_answer *ans, size_t *consumed);
+
+struct bench_fcgi_parser {
+    size_t pos;          /* bytes of buf already consumed as records */
+    char *out;           /* STDOUT stream */
+    size_t out_len, out_cap;
+    int ended;
+};
+void bench_fcgi_parser_reset(struct bench_fcgi_parser *p);
+void bench_fcgi_parser_free(struct bench_fcgi_parser *p);
+int bench_fcgi_parse(struct bench_fcgi_parser *p, const char *buf, size_t len, int eof,
+                     struct bench_answer *ans);
+
+/* What happened to one request. */
+enum bench_err {
+    BENCH_OK = 0,
+    BENCH_E_CONNECT,     /* connect() failed or refused */
+    BENCH_E_IO,          /* reset / closed mid-answer / write failed */
+    BENCH_E_TIMEOUT,     /* no complete answer within --timeout */
+    BENCH_E_PROTOCOL,    /* unparsable HTTP or FastCGI */
+    BENCH_E_STATUS,      /* status other than 200 */
+    BENCH_E_JSON,        /* 200 but body not the answer JSON */
+    BENCH_E_COUNT
+};
+const char *bench_err_name(int e);
+
+/* Checks an answer against the label: returns BENCH_OK/STATUS/JSON; *correct = prediction
+ * equals label (label -1: never correct). */
+int bench_check_answer(const struct bench_answer *a, int label, int *correct);
+
+/* Results of a run (one per thread, then merged). */
+struct bench_stats {
+    uint32_t *lat_ns;          /* latency of each successful answer, ns (capped) */
+    size_t n_lat, cap_lat;
+    uint64_t errors[BENCH_E_COUNT];
+    uint64_t status_counts[6]; /* by class: 1xx..5xx, [0] = other */
+    uint64_t answered, correct, labelled;
+    double elapsed_s;
+};
+int bench_stats_add_latency(struct bench_stats *s, uint64_t ns);
+int bench_stats_merge(struct bench_stats *into, struct bench_stats *from);
+void bench_stats_free(struct bench_stats *s);
+/* Sorts the samples; percentile q in 0..100 -> ns. */
+void bench_stats_finish(struct bench_stats *s);
+uint64_t bench_stats_pct(const struct bench_stats *s, double q);
+uint64_t bench_stats_errors(const struct bench_stats *s);
+
+/* Load generator. */
+struct bench_load_opts {
+    int connections;
+    int threads;
+    double duration_s;     /* 0 = until requests */
+    long requests;         /* 0 = until duration */
+    double timeout_s;
+    int progress;          /* live line on stderr */
+};
+int bench_load_run(const struct bench_target *t, const struct bench_payloads *ps,
+                   const struct bench_load_opts *o, struct bench_stats *out, char *err,
+                   size_t errlen);
+
+/* In-process engine: at-rest accuracy of the payloads, and timing of preprocessing and the
+ * forward pass. Returns -1 if the engine or input module is not built in. */
+struct bench_engine_result {
+    int available;
+    const char *isa;
+    size_t n, correct, labelled, rejected;
+    double input_us_median;    /* dg_input_from_png: decode + preprocess, us/image */
+    double forward_us_median;  /* dg_engine_forward, us/image */
+};
+int bench_engine_accuracy(const struct bench_payloads *ps, struct bench_engine_result *r);
+int bench_engine_timing(const struct bench_payloads *ps, int rounds,
+                        struct bench_engine_result *r);
+
+uint64_t bench_now_ns(void);
+
+#endif

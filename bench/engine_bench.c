@@ -1,0 +1,114 @@
+/* engine_bench.c: the in-process figures. The same payloads classified without any network
+ * (accuracy at rest, to compare with accuracy under load), and the cost of each stage on its
+ * own: dg_input_from_png (PNG decode + preprocessing) and dg_engine_forward, as the median
+ * over rounds of the per-image mean of one pass over all payloads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#if defined(DG_HAVE_ENGINE) && defined(DG_HAVE_INPUT)
+#include "engine.h"
+#include "input.h"
+
+static int argmax10(const float *p)
+{
+    int best = 0;
+    for (int i = 1; i < 10; i++)
+        if (p[i] > p[best])
+            best = i;
+    return best;
+}
+
+int bench_engine_accuracy(const struct bench_payloads *ps, struct bench_engine_result *r)
+{
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    r->available = 1;
+    r->isa = dg_engine_isa();
+    r->n = ps->n;
+    r->correct = r->labelled = r->rejected = 0;
+    for (size_t i = 0; i < ps->n; i++) {
+        float x[784], probs[10];
+        struct dg_prep_info info;
+        if (dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info) != DG_INPUT_OK) {
+            r->rejected++;
+            continue;
+        }
+        dg_engine_forward(x, probs);
+        if (ps->v[i].label >= 0) {
+            r->labelled++;
+            r->correct += argmax10(probs) == ps->v[i].label;
+        }
+    }
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+int bench_engine_timing(const struct bench_payloads *ps, int rounds,
+                        struct bench_engine_result *r)
+{
+    if (ps->n == 0 || rounds < 1 || rounds > 1000 || ps->n > SIZE_MAX / 784 / sizeof(float))
+        return -1;
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    float *x = malloc(ps->n * 784 * sizeof *x);
+    double *t_in = malloc((size_t)rounds * sizeof *t_in);
+    double *t_fw = malloc((size_t)rounds * sizeof *t_fw);
+    if (x == NULL || t_in == NULL || t_fw == NULL) {
+        free(x), free(t_in), free(t_fw);
+        return -1;
+    }
+    memset(x, 0, ps->n * 784 * sizeof *x);
+    volatile float sink = 0;
+    for (int k = 0; k < rounds; k++) {
+        struct dg_prep_info info;
+        uint64_t t0 = bench_now_ns();
+        for (size_t i = 0; i < ps->n; i++)
+            dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x + i * 784, &info);
+        uint64_t t1 = bench_now_ns();
+        for (size_t i = 0; i < ps->n; i++) {
+            float probs[10];
+            dg_engine_forward(x + i * 784, probs);
+            sink += probs[0];
+        }
+        uint64_t t2 = bench_now_ns();
+        t_in[k] = (double)(t1 - t0) / 1e3 / (double)ps->n;
+        t_fw[k] = (double)(t2 - t1) / 1e3 / (double)ps->n;
+    }
+    (void)sink;
+    r->available = 1;
+    r->isa = dg_engine_isa();
+    r->input_us_median = median(t_in, rounds);
+    r->forward_us_median = median(t_fw, rounds);
+    free(x), free(t_in), free(t_fw);
+    return 0;
+}
+
+#else /* built without the engine or the input module */
+
+int bench_engine_accuracy(const struct bench_payloads *ps, struct bench_engine_result *r)
+{
+    (void)ps;
+    memset(r, 0, sizeof *r);
+    return -1;
+}
+
+int bench_engine_timing(const struct bench_payloads *ps, int rounds,
+                        struct bench_engine_result *r)
+{
+    (void)ps, (void)rounds;
+    memset(r, 0, sizeof *r);
+    return -1;
+}
+#endif

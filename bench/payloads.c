@@ -1,0 +1,242 @@
+/* payloads.c: what the bench sends. Real handwritten digits with known labels: the MNIST
+ * test digits drawn on a canvas by the shared renderer (bench/render.h: the same drawings the
+ * worker's tests use), or the user's PNG files labelled by their path. Bodies are the raw PNG
+ * (Content-Type: image/png) or, with --json, the seed page's {"imageData": data URL}. */
+#define _XOPEN_SOURCE 700
+#include <ctype.h>
+#include <ftw.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "bench.h"
+#include "idx.h"
+#ifdef DG_HAVE_RENDER
+#include "render.h"
+#endif
+
+#define MAX_PNG_FILE (16u << 20)
+
+int bench_label_from_path(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* "7_x.png", "7-x.png", "7.png" */
+    if (isdigit((unsigned char)base[0]) &&
+        (base[1] == '_' || base[1] == '-' || base[1] == '.'))
+        return base[0] - '0';
+    /* a parent directory "label-7", "7" */
+    if (base == path)
+        return -1;
+    const char *end = base - 1, *start = end;
+    while (start > path && start[-1] != '/')
+        start--;
+    size_t len = (size_t)(end - start);
+    if (len >= 1 && isdigit((unsigned char)end[-1]) &&
+        (len == 1 || end[-2] == '-' || end[-2] == '_'))
+        return end[-1] - '0';
+    return -1;
+}
+
+/* Makes p->body: the PNG itself, or {"imageData":"data:image/png;base64,..."}. */
+static int make_body(struct bench_payload *p, int json)
+{
+    if (!json) {
+        p->body = p->png;
+        p->body_len = p->png_len;
+        return 0;
+    }
+    static const char pre[] = "{\"imageData\":\"data:image/png;base64,", post[] = "\"}";
+    if (p->png_len > MAX_PNG_FILE)
+        return -1;
+    size_t b64 = sodium_base64_ENCODED_LEN(p->png_len, sodium_base64_VARIANT_ORIGINAL);
+    size_t len = strlen(pre) + b64 + strlen(post);
+    char *b = malloc(len);
+    if (b == NULL)
+        return -1;
+    strcpy(b, pre);
+    sodium_bin2base64(b + strlen(pre), b64, p->png, p->png_len, sodium_base64_VARIANT_ORIGINAL);
+    strcat(b, post);
+    p->body = (uint8_t *)b;
+    p->body_len = strlen(b);
+    return 0;
+}
+
+static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
+                      size_t errlen)
+{
+#ifdef DG_HAVE_RENDER
+    char ip[4096], lp[4096];
+    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", o->mnist_dir);
+    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", o->mnist_dir);
+    struct dg_idx_images im;
+    struct dg_idx_labels lb;
+    if (dg_idx_load_pair(ip, lp, &im, &lb, err, errlen) != 0)
+        return -1;
+    int rc = 0;
+    if (im.rows != 28 || im.cols != 28) {
+        snprintf(err, errlen, "%s: images are %dx%d, not 28x28", ip, im.rows, im.cols);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < o->count; i++) {
+        struct bench_payload *p = &ps->v[ps->n];
+        size_t k = i % im.count;
+        struct dg_render_params rp;
+        dg_render_params_for(o->seed, i, &rp);
+        if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
+            snprintf(err, errlen, "rendering MNIST test digit %zu failed", k);
+            rc = -1;
+            break;
+        }
+        p->label = lb.labels[k];
+        snprintf(p->name, sizeof p->name, "t10k[%zu]", k);
+        ps->n++;
+    }
+    dg_idx_free_images(&im);
+    dg_idx_free_labels(&lb);
+    return rc;
+#else
+    (void)o;
+    (void)ps;
+    snprintf(err, errlen, "built without the canvas renderer (dg_render): use --dir");
+    return -1;
+#endif
+}
+
+/* nftw has no user pointer: the directory walk collects into this. */
+static struct {
+    char **paths;
+    size_t n, cap;
+    int failed;
+} walk;
+
+static int walk_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+    (void)f;
+    size_t len = strlen(path);
+    if (type != FTW_F || len < 4 || strcasecmp(path + len - 4, ".png") != 0 ||
+        !S_ISREG(st->st_mode))
+        return 0;
+    if (walk.n == walk.cap) {
+        size_t cap = walk.cap ? walk.cap * 2 : 256;
+        char **np = cap > BENCH_MAX_COUNT * 4 ? NULL : realloc(walk.paths, cap * sizeof *np);
+        if (np == NULL) {
+            walk.failed = 1;
+            return 1;
+        }
+        walk.paths = np;
+        walk.cap = cap;
+    }
+    if ((walk.paths[walk.n] = strdup(path)) == NULL) {
+        walk.failed = 1;
+        return 1;
+    }
+    walk.n++;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot open", path);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || st.st_size <= 0 || (size_t)st.st_size > MAX_PNG_FILE) {
+        snprintf(err, errlen, "%s: empty or larger than %u bytes", path, MAX_PNG_FILE);
+        fclose(f);
+        return -1;
+    }
+    *len = (size_t)st.st_size;
+    *data = malloc(*len);
+    int ok = *data != NULL && fread(*data, 1, *len, f) == *len;
+    fclose(f);
+    if (!ok) {
+        free(*data);
+        *data = NULL;
+        snprintf(err, errlen, "%s: read failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_dir(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
+                    size_t errlen)
+{
+    memset(&walk, 0, sizeof walk);
+    int rc = nftw(o->png_dir, walk_one, 16, FTW_PHYS);
+    if (rc != 0 || walk.failed) {
+        snprintf(err, errlen, "%s: cannot read directory", o->png_dir);
+        rc = -1;
+    } else if (walk.n == 0) {
+        snprintf(err, errlen, "%s: no .png files", o->png_dir);
+        rc = -1;
+    }
+    if (rc == 0)
+        qsort(walk.paths, walk.n, sizeof *walk.paths, cmp_str);
+    for (size_t i = 0; rc == 0 && i < walk.n && i < o->count; i++) {
+        struct bench_payload *p = &ps->v[ps->n];
+        if (read_file(walk.paths[i], &p->png, &p->png_len, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+        p->label = bench_label_from_path(walk.paths[i]);
+        const char *base = strrchr(walk.paths[i], '/');
+        snprintf(p->name, sizeof p->name, "%s", base ? base + 1 : walk.paths[i]);
+        ps->n++;
+    }
+    for (size_t i = 0; i < walk.n; i++)
+        free(walk.paths[i]);
+    free(walk.paths);
+    memset(&walk, 0, sizeof walk);
+    return rc;
+}
+
+int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
+                        size_t errlen)
+{
+    memset(ps, 0, sizeof *ps);
+    if (o->count == 0 || o->count > BENCH_MAX_COUNT) {
+        snprintf(err, errlen, "--count must be 1..%d", BENCH_MAX_COUNT);
+        return -1;
+    }
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium failed to initialise");
+        return -1;
+    }
+    ps->v = calloc(o->count, sizeof *ps->v);
+    if (ps->v == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = o->png_dir ? load_dir(o, ps, err, errlen) : load_mnist(o, ps, err, errlen);
+    for (size_t i = 0; rc == 0 && i < ps->n; i++)
+        if (make_body(&ps->v[i], o->json) != 0) {
+            snprintf(err, errlen, "%s: cannot build the request body", ps->v[i].name);
+            rc = -1;
+        }
+    if (rc != 0)
+        bench_payloads_free(ps);
+    return rc;
+}
+
+void bench_payloads_free(struct bench_payloads *ps)
+{
+    for (size_t i = 0; ps->v != NULL && i < ps->n; i++) {
+        if (ps->v[i].body != ps->v[i].png)
+            free(ps->v[i].body);
+        free(ps->v[i].png);
+        free(ps->v[i].req);
+    }
+    free(ps->v);
+    memset(ps, 0, sizeof *ps);
+}

@@ -1,0 +1,222 @@
+/* render.c: an MNIST scan redrawn as a pen stroke on a web canvas (see render.h).
+ *
+ * The 28x28 grey scan is enlarged with a cubic filter into a smooth field; thresholding
+ * that field gives the stroke's shape (a lower threshold, a thicker pen), and the distance
+ * to the threshold in units of the field's local gradient gives a one-pixel anti-aliased
+ * edge, as a canvas draws it. */
+#include <math.h>
+#include <spng.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render.h"
+
+#define SCAN 28
+#define MARGIN 4.f /* canvas pixels kept free around the digit */
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Uniform in [lo, hi) from 24 bits of h starting at bit shift. */
+static float uniform(uint64_t h, int shift, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)((h >> shift) & 0xffffff) / 16777216.f;
+}
+
+void dg_render_params_for(uint64_t seed, size_t index, struct dg_render_params *p)
+{
+    uint64_t h = splitmix64(splitmix64(seed) ^ (uint64_t)index);
+    uint64_t h2 = splitmix64(h);
+    p->canvas = 280;
+    p->digit_height = uniform(h, 0, 90.f, 230.f);
+    p->thickness = uniform(h, 24, 0.65f, 1.8f);
+    float half = p->digit_height / 2 + 8.f;
+    p->cx = uniform(h2, 0, half, 280.f - half);
+    p->cy = uniform(h2, 24, half, 280.f - half);
+    p->look = (enum dg_render_look)((index + seed) % 3);
+    p->noise = (h2 >> 48) % 3 == 0 ? 1 + (int)((h2 >> 52) & 1) : 0;
+}
+
+/* Mitchell-Netravali cubic (B = C = 1/3): smooth, little ringing. */
+static float cubic(float x)
+{
+    x = fabsf(x);
+    if (x < 1.f)
+        return (7.f * x * x * x - 12.f * x * x + 16.f / 3.f) / 6.f;
+    if (x < 2.f)
+        return (-7.f / 3.f * x * x * x + 12.f * x * x - 20.f * x + 32.f / 3.f) / 6.f;
+    return 0.f;
+}
+
+/* Scan value at (fractional) index u along one axis: 4 taps, outside the scan is 0. */
+static float sample1(const float *v, int stride, float u)
+{
+    int i0 = (int)floorf(u) - 1;
+    float s = 0.f;
+    for (int i = i0; i < i0 + 4; i++)
+        if (i >= 0 && i < SCAN)
+            s += cubic(u - (float)i) * v[i * stride];
+    return s;
+}
+
+struct box { int x0, y0, x1, y1; };
+
+static struct box scan_bbox(const uint8_t *px)
+{
+    struct box b = {SCAN, SCAN, 0, 0};
+    for (int y = 0; y < SCAN; y++)
+        for (int x = 0; x < SCAN; x++)
+            if (px[y * SCAN + x]) {
+                b.x0 = x < b.x0 ? x : b.x0;
+                b.y0 = y < b.y0 ? y : b.y0;
+                b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+                b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
+            }
+    if (b.x1 <= b.x0)
+        b = (struct box){0, 0, SCAN, SCAN};
+    return b;
+}
+
+/* Keeps [c - half, c + half] on the canvas. */
+static float fit(float c, float half, float side)
+{
+    if (c - half < MARGIN)
+        c = MARGIN + half;
+    if (c + half > side - MARGIN)
+        c = side - MARGIN - half;
+    return c;
+}
+
+/* The smooth field on the canvas (0 outside the digit), field = side * side floats. */
+static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *field)
+{
+    int side = p->canvas;
+    struct box b = scan_bbox(px);
+    float bw = (float)(b.x1 - b.x0), bh = (float)(b.y1 - b.y0);
+    float k = p->digit_height / bh;                    /* canvas px per scan px */
+    float room = (float)side - 2.f * MARGIN;
+    if ((bw + 2.f) * k > room) k = room / (bw + 2.f);  /* +2: the stroke may reach a scan */
+    if ((bh + 2.f) * k > room) k = room / (bh + 2.f);  /* pixel beyond the box each side */
+    float cx = fit(p->cx, (bw / 2 + 1.f) * k, (float)side);
+    float cy = fit(p->cy, (bh / 2 + 1.f) * k, (float)side);
+    float scx = (float)(b.x0 + b.x1) / 2, scy = (float)(b.y0 + b.y1) / 2;
+
+    float v[SCAN * SCAN];
+    for (int i = 0; i < SCAN * SCAN; i++)
+        v[i] = px[i] / 255.f;
+    float rows[SCAN * 512]; /* horizontal pass: each scan row at the canvas columns */
+    int x0 = (int)floorf(cx - (bw / 2 + 2.f) * k), x1 = (int)ceilf(cx + (bw / 2 + 2.f) * k);
+    int y0 = (int)floorf(cy - (bh / 2 + 2.f) * k), y1 = (int)ceilf(cy + (bh / 2 + 2.f) * k);
+    x0 = x0 < 0 ? 0 : x0;
+    y0 = y0 < 0 ? 0 : y0;
+    x1 = x1 > side ? side : x1;
+    y1 = y1 > side ? side : y1;
+    memset(field, 0, (size_t)side * side * sizeof(float));
+    for (int x = x0; x < x1; x++) {
+        float u = ((float)x + 0.5f - cx) / k + scx - 0.5f; /* scan pixel i's centre is i + 0.5 */
+        for (int r = 0; r < SCAN; r++)
+            rows[r * 512 + (x - x0)] = sample1(v + r * SCAN, 1, u);
+    }
+    for (int y = y0; y < y1; y++) {
+        float u = ((float)y + 0.5f - cy) / k + scy - 0.5f;
+        for (int x = x0; x < x1; x++)
+            field[(size_t)y * side + x] = sample1(rows + (x - x0), 512, u);
+    }
+}
+
+/* Pen coverage 0..1 of each pixel: threshold t with an edge one pixel wide. */
+static void stroke(const float *f, int side, float t, uint8_t *cov)
+{
+    for (int y = 0; y < side; y++) {
+        for (int x = 0; x < side; x++) {
+            size_t i = (size_t)y * side + x;
+            float gx = (f[i + (x + 1 < side)] - f[i - (x > 0)]) / (float)(1 + (x > 0 && x + 1 < side));
+            float gy = (f[i + (y + 1 < side ? side : 0)] - f[i - (y > 0 ? side : 0)]) /
+                       (float)(1 + (y > 0 && y + 1 < side));
+            float g = sqrtf(gx * gx + gy * gy);
+            float d = (f[i] - t) / (g > 1e-4f ? g : 1e-4f) + 0.5f; /* signed distance, px */
+            d = d < 0.f ? 0.f : d > 1.f ? 1.f : d;
+            cov[i] = (uint8_t)(d * 255.f + 0.5f);
+        }
+    }
+}
+
+static uint8_t noisy(uint8_t v, int amp, uint64_t h)
+{
+    int n = (int)(h % (uint64_t)(2 * amp + 1)) - amp;
+    int r = v + n;
+    return (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
+}
+
+static void paint(const uint8_t *cov, const struct dg_render_params *p, uint8_t *rgba)
+{
+    size_t n = (size_t)p->canvas * p->canvas;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = cov[i], *o = rgba + i * 4;
+        uint8_t grey = p->look == DG_LOOK_WHITE_ON_BLACK ? c : (uint8_t)(255 - c);
+        if (p->look == DG_LOOK_TRANSPARENT) {
+            o[0] = o[1] = o[2] = 0; /* black pen; the canvas stores unpremultiplied RGBA */
+            o[3] = c;
+        } else {
+            o[0] = o[1] = o[2] = grey;
+            o[3] = 255;
+        }
+        if (p->noise) {
+            uint64_t h = splitmix64(i ^ ((uint64_t)p->canvas << 40));
+            for (int ch = 0; ch < 3; ch++, h >>= 8)
+                o[ch] = noisy(o[ch], p->noise, h & 0xff);
+            if (p->look == DG_LOOK_TRANSPARENT)
+                o[3] = noisy(o[3], p->noise, h);
+        }
+    }
+}
+
+static int encode(const uint8_t *rgba, int side, uint8_t **png, size_t *len)
+{
+    spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
+    if (!ctx)
+        return -1;
+    struct spng_ihdr ihdr = {.width = (uint32_t)side, .height = (uint32_t)side, .bit_depth = 8,
+                             .color_type = SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
+    size_t size = (size_t)side * side * 4;
+    int e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
+    if (!e) /* fast zlib level: the test set has 10,000 of these; decoding costs the same */
+        e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, 1);
+    if (!e)
+        e = spng_set_ihdr(ctx, &ihdr);
+    if (!e)
+        e = spng_encode_image(ctx, rgba, size, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+    if (!e)
+        *png = spng_get_png_buffer(ctx, len, &e);
+    spng_ctx_free(ctx);
+    return e || !*png ? -1 : 0;
+}
+
+int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,
+                  size_t *len)
+{
+    *png = NULL;
+    *len = 0;
+    if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || !(p->thickness > 0.f))
+        return -1;
+    size_t n = (size_t)p->canvas * p->canvas;
+    float *field = malloc(n * sizeof(float));
+    uint8_t *cov = malloc(n), *rgba = malloc(n * 4);
+    int rc = -1;
+    if (field && cov && rgba) {
+        enlarge(pixels, p, field);
+        float t = 0.45f / p->thickness; /* thicker pen: lower threshold on the field */
+        stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, cov);
+        paint(cov, p, rgba);
+        rc = encode(rgba, p->canvas, png, len);
+    }
+    free(field);
+    free(cov);
+    free(rgba);
+    return rc;
+}

@@ -1,0 +1,318 @@
+/* input_decode: every PNG colour type, bit depth, palette, tRNS and interlacing, written by
+ * spng's encoder, decodes to the RGBA8 pixels we expect; the size limits refuse a PNG from
+ * its header (before the image is allocated: a 2^30-square image must give TOO_LARGE, not
+ * NOMEM); the 28x28 input PNG round-trips. */
+#include <spng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input.h"
+
+#define W 13 /* odd sizes exercise bit packing and every interlace pass */
+#define H 7
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static int channels(int ct)
+{
+    switch (ct) {
+    case SPNG_COLOR_TYPE_GRAYSCALE: return 1;
+    case SPNG_COLOR_TYPE_TRUECOLOR: return 3;
+    case SPNG_COLOR_TYPE_INDEXED: return 1;
+    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA: return 2;
+    default: return 4;
+    }
+}
+
+/* Sample in spng's SPNG_FMT_PNG layout: packed MSB first below 8 bits, host-endian at 16. */
+static void put_sample(uint8_t *row, int idx, int bd, unsigned v)
+{
+    if (bd == 16) {
+        uint16_t s = (uint16_t)v;
+        memcpy(row + idx * 2, &s, 2);
+    } else if (bd == 8) {
+        row[idx] = (uint8_t)v;
+    } else {
+        int per = 8 / bd, shift = 8 - bd * (idx % per + 1);
+        row[idx / per] |= (uint8_t)(v << shift);
+    }
+}
+
+static uint8_t to8(unsigned v, int bd)
+{
+    return bd == 16 ? (uint8_t)(v >> 8) : (uint8_t)(v * 255u / ((1u << bd) - 1));
+}
+
+struct variant { int ct, bd, interlace, trns; };
+
+static void test_variant(struct variant v)
+{
+    int ch = channels(v.ct);
+    size_t stride = ((size_t)W * ch * v.bd + 7) / 8;
+    uint8_t raw[H * 128] = {0}, want[W * H * 4];
+    unsigned maxv = (1u << v.bd) - 1, tgrey = maxv / 3, trgb[3] = {maxv, 0, maxv / 2};
+    struct spng_plte plte = {.n_entries = 1u << (v.bd < 8 ? v.bd : 8)};
+    struct spng_trns trns = {0};
+    for (uint32_t i = 0; i < plte.n_entries; i++) {
+        plte.entries[i] = (struct spng_plte_entry){(uint8_t)(i * 37), (uint8_t)(255 - i), (uint8_t)(i * 11), 255};
+        trns.type3_alpha[i] = (uint8_t)(255 - i * 5);
+    }
+    trns.n_type3_entries = plte.n_entries;
+    trns.gray = (uint16_t)tgrey;
+    trns.red = (uint16_t)trgb[0], trns.green = (uint16_t)trgb[1], trns.blue = (uint16_t)trgb[2];
+    for (int y = 0; y < H; y++) {
+        for (int x = 0; x < W; x++) {
+            unsigned s[4];
+            for (int c = 0; c < ch; c++)
+                s[c] = (unsigned)(x * 7919 + y * 104729 + c * 31337) % (maxv + 1);
+            if (v.trns && (x + y) % 4 == 0) { /* make some pixels hit the tRNS colour */
+                if (v.ct == SPNG_COLOR_TYPE_GRAYSCALE) s[0] = tgrey;
+                if (v.ct == SPNG_COLOR_TYPE_TRUECOLOR) memcpy(s, trgb, sizeof trgb);
+            }
+            if (v.ct == SPNG_COLOR_TYPE_INDEXED)
+                s[0] %= plte.n_entries;
+            for (int c = 0; c < ch; c++)
+                put_sample(raw + y * stride, x * ch + c, v.bd, s[c]);
+            uint8_t *o = want + (y * W + x) * 4;
+            switch (v.ct) {
+            case SPNG_COLOR_TYPE_GRAYSCALE:
+                o[0] = o[1] = o[2] = to8(s[0], v.bd);
+                o[3] = v.trns && s[0] == tgrey ? 0 : 255;
+                break;
+            case SPNG_COLOR_TYPE_TRUECOLOR:
+                for (int c = 0; c < 3; c++) o[c] = to8(s[c], v.bd);
+                o[3] = v.trns && !memcmp(s, trgb, sizeof trgb) ? 0 : 255;
+                break;
+            case SPNG_COLOR_TYPE_INDEXED:
+                o[0] = plte.entries[s[0]].red, o[1] = plte.entries[s[0]].green;
+                o[2] = plte.entries[s[0]].blue;
+                o[3] = v.trns ? trns.type3_alpha[s[0]] : 255;
+                break;
+            case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
+                o[0] = o[1] = o[2] = to8(s[0], v.bd);
+                o[3] = to8(s[1], v.bd);
+                break;
+            default:
+                for (int c = 0; c < 4; c++) o[c] = to8(s[c], v.bd);
+            }
+        }
+    }
+    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
+    struct spng_ihdr ihdr = {.width = W, .height = H, .bit_depth = (uint8_t)v.bd,
+                             .color_type = (uint8_t)v.ct, .interlace_method = (uint8_t)v.interlace};
+    int e = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
+    if (!e) e = spng_set_ihdr(enc, &ihdr);
+    if (!e && v.ct == SPNG_COLOR_TYPE_INDEXED) e = spng_set_plte(enc, &plte);
+    if (!e && v.trns) e = spng_set_trns(enc, &trns);
+    if (!e) e = spng_encode_image(enc, raw, stride * H, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+    size_t len = 0;
+    void *png = e ? NULL : spng_get_png_buffer(enc, &len, &e);
+    spng_ctx_free(enc);
+    CHECK(png && !e, "ct %d bd %d interlace %d: encoding failed: %s", v.ct, v.bd, v.interlace,
+          spng_strerror(e));
+    if (!png)
+        return;
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    struct dg_canvas c;
+    int rc = dg_png_decode(png, len, &lim, &c);
+    CHECK(rc == DG_INPUT_OK && c.w == W && c.h == H, "ct %d bd %d: decode: %s", v.ct, v.bd,
+          dg_input_strerror(rc));
+    if (rc == DG_INPUT_OK) {
+        int bad = -1;
+        for (int i = 0; i < W * H * 4 && bad < 0; i++)
+            if (c.rgba[i] != want[i]) bad = i;
+        CHECK(bad < 0, "ct %d bd %d interlace %d trns %d: byte %d is %d, want %d", v.ct, v.bd,
+              v.interlace, v.trns, bad, bad < 0 ? 0 : c.rgba[bad], bad < 0 ? 0 : want[bad]);
+        free(c.rgba);
+    }
+    /* the same bytes cut short must be refused as corrupt, never crash */
+    rc = dg_png_decode(png, len - 20, &lim, &c);
+    CHECK(rc == DG_INPUT_CORRUPT, "truncated ct %d bd %d: got %s", v.ct, v.bd, dg_input_strerror(rc));
+    free(png);
+}
+
+static void test_all_formats(void)
+{
+    static const struct { int ct, bds[5], n; } types[] = {
+        {SPNG_COLOR_TYPE_GRAYSCALE, {1, 2, 4, 8, 16}, 5},
+        {SPNG_COLOR_TYPE_TRUECOLOR, {8, 16}, 2},
+        {SPNG_COLOR_TYPE_INDEXED, {1, 2, 4, 8}, 4},
+        {SPNG_COLOR_TYPE_GRAYSCALE_ALPHA, {8, 16}, 2},
+        {SPNG_COLOR_TYPE_TRUECOLOR_ALPHA, {8, 16}, 2},
+    };
+    int n = 0;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+        for (int b = 0; b < types[t].n; b++)
+            for (int il = 0; il < 2; il++)
+                for (int tr = 0; tr < 2; tr++) {
+                    if (tr && types[t].ct >= SPNG_COLOR_TYPE_GRAYSCALE_ALPHA)
+                        continue; /* tRNS is not allowed with an alpha channel */
+                    test_variant((struct variant){types[t].ct, types[t].bds[b], il, tr});
+                    n++;
+                }
+    printf("decoded %d colour type / bit depth / interlace / tRNS variants\n", n);
+}
+
+/* A valid PNG signature + IHDR claiming w x h, then IEND: nothing but the header. */
+static size_t header_only(uint32_t w, uint32_t h, uint8_t *out)
+{
+    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
+    struct spng_ihdr ihdr = {.width = 1, .height = 1, .bit_depth = 8, .color_type = 0};
+    uint8_t px[1] = {0};
+    size_t len = 0;
+    int e = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
+    if (!e) e = spng_set_ihdr(enc, &ihdr);
+    if (!e) e = spng_encode_image(enc, px, 1, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+    uint8_t *png = e ? NULL : spng_get_png_buffer(enc, &len, &e);
+    spng_ctx_free(enc);
+    if (!png || len > 256) {
+        free(png);
+        return 0;
+    }
+    memcpy(out, png, len);
+    free(png);
+    /* patch IHDR's width/height (bytes 16..23) and its CRC (bytes 29..32) */
+    for (int i = 0; i < 4; i++) {
+        out[16 + i] = (uint8_t)(w >> (24 - 8 * i));
+        out[20 + i] = (uint8_t)(h >> (24 - 8 * i));
+    }
+    uint32_t crc = 0xffffffffu;
+    for (int i = 12; i < 29; i++) {
+        crc ^= out[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+    }
+    crc ^= 0xffffffffu;
+    for (int i = 0; i < 4; i++)
+        out[29 + i] = (uint8_t)(crc >> (24 - 8 * i));
+    return len;
+}
+
+static void test_limits(void)
+{
+    uint8_t png[256];
+    struct dg_input_limits lim;
+    struct dg_canvas c;
+    dg_input_default_limits(&lim);
+    size_t len = header_only(1u << 30, 1u << 30, png);
+    CHECK(len > 0, "could not build a header-only PNG");
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "2^30 square not refused");
+    len = header_only(5000, 10, png);
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "width 5000 > 4096 not refused");
+    len = header_only(10, 5000, png);
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "height 5000 > 4096 not refused");
+    lim.max_pixels = 1000;
+    len = header_only(100, 11, png);
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "1100 pixels > 1000 not refused");
+    len = header_only(100, 10, png); /* within the limits: only now is the (missing) data read */
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_CORRUPT, "header-only 100x10 is not corrupt");
+    len = header_only(0, 10, png);
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_CORRUPT, "zero width is not corrupt");
+    CHECK(dg_png_decode(png, 0, &lim, &c) == DG_INPUT_EMPTY, "empty body");
+    CHECK(dg_png_decode("GIF89a..", 8, &lim, &c) == DG_INPUT_NOT_PNG, "GIF is not refused");
+    CHECK(dg_png_decode(png, 5, &lim, &c) == DG_INPUT_NOT_PNG, "5 bytes is not refused");
+    CHECK(dg_input_http_status(DG_INPUT_TOO_LARGE) == 413 && dg_input_http_status(DG_INPUT_BLANK) == 422 &&
+              dg_input_http_status(DG_INPUT_CORRUPT) == 400 && dg_input_http_status(DG_INPUT_NOMEM) == 500,
+          "http statuses");
+    for (int i = 0; i <= DG_INPUT_ERR_COUNT; i++)
+        CHECK(dg_input_strerror(i) && *dg_input_strerror(i), "strerror(%d)", i);
+}
+
+/* A valid image with a tEXt chunk of n bytes inserted after IHDR. */
+static uint8_t *with_text_chunk(size_t n, size_t *len)
+{
+    uint8_t px[4] = {0, 0, 0, 255};
+    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
+    struct spng_ihdr ihdr = {.width = 1, .height = 1, .bit_depth = 8, .color_type = 6};
+    size_t blen = 0;
+    int e = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
+    if (!e) e = spng_set_ihdr(enc, &ihdr);
+    if (!e) e = spng_encode_image(enc, px, 4, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+    uint8_t *base = e ? NULL : spng_get_png_buffer(enc, &blen, &e);
+    spng_ctx_free(enc);
+    uint8_t *out = base ? calloc(1, blen + n + 12) : NULL;
+    if (!out) {
+        free(base);
+        return NULL;
+    }
+    memcpy(out, base, 33);
+    uint8_t *c = out + 33;
+    for (int i = 0; i < 4; i++)
+        c[i] = (uint8_t)(n >> (24 - 8 * i));
+    memcpy(c + 4, "tEXtComment", 11); /* keyword, then NUL and zero bytes of text */
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 4; i < n + 8; i++) {
+        crc ^= c[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+    }
+    crc ^= 0xffffffffu;
+    for (int i = 0; i < 4; i++)
+        c[n + 8 + i] = (uint8_t)(crc >> (24 - 8 * i));
+    memcpy(c + n + 12, base + 33, blen - 33);
+    *len = blen + n + 12;
+    free(base);
+    return out;
+}
+
+static void test_chunk_limits(void)
+{
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    struct dg_canvas c;
+    size_t len;
+    uint8_t *png = with_text_chunk(1000, &len);
+    CHECK(png && dg_png_decode(png, len, &lim, &c) == DG_INPUT_OK, "1000-byte tEXt refused");
+    free(png);
+    if (!png)
+        return;
+    free(c.rgba);
+    /* over the limit, libspng skips an ancillary chunk instead of storing it: the image
+     * still decodes, and the chunk never costs memory */
+    png = with_text_chunk(lim.max_chunk_size + 1000, &len);
+    int rc = png ? dg_png_decode(png, len, &lim, &c) : -1;
+    CHECK(rc == DG_INPUT_OK, "tEXt over the chunk limit: got %s", dg_input_strerror(rc));
+    if (rc == DG_INPUT_OK)
+        free(c.rgba);
+    free(png);
+}
+
+static void test_encode_input(void)
+{
+    float in[784];
+    for (int i = 0; i < 784; i++)
+        in[i] = (float)(i % 256) / 255.f;
+    uint8_t buf[2048];
+    size_t n = dg_png_encode_input(in, buf, sizeof buf);
+    CHECK(n > 0, "encode_input failed");
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    struct dg_canvas c;
+    CHECK(dg_png_decode(buf, n, &lim, &c) == DG_INPUT_OK && c.w == 28 && c.h == 28, "decode input PNG");
+    for (int i = 0; i < 784 && c.rgba; i++)
+        CHECK(c.rgba[i * 4] == i % 256 && c.rgba[i * 4 + 3] == 255, "pixel %d", i);
+    free(c.rgba);
+    CHECK(dg_png_encode_input(in, buf, 16) == 0, "a too small buffer must give 0");
+}
+
+int main(void)
+{
+    test_all_formats();
+    test_limits();
+    test_chunk_limits();
+    test_encode_input();
+    if (failures)
+        fprintf(stderr, "%d failures\n", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,175 @@
+/* input_mkcorpus: writes the PNG regression corpus (tests/corpus/png), small files named
+ * <expected class>-<what>.png, as the digitd-fuzz-input --check test reads them.
+ *   input_mkcorpus OUT_DIR
+ * The committed corpus was made with it; libFuzzer crashers are added beside, renamed. */
+#include <spng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static const char *out_dir;
+static int failed;
+
+static void put(const char *name, const void *p, size_t n)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", out_dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f)) {
+        fprintf(stderr, "%s: cannot write\n", path);
+        failed = 1;
+    }
+}
+
+/* A w x h image with a dark bar on white (or the pattern the caller puts in raw), encoded. */
+static uint8_t *encode(uint32_t w, uint32_t h, int ct, int bd, int interlace, const void *raw,
+                       size_t rawlen, size_t *len)
+{
+    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
+    struct spng_ihdr ihdr = {.width = w, .height = h, .bit_depth = (uint8_t)bd,
+                             .color_type = (uint8_t)ct, .interlace_method = (uint8_t)interlace};
+    int e = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
+    if (!e) e = spng_set_ihdr(enc, &ihdr);
+    if (!e && ct == SPNG_COLOR_TYPE_INDEXED) {
+        struct spng_plte plte = {.n_entries = 2, .entries = {{255, 255, 255, 255}, {0, 0, 0, 255}}};
+        e = spng_set_plte(enc, &plte);
+    }
+    if (!e) e = spng_encode_image(enc, raw, rawlen, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
+    uint8_t *png = e ? NULL : spng_get_png_buffer(enc, len, &e);
+    spng_ctx_free(enc);
+    if (!png) {
+        fprintf(stderr, "encode ct %d bd %d: %s\n", ct, bd, spng_strerror(e));
+        exit(1);
+    }
+    return png;
+}
+
+/* Recomputes the CRC of the chunk starting at off (its length field). */
+static void fix_crc(uint8_t *png, size_t off)
+{
+    uint32_t n = (uint32_t)png[off] << 24 | png[off + 1] << 16 | png[off + 2] << 8 | png[off + 3];
+    uint32_t crc = (uint32_t)crc32(0, png + off + 4, n + 4);
+    for (int i = 0; i < 4; i++)
+        png[off + 8 + n + i] = (uint8_t)(crc >> (24 - 8 * i));
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* Offset of the first chunk of this type, or 0. */
+static size_t find_chunk(const uint8_t *png, size_t len, const char *type)
+{
+    for (size_t off = 8; off + 12 <= len;) {
+        uint32_t n = (uint32_t)png[off] << 24 | png[off + 1] << 16 | png[off + 2] << 8 | png[off + 3];
+        if (!memcmp(png + off + 4, type, 4))
+            return off;
+        off += 12 + (size_t)n;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: input_mkcorpus OUT_DIR\n");
+        return 2;
+    }
+    out_dir = argv[1];
+    enum { S = 40 };
+    uint8_t g8[S * S], g16[S * S * 2], rgba[S * S * 4], ga[S * S * 2], pal[S * S / 8];
+    memset(pal, 0, sizeof pal);
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            int ink = x >= 15 && x < 22 && y >= 6 && y < 34; /* a "1" */
+            int i = y * S + x;
+            g8[i] = ink ? 0 : 255;
+            uint16_t v = ink ? 0 : 65535;
+            memcpy(g16 + i * 2, &v, 2);
+            rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = 0;
+            rgba[i * 4 + 3] = ink ? 255 : 0;
+            ga[i * 2] = 0, ga[i * 2 + 1] = ink ? 255 : 0;
+            if (ink)
+                pal[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+        }
+    size_t len;
+    uint8_t *p;
+#define OK(name, ...)                                                                              \
+    p = encode(__VA_ARGS__, &len);                                                                 \
+    put(name, p, len);                                                                             \
+    free(p)
+    OK("ok-grey8.png", S, S, 0, 8, 0, g8, sizeof g8);
+    OK("ok-grey16.png", S, S, 0, 16, 0, g16, sizeof g16);
+    OK("ok-grey16-interlaced.png", S, S, 0, 16, 1, g16, sizeof g16);
+    OK("ok-palette1.png", S, S, 3, 1, 0, pal, sizeof pal);
+    OK("ok-palette1-interlaced.png", S, S, 3, 1, 1, pal, sizeof pal);
+    OK("ok-grey-alpha.png", S, S, 4, 8, 0, ga, sizeof ga);
+    OK("ok-rgba-transparent.png", S, S, 6, 8, 1, rgba, sizeof rgba);
+    memset(g8, 255, sizeof g8);
+    OK("blank-white.png", S, S, 0, 8, 0, g8, sizeof g8);
+    memset(rgba, 0, sizeof rgba);
+    OK("blank-transparent.png", S, S, 6, 8, 0, rgba, sizeof rgba);
+
+    /* broken variants of a valid grey image */
+    for (int i = 0; i < S * S; i++)
+        g8[i] = (uint8_t)(i * 7);
+    uint8_t *base = encode(S, S, 0, 8, 0, g8, sizeof g8, &len);
+    uint8_t *b = malloc(len + 64);
+    put("corrupt-truncated-half.png", base, len / 2);
+    put("corrupt-signature-only.png", base, 8);
+    put("ok-no-iend.png", base, len - 12); /* the image is complete; like browsers, accept it */
+    size_t idat = find_chunk(base, len, "IDAT");
+    memcpy(b, base, len);
+    b[idat + 10] ^= 0x55; /* data changed, CRC not */
+    put("corrupt-bad-crc.png", b, len);
+    memcpy(b, base, len);
+    b[idat + 8] = 0xff, b[idat + 9] = 0xff, b[idat + 10] ^= 0x55; /* bad zlib, good CRC */
+    fix_crc(b, idat);
+    put("corrupt-bad-zlib.png", b, len);
+    memcpy(b, base, len);
+    b[24] = 3; /* IHDR bit depth 3 */
+    fix_crc(b, 8);
+    put("corrupt-bit-depth-3.png", b, len);
+    memcpy(b, base, len);
+    be32(b + 16, 0);
+    fix_crc(b, 8);
+    put("corrupt-zero-width.png", b, len);
+    memcpy(b, base, len);
+    b[25] = 3; /* indexed colour, but no PLTE */
+    fix_crc(b, 8);
+    put("corrupt-indexed-no-plte.png", b, len);
+    memcpy(b, base, 33); /* signature + IHDR + IEND: no image data */
+    memcpy(b + 33, base + len - 12, 12);
+    put("corrupt-no-idat.png", b, 45);
+    memcpy(b, base, len);
+    be32(b + 16, 1u << 30);
+    be32(b + 20, 1u << 30);
+    fix_crc(b, 8);
+    put("too_large-huge-ihdr.png", b, len);
+    memcpy(b, base, len);
+    be32(b + 16, 5000);
+    fix_crc(b, 8);
+    put("too_large-width-5000.png", b, len);
+    memcpy(b, base, len);
+    be32(b + 16, 4000);
+    be32(b + 20, 4097);
+    fix_crc(b, 8);
+    put("too_large-height-4097.png", b, len);
+    /* an ancillary chunk declaring 2 MiB (over the 1 MiB chunk limit) after IHDR */
+    memcpy(b, base, 33);
+    be32(b + 33, 2u << 20);
+    memcpy(b + 37, "tEXt", 4);
+    memcpy(b + 41, "Comment\0x", 9);
+    put("corrupt-oversized-chunk-truncated.png", b, 50); /* input_decode tests a real one */
+    put("empty-zero.png", "", 0);
+    put("not_png-text.png", "hello, world\n", 13);
+    static const uint8_t jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0};
+    put("not_png-jpeg.png", jpeg, sizeof jpeg);
+    put("not_png-short.png", base, 5);
+    free(base);
+    free(b);
+    return failed;
+}

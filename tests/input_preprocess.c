@@ -1,0 +1,215 @@
+/* input_preprocess: the preprocessing's promises, on MNIST test digits drawn by the canvas
+ * renderer and on synthetic canvases:
+ *  - polarity: dark on white, white on black and ink-in-alpha are told apart, with and
+ *    without read-back noise, and give (nearly) the same 28x28;
+ *  - MNIST's frame: the ink fits 20x20 with the longer side 20, the centre of mass is within
+ *    0.5 px of (14,14), values are 0..1;
+ *  - blank canvases (also with noise) are DG_INPUT_BLANK;
+ *  - moving the drawing on the canvas changes nothing; isolated specks do not move the box.
+ *   input_preprocess MNIST_DIR */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "idx.h"
+#include "input.h"
+#include "render.h"
+
+static int failures;
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fputc('\n', stderr);                                                                   \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static struct dg_input_limits lim;
+
+static int render(const uint8_t *px, const struct dg_render_params *p, struct dg_canvas *c)
+{
+    uint8_t *png;
+    size_t len;
+    if (dg_render_png(px, p, &png, &len))
+        return -1;
+    int rc = dg_png_decode(png, len, &lim, c);
+    free(png);
+    return rc;
+}
+
+static double mean_abs_diff(const float *a, const float *b)
+{
+    double d = 0;
+    for (int i = 0; i < 784; i++)
+        d += fabs(a[i] - b[i]);
+    return d / 784;
+}
+
+/* Checks MNIST's frame on one output. */
+static void check_frame(const float *x, size_t idx)
+{
+    int x0 = 28, y0 = 28, x1 = 0, y1 = 0;
+    double sum = 0, sx = 0, sy = 0;
+    for (int y = 0; y < 28; y++)
+        for (int i = 0; i < 28; i++) {
+            float v = x[y * 28 + i];
+            CHECK(v >= 0.f && v <= 1.f, "digit %zu: value %g out of 0..1", idx, v);
+            sum += v, sx += v * i, sy += v * y;
+            if (v >= 0.5f / 255) {
+                x0 = i < x0 ? i : x0, x1 = i + 1 > x1 ? i + 1 : x1;
+                y0 = y < y0 ? y : y0, y1 = y + 1 > y1 ? y + 1 : y1;
+            }
+        }
+    int bw = x1 - x0, bh = y1 - y0;
+    CHECK(bw <= 20 && bh <= 20 && (bw >= 19 || bh >= 19), "digit %zu: ink box %dx%d", idx, bw, bh);
+    CHECK(fabs(sx / sum - 14) <= 0.5 && fabs(sy / sum - 14) <= 0.5, "digit %zu: centre of mass %.2f,%.2f",
+          idx, sx / sum, sy / sum);
+}
+
+static void test_looks(const struct dg_idx_images *im, size_t n)
+{
+    static const int want_pol[3] = {DG_POL_DARK_ON_LIGHT, DG_POL_LIGHT_ON_DARK, DG_POL_ALPHA};
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        dg_render_params_for(7, i, &p);
+        float ref[784], x[784];
+        for (int look = 0; look < 3; look++) {
+            for (int noise = 0; noise <= 2; noise += 2) {
+                struct dg_canvas c;
+                struct dg_prep_info info;
+                p.look = (enum dg_render_look)look;
+                p.noise = noise;
+                CHECK(render(im->pixels + i * 784, &p, &c) == 0, "render %zu", i);
+                int rc = dg_preprocess(&c, look || noise ? x : ref, &info);
+                free(c.rgba);
+                CHECK(rc == DG_INPUT_OK, "digit %zu look %d noise %d: %s", i, look, noise, dg_input_strerror(rc));
+                CHECK(info.polarity == want_pol[look], "digit %zu look %d noise %d: polarity %d", i, look,
+                      noise, info.polarity);
+                check_frame(look || noise ? x : ref, i);
+                if (look || noise) {
+                    double d = mean_abs_diff(ref, x);
+                    worst = d > worst ? d : worst;
+                    CHECK(d < 0.02, "digit %zu look %d noise %d: differs from dark-on-white by %.4f", i,
+                          look, noise, d);
+                }
+            }
+        }
+    }
+    printf("%zu digits x 3 looks x noise: worst mean difference between looks %.4f\n", n, worst);
+}
+
+static void fill(struct dg_canvas *c, uint8_t r, uint8_t g, uint8_t b, uint8_t a, int noise)
+{
+    for (size_t i = 0; i < (size_t)c->w * c->h; i++) {
+        uint8_t *p = c->rgba + i * 4;
+        int n = noise ? (int)((i * 2654435761u) >> 13) % (2 * noise + 1) - noise : 0;
+        p[0] = (uint8_t)(r + n < 0 ? 0 : r + n > 255 ? 255 : r + n);
+        p[1] = g, p[2] = b;
+        p[3] = (uint8_t)(a + n < 0 ? 0 : a + n > 255 ? 255 : a + n);
+    }
+}
+
+static void test_blank(void)
+{
+    struct dg_canvas c = {malloc(280 * 280 * 4), 280, 280};
+    float x[784];
+    fill(&c, 255, 255, 255, 255, 0);
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "white canvas");
+    fill(&c, 255, 255, 255, 255, 2);
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "white canvas with noise");
+    fill(&c, 0, 0, 0, 255, 2);
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "black canvas with noise");
+    fill(&c, 0, 0, 0, 0, 0);
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "transparent canvas");
+    fill(&c, 0, 0, 0, 0, 2);
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "transparent canvas with alpha noise");
+    /* one isolated dark pixel is a speck, not a digit */
+    fill(&c, 255, 255, 255, 255, 0);
+    memset(c.rgba + (140 * 280 + 140) * 4, 0, 3);
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "one speck");
+    free(c.rgba);
+}
+
+/* The digit moved by whole pixels on the canvas, and specks added far from it. */
+static void test_translation(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        dg_render_params_for(3, i, &p);
+        p.digit_height = 100.f, p.cx = 100.f, p.cy = 110.f, p.noise = 1;
+        struct dg_canvas c, m;
+        float a[784], b[784];
+        struct dg_prep_info ia, ib;
+        CHECK(render(im->pixels + i * 784, &p, &c) == 0, "render %zu", i);
+        m.w = c.w, m.h = c.h, m.rgba = malloc((size_t)c.w * c.h * 4);
+        const int dx = 57, dy = 31;
+        int bg = p.look == DG_LOOK_DARK_ON_WHITE ? 255 : 0, alpha = p.look == DG_LOOK_TRANSPARENT ? 0 : 255;
+        fill(&m, (uint8_t)bg, (uint8_t)bg, (uint8_t)bg, (uint8_t)alpha, 0);
+        for (uint32_t y = 0; y + dy < c.h; y++)
+            memcpy(m.rgba + ((y + dy) * c.w + dx) * 4, c.rgba + y * c.w * 4, (c.w - dx) * 4);
+        CHECK(dg_preprocess(&c, a, &ia) == DG_INPUT_OK, "digit %zu", i);
+        CHECK(dg_preprocess(&m, b, &ib) == DG_INPUT_OK, "moved digit %zu", i);
+        CHECK(ib.x0 == ia.x0 + dx && ib.y0 == ia.y0 + dy && ib.x1 == ia.x1 + dx, "moved box %zu", i);
+        CHECK(mean_abs_diff(a, b) < 1e-5, "digit %zu: moved gives another image (%.6f)", i, mean_abs_diff(a, b));
+        /* isolated single-pixel specks in the corners must not extend the box */
+        uint8_t ink[4] = {(uint8_t)(255 - bg), (uint8_t)(255 - bg), (uint8_t)(255 - bg), 255};
+        memcpy(m.rgba + (5 * m.w + 5) * 4, ink, 4);
+        memcpy(m.rgba + (270 * m.w + 3) * 4, ink, 4);
+        memcpy(m.rgba + (2 * m.w + 275) * 4, ink, 4);
+        CHECK(dg_preprocess(&m, b, &ib) == DG_INPUT_OK && ib.x0 == ia.x0 + dx && ib.y1 == ia.y1 + dy,
+              "digit %zu: specks moved the box", i);
+        CHECK(mean_abs_diff(a, b) < 1e-5, "digit %zu: specks changed the image", i);
+        free(c.rgba);
+        free(m.rgba);
+    }
+}
+
+/* A tall bar keeps its aspect ratio: 10x100 px becomes 2x20. */
+static void test_aspect(void)
+{
+    struct dg_canvas c = {malloc(280 * 280 * 4), 280, 280};
+    fill(&c, 255, 255, 255, 255, 0);
+    for (int y = 90; y < 190; y++)
+        for (int x = 50; x < 60; x++)
+            memset(c.rgba + (y * 280 + x) * 4, 0, 3);
+    float x[784];
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_OK, "bar");
+    int cols = 0, rows = 0;
+    for (int i = 0; i < 28; i++) {
+        int col = 0, row = 0;
+        for (int k = 0; k < 28; k++)
+            col |= x[k * 28 + i] > 0.5f, row |= x[i * 28 + k] > 0.5f;
+        cols += col, rows += row;
+    }
+    CHECK(cols == 2 && rows == 20, "10x100 bar became %dx%d", cols, rows);
+    check_frame(x, 0);
+    free(c.rgba);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: input_preprocess MNIST_DIR\n");
+        return 2;
+    }
+    dg_input_default_limits(&lim);
+    char ipath[4096], err[512];
+    snprintf(ipath, sizeof ipath, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
+    struct dg_idx_images im;
+    if (dg_idx_load_images(ipath, &im, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    test_looks(&im, 100);
+    test_blank();
+    test_translation(&im, 30);
+    test_aspect();
+    dg_idx_free_images(&im);
+    if (failures)
+        fprintf(stderr, "%d failures\n", failures);
+    return failures ? 1 : 0;
+}

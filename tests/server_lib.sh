@@ -1,0 +1,64 @@
+# server_lib.sh: shared helpers for the digitd FastCGI tests (sourced, not run).
+# Each test starts real digitd processes on a unix socket in a private temp dir and talks
+# to them with cgi-fcgi (libfcgi-bin). Needs: DIGITD (binary path).
+set -u
+T=$(mktemp -d /tmp/digitd-test.XXXXXX)
+SOCK=$T/sock
+PIDF=$T/pid
+LOG=$T/log
+FAILS=0
+cleanup() {
+    # stop only the pool this test started (the pid file names its current master)
+    [ -s "$PIDF" ] && kill -TERM "$(cat "$PIDF")" 2>/dev/null
+    sleep 0.3
+    [ -s "$PIDF" ] && kill -KILL "$(cat "$PIDF")" 2>/dev/null
+    if [ "$FAILS" -ne 0 ]; then echo "--- digitd log:"; cat "$LOG"; fi
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+# start_pool [digitd options...]: starts the pool, waits until the pid file appears
+# (written once every child is accepting).
+start_pool() {
+    rm -f "$PIDF"
+    "$DIGITD" --listen "unix:$SOCK" --pid-file "$PIDF" "$@" 2>>"$LOG" &
+    wait_for_file "$PIDF" || { echo "digitd did not start"; cat "$LOG"; exit 1; }
+}
+
+wait_for_file() { # path [tries of 0.1 s]
+    local i=0
+    while [ ! -s "$1" ] && [ $i -lt "${2:-100}" ]; do sleep 0.1; i=$((i + 1)); done
+    [ -s "$1" ]
+}
+
+master() { cat "$PIDF"; }
+# Children of the master, sorted, one line.
+children() {
+    cat /proc/"$(master)"/task/*/children 2>/dev/null | tr ' ' '\n' | sed '/^$/d' | sort -n |
+        tr '\n' ' '
+}
+nchildren() { children | wc -w; }
+
+# req METHOD URI [TYPE [LENGTH]] < body: prints the whole FastCGI answer (headers + body).
+# LENGTH "none" sends no CONTENT_LENGTH.
+req() {
+    local len=${4-}
+    if [ "$len" = none ]; then
+        env -i REQUEST_METHOD="$1" REQUEST_URI="$2" CONTENT_TYPE="${3-}" \
+            cgi-fcgi -bind -connect "$SOCK"
+    else
+        env -i REQUEST_METHOD="$1" REQUEST_URI="$2" CONTENT_TYPE="${3-}" \
+            CONTENT_LENGTH="$len" cgi-fcgi -bind -connect "$SOCK"
+    fi
+}
+status_of() { sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }  # answer on stdin -> status
+body_of() { sed '1,/^\r\{0,1\}$/d'; }                       # answer on stdin -> body
+# GET a JSON field with a tiny extractor (numbers and strings; flat keys only)
+json_field() { grep -o "\"$1\":\"\{0,1\}[^,\"}]*" | head -1 | sed 's/.*://; s/"//'; }
+health() { req GET /api/health </dev/null | body_of; }
+
+# post_png FILE [URI]: prints the answer to a PNG body.
+post_png() { req POST "${2:-/api/predict}" image/png "$(stat -c %s "$1")" <"$1"; }

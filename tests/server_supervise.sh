@@ -1,0 +1,79 @@
+#!/bin/bash
+# server_supervise.sh DIGITD PNG: kill -9 -> replaced; --max-requests recycles;
+# --request-timeout kills a child held by a stalled client; TERM lets slow requests finish.
+DIGITD=$1
+PNG=$2
+. "$(dirname "$0")/server_lib.sh"
+LEN=$(stat -c %s "$PNG")
+# slow_post OUT: sends the PNG in two pieces 2 s apart, the answer goes to OUT
+slow_post() {
+    { head -c 50 "$PNG"; sleep 2; tail -c +51 "$PNG"; } |
+        req POST /api/predict image/png "$LEN" >"$1"
+}
+wait_until() { # command... : retries for 5 s
+    local i=0
+    until "$@"; do [ $i -ge 50 ] && return 1; sleep 0.1; i=$((i + 1)); done
+}
+has_n() { [ "$(nchildren)" = "$1" ]; }
+
+# 1. kill -9 a child: a new one takes its place, the pool is back to 3
+start_pool --workers 3 --max-requests 3 --request-timeout 1 --graceful-timeout 10
+first=$(children | cut -d' ' -f1)
+kill -KILL "$first"
+wait_until eval '! children | grep -qw '"$first"' && has_n 3' || fail "killed child not replaced"
+grep -q "child-exit slot=[0-9]* child=$first signal=9" "$LOG" || fail "no exit record for $first"
+[ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "health after kill"
+ok "kill -9 -> replaced: $(children)"
+
+# 1b. a child that keeps dying young is respawned with growing delays, not in a fork loop
+newest() { children | tr ' ' '\n' | sed '/^$/d' | tail -1; }
+for _ in 1 2 3 4; do
+    c=$(newest)
+    kill -KILL "$c"
+    wait_until eval '[ "$(nchildren)" = 3 ] && ! children | grep -qw '"$c"
+done
+grep -q "respawn-delay slot=[0-9]* in_ms=400 failures=3" "$LOG" ||
+    fail "no back-off: $(grep respawn "$LOG")"
+ok "back-off: $(grep -c respawn-delay "$LOG") delayed respawns"
+
+# 2. --max-requests 3: 9 more requests over 3 children retire at least one of them
+old=$(children)
+for _ in 1 2 3 4 5 6 7 8 9; do req GET /api/health </dev/null >/dev/null; done
+wait_until grep -q "recycle slot" "$LOG" || fail "no child recycled after max-requests"
+wait_until has_n 3 || fail "pool not back to 3 after recycling"
+[ "$old" != "$(children)" ] || fail "recycling left the same children"
+ok "max-requests recycles"
+
+# 3. --request-timeout 1: a client that stalls in the body holds a child; the master kills it
+held=$(children)
+{ head -c 50 "$PNG"; sleep 4; } | req POST /api/predict image/png "$LEN" >/dev/null 2>&1 &
+stall=$!
+wait_until grep -q "request-timeout" "$LOG" || fail "stuck child not killed"
+wait_until has_n 3 || fail "pool not back to 3 after the timeout kill"
+[ "$held" != "$(children)" ] || fail "no child replaced after the timeout"
+wait $stall
+[ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "health after the timeout"
+ok "request-timeout kills the stuck child"
+
+# 4. TERM while two slow requests are in flight: both complete with 200, the master exits
+# (a fresh pool without --request-timeout, which would kill these slow requests)
+m=$(master)
+kill -TERM "$m"
+wait_until eval '! kill -0 '"$m"' 2>/dev/null' || fail "first pool did not stop"
+start_pool --workers 2 --graceful-timeout 10
+m=$(master)
+slow_post "$T/a1" &
+s1=$!
+slow_post "$T/a2" &
+s2=$!
+sleep 0.7
+kill -TERM "$m"
+wait $s1 $s2
+for a in "$T/a1" "$T/a2"; do
+    [ "$(status_of <"$a")" = 200 ] || fail "in-flight request during TERM: $(cat "$a")"
+done
+wait_until eval '! kill -0 '"$m"' 2>/dev/null' || fail "master $m still running after TERM"
+[ -e "$PIDF" ] && fail "pid file left behind"
+[ -e "$SOCK" ] && fail "socket left behind"
+ok "TERM: in-flight requests completed, master exited"
+[ $FAILS = 0 ] || exit 1

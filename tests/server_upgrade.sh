@@ -1,0 +1,56 @@
+#!/bin/bash
+# server_upgrade.sh DIGITD: USR2 zero-downtime upgrade. The pool runs from a copy of the
+# binary; the copy is replaced (as a rebuild does) and USR2 makes a new master serve while a
+# client loop runs: no request may fail. Then a broken binary: the old pool keeps serving.
+. "$(dirname "$0")/server_lib.sh"
+cp "$1" "$T/digitd"
+DIGITD=$T/digitd
+wait_until() { # command... : retries for 10 s
+    local i=0
+    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
+}
+
+start_pool --workers 2 --graceful-timeout 10
+old=$(master)
+old_children=$(children)
+# two client loops: health requests back to back, counting anything but a 200
+: >"$T/bad"
+client_loop() {
+    while [ ! -e "$T/stop" ]; do
+        st=$(req GET /api/health </dev/null | status_of)
+        [ "$st" = 200 ] && echo >>"$T/good" || echo "status '$st'" >>"$T/bad"
+    done
+}
+client_loop &
+loop=$!
+client_loop &
+loop2=$!
+sleep 0.5
+cp "$1" "$T/digitd.new" && mv -f "$T/digitd.new" "$T/digitd" # a rebuild replaces the file
+kill -USR2 "$old"
+wait_until eval '[ "$(cat "$PIDF" 2>/dev/null)" != '"$old"' ]' || fail "pid file not updated"
+new=$(master)
+wait_until eval '! kill -0 '"$old"' 2>/dev/null' || fail "old master $old did not exit"
+sleep 0.5
+touch "$T/stop"
+wait $loop $loop2
+[ "$(req GET /api/health </dev/null | body_of | json_field pid)" = "$new" ] ||
+    fail "health does not report the new master $new"
+[ "$(nchildren)" = 2 ] || fail "new pool has $(nchildren) children"
+for c in $old_children; do kill -0 "$c" 2>/dev/null && fail "old child $c still alive"; done
+[ -s "$T/bad" ] && fail "requests failed during the upgrade: $(sort "$T/bad" | uniq -c)"
+echo "$(wc -l <"$T/good") requests answered during the upgrade, $(wc -l <"$T/bad") failed"
+grep -q "upgrade-ready" "$LOG" || fail "no upgrade-ready record"
+ok "USR2 upgrade: $old -> $new"
+
+# a broken binary at the same path: the upgrade fails, the old pool keeps serving
+printf '#!/bin/sh\nexit 1\n' >"$T/digitd.new"
+chmod +x "$T/digitd.new" && mv -f "$T/digitd.new" "$T/digitd"
+kept=$(children)
+kill -USR2 "$new"
+wait_until grep -q "upgrade-failed" "$LOG" || fail "no upgrade-failed record"
+[ "$(master)" = "$new" ] || fail "pid file changed after a failed upgrade"
+[ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "old pool stopped serving"
+[ "$(children)" = "$kept" ] || fail "children changed after a failed upgrade"
+ok "USR2 with a broken binary: old pool keeps serving"
+[ $FAILS = 0 ] || exit 1

@@ -1,0 +1,97 @@
+/* train_augment.c: weights/augment.c on real MNIST digits.
+ *   train_augment MNIST_DIR
+ * - all ranges zero: the image comes back unchanged (x/255);
+ * - the same rng state gives the same image, another state a different one;
+ * - pure dilation adds ink, pure erosion removes it;
+ * - the map keeps the centre of mass where MNIST's preprocessing put it (within the
+ *   shift range plus a pixel for clipping and resampling), and the ink neither vanishes
+ *   nor floods (0.3x..2.5x: scale^2 times the stroke change). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "augment.h"
+#include "idx.h"
+
+static int failures;
+
+static void expect(int ok, const char *what, double got)
+{
+    if (!ok) {
+        printf("FAIL: %s (got %g)\n", what, got);
+        failures++;
+    }
+}
+
+static double mass(const float *x, double *cx, double *cy)
+{
+    double m = 0, mx = 0, my = 0;
+    for (int i = 0; i < 784; i++) {
+        m += x[i], mx += x[i] * (i % 28), my += x[i] * (i / 28);
+    }
+    *cx = mx / m, *cy = my / m;
+    return m;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: train_augment MNIST_DIR\n");
+        return 2;
+    }
+    char ip[4096], lp[4096], err[8400];
+    snprintf(ip, sizeof(ip), "%s/t10k-images-idx3-ubyte.gz", argv[1]);
+    snprintf(lp, sizeof(lp), "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
+    struct dg_idx_images im;
+    struct dg_idx_labels lb;
+    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    struct aug_params none = {0}, def, dil = {0}, ero = {0};
+    aug_default_params(&def);
+    dil.p_thickness = ero.p_thickness = 1.0f;
+    dil.max_dilate = 1.0f, ero.max_erode = 1.0f; /* the coin picks one; we keep the matching */
+    double worst_id = 0, worst_com = 0;
+    int grew = 0, shrank = 0, differ = 0;
+    for (size_t i = 0; i < 200; i++) {
+        const uint8_t *px = im.pixels + i * 784;
+        float a[784], b[784], c[784];
+        uint64_t s = i;
+        aug_image(a, px, &none, &s);
+        for (int k = 0; k < 784; k++)
+            worst_id = fmax(worst_id, fabs(a[k] - px[k] / 255.0f));
+        double ox, oy, om = mass(a, &ox, &oy);
+
+        uint64_t s1 = 1000 + i, s2 = 1000 + i, s3 = 5000 + i;
+        aug_image(b, px, &def, &s1);
+        aug_image(c, px, &def, &s2);
+        expect(!memcmp(b, c, sizeof(b)), "same rng state, same image", (double)i);
+        aug_image(c, px, &def, &s3);
+        differ += memcmp(b, c, sizeof(b)) != 0;
+        double bx, by, bm = mass(b, &bx, &by);
+        worst_com = fmax(worst_com, fmax(fabs(bx - ox), fabs(by - oy)));
+        expect(bm > 0.3 * om && bm < 2.5 * om, "ink neither vanishes nor floods", bm / om);
+
+        /* thickness alone: a dilation never removes ink, an erosion never adds it */
+        uint64_t t = 77 + i;
+        aug_image(c, px, &dil, &t);
+        double cx, cy, cm = mass(c, &cx, &cy);
+        grew += cm > om * 1.001;
+        shrank += cm < om * 0.999;
+        aug_image(c, px, &ero, &t);
+        cm = mass(c, &cx, &cy);
+        grew += cm > om * 1.001;
+        shrank += cm < om * 0.999;
+    }
+    printf("identity max err %.2g; default params: COM moved <= %.2f px, %d/200 differ by seed;"
+           " stroke changes: %d thicker, %d thinner\n",
+           worst_id, worst_com, differ, grew, shrank);
+    expect(worst_id <= 1e-5, "zero ranges leave the image unchanged", worst_id);
+    expect(worst_com <= def.max_shift * 1.4143 + 1.0, "centre of mass stays put", worst_com);
+    expect(differ >= 198, "different seeds give different images", differ);
+    expect(grew >= 80 && shrank >= 80, "both dilations and erosions happen", grew + shrank);
+    dg_idx_free_images(&im), dg_idx_free_labels(&lb);
+    printf("%s\n", failures ? "augment: FAILED" : "augment: ok");
+    return failures ? 1 : 0;
+}

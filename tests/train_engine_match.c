@@ -1,0 +1,82 @@
+/* train_engine_match.c: the .h5 digitd-train wrote, read back by the converter's loader
+ * and run through the engine (dg_engine_run), gives the trainer's own probabilities.
+ *   train_engine_match MODEL.h5 PREDICTIONS MNIST_DIR N
+ * PREDICTIONS is digitd-train --predictions output for the first N test images (float32
+ * [N][10]). Checks: max |engine - trainer| <= 1e-5, the same predicted digit for every
+ * image, and accuracy >= 95 % (engine outputs). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "engine.h"
+#include "idx.h"
+#include "keras_load.h"
+
+#define TOL 1e-5
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: train_engine_match MODEL.h5 PREDICTIONS MNIST_DIR N\n");
+        return 2;
+    }
+    size_t n = strtoul(argv[4], NULL, 10);
+    char err[8400], ip[4096], lp[4096];
+    snprintf(ip, sizeof(ip), "%s/t10k-images-idx3-ubyte.gz", argv[3]);
+    snprintf(lp, sizeof(lp), "%s/t10k-labels-idx1-ubyte.gz", argv[3]);
+    struct dg_idx_images im;
+    struct dg_idx_labels lb;
+    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (n == 0 || n > im.count) {
+        fprintf(stderr, "N must be 1..%zu\n", im.count);
+        return 2;
+    }
+    float *want = malloc(n * 10 * sizeof(float));
+    FILE *f = fopen(argv[2], "rb");
+    if (!want || !f || fread(want, sizeof(float), n * 10, f) != n * 10) {
+        fprintf(stderr, "%s: cannot read %zu x 10 floats\n", argv[2], n);
+        return 1;
+    }
+    fclose(f);
+
+    struct dg_keras_model km;
+    if (dg_keras_load(argv[1], &km, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    const struct dg_model *m = &km.model;
+    if (m->n_out != 10) {
+        fprintf(stderr, "%s: %d outputs, expected 10\n", argv[1], m->n_out);
+        return 1;
+    }
+    float *scratch = malloc(dg_engine_scratch_floats(m) * sizeof(float));
+    double maxdiff = 0;
+    size_t same = 0, correct = 0;
+    for (size_t i = 0; scratch && i < n; i++) {
+        float x[784], y[10];
+        for (int p = 0; p < 784; p++)
+            x[p] = im.pixels[i * 784 + p] * (1.0f / 255.0f); /* as digitd-train scales */
+        dg_engine_run(m, x, y, scratch);
+        int be = 0, bt = 0;
+        for (int c = 0; c < 10; c++) {
+            double d = fabs((double)y[c] - want[i * 10 + c]);
+            maxdiff = d > maxdiff ? d : maxdiff;
+            be = y[c] > y[be] ? c : be;
+            bt = want[i * 10 + c] > want[i * 10 + bt] ? c : bt;
+        }
+        same += be == bt;
+        correct += be == lb.labels[i];
+    }
+    double acc = (double)correct / (double)n;
+    printf("%zu images: max |engine - trainer| = %.3g (limit %g), same digit %zu/%zu, "
+           "accuracy %.4f (limit 0.95)\n",
+           n, maxdiff, TOL, same, n, acc);
+    int ok = scratch && maxdiff <= TOL && same == n && acc >= 0.95;
+    free(scratch), free(want);
+    dg_keras_free(&km);
+    dg_idx_free_images(&im), dg_idx_free_labels(&lb);
+    return ok ? 0 : 1;
+}

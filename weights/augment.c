@@ -1,0 +1,95 @@
+/* augment.c: random stroke width + affine map for MNIST digits (see augment.h). */
+#include "augment.h"
+
+#include <math.h>
+
+#include "nn.h"
+
+#define SIDE 28
+
+void aug_default_params(struct aug_params *p)
+{
+    p->max_rotate_deg = 12.0f;
+    p->max_shear = 0.2f;
+    p->max_scale = 0.1f;
+    p->max_aspect = 0.15f;
+    p->max_shift = 1.5f;
+    p->p_thickness = 0.5f;
+    p->max_dilate = 1.0f;
+    p->max_erode = 0.6f;
+}
+
+static float uniform_pm(uint64_t *rng, float r) /* U(-r, r) */
+{
+    return (2.0f * nn_uniform(rng) - 1.0f) * r;
+}
+
+/* out = s + alpha * (op(s) - s), op = max (dilate) or min (erode) over the pixel and its
+ * 4 neighbours: a fraction of a pixel of stroke width added or removed on every edge. */
+static void thickness(float *out, const float *s, int dilate, float alpha)
+{
+    for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++) {
+            float v = s[y * SIDE + x], m = v;
+            const int dx[4] = {-1, 1, 0, 0}, dy[4] = {0, 0, -1, 1};
+            for (int k = 0; k < 4; k++) {
+                int u = x + dx[k], w = y + dy[k];
+                float n = (u >= 0 && u < SIDE && w >= 0 && w < SIDE) ? s[w * SIDE + u] : 0.0f;
+                m = dilate ? (n > m ? n : m) : (n < m ? n : m);
+            }
+            out[y * SIDE + x] = v + alpha * (m - v);
+        }
+}
+
+static float sample(const float *s, float x, float y) /* bilinear, zero outside */
+{
+    int x0 = (int)floorf(x), y0 = (int)floorf(y);
+    float fx = x - (float)x0, fy = y - (float)y0, acc = 0.0f;
+    for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 2; i++) {
+            int u = x0 + i, v = y0 + j;
+            if (u < 0 || u >= SIDE || v < 0 || v >= SIDE)
+                continue;
+            acc += s[v * SIDE + u] * (i ? fx : 1.0f - fx) * (j ? fy : 1.0f - fy);
+        }
+    return acc;
+}
+
+void aug_image(float out[784], const uint8_t in[784], const struct aug_params *p, uint64_t *rng)
+{
+    float a[784], b[784];
+    for (int i = 0; i < 784; i++)
+        a[i] = in[i] * (1.0f / 255.0f);
+    const float *src = a;
+    if (nn_uniform(rng) < p->p_thickness) {
+        int dilate = nn_uniform(rng) < 0.5f;
+        float alpha = nn_uniform(rng) * (dilate ? p->max_dilate : p->max_erode);
+        thickness(b, a, dilate, alpha);
+        src = b;
+    }
+    /* centre of mass: the point MNIST's preprocessing centres, so the map keeps it fixed */
+    double m = 0, mx = 0, my = 0;
+    for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++) {
+            m += src[y * SIDE + x];
+            mx += src[y * SIDE + x] * x;
+            my += src[y * SIDE + x] * y;
+        }
+    float cx = m > 0 ? (float)(mx / m) : 13.5f, cy = m > 0 ? (float)(my / m) : 13.5f;
+    float th = uniform_pm(rng, p->max_rotate_deg) * (float)(M_PI / 180.0);
+    float sh = uniform_pm(rng, p->max_shear);
+    float sc = 1.0f + uniform_pm(rng, p->max_scale);
+    float asp = sqrtf(1.0f + uniform_pm(rng, p->max_aspect));
+    float tx = uniform_pm(rng, p->max_shift), ty = uniform_pm(rng, p->max_shift);
+    /* forward map A = R(th) [1 sh; 0 1] diag(sc*asp, sc/asp); we need A^-1 */
+    float sx = sc * asp, sy = sc / asp, c = cosf(th), s = sinf(th);
+    float a00 = c * sx, a01 = (c * sh - s) * sy, a10 = s * sx, a11 = (s * sh + c) * sy;
+    float det = a00 * a11 - a01 * a10;
+    float i00 = a11 / det, i01 = -a01 / det, i10 = -a10 / det, i11 = a00 / det;
+    for (int y = 0; y < SIDE; y++)
+        for (int x = 0; x < SIDE; x++) {
+            float dx = (float)x - cx - tx, dy = (float)y - cy - ty;
+            float v = sample(src, cx + i00 * dx + i01 * dy, cy + i10 * dx + i11 * dy);
+            out[y * SIDE + x] = v > 1.0f ? 1.0f : v;
+        }
+}

@@ -1,0 +1,40 @@
+/* keras_build.h: internal to the Keras loader: the state while a model_config layer list is
+ * turned into ops (keras_layers.c), shared with the file-level reader (keras_load.c). */
+#ifndef DIGITD_KERAS_BUILD_H
+#define DIGITD_KERAS_BUILD_H
+
+#include <cjson/cJSON.h>
+#include <hdf5.h>
+
+#include "h5_read.h"
+#include "keras_load.h"
+
+struct kb {
+    struct dg_keras_model *km;
+    const char *path;
+    char *err;
+    size_t errlen;
+    hid_t file;
+    const char *lname, *ltype; /* the layer being converted, for messages */
+    struct dg_keras_layer *layer;
+    struct dg_shape cur;       /* the current activation */
+    int flat;                  /* cur is (None, c) */
+    int cap_ops, cap_arrays;
+    int fold_ok;               /* the last op is a linear Conv2D/Dense a BatchNorm may join */
+    /* A BatchNormalization not yet placed: y = x * pa_s[c] + pa_t[c] on channel c. */
+    float *pa_s, *pa_t;
+    int pa_c;
+    const char *pa_name;
+};
+
+/* Sets err to "<path>: layer '<name>' (<type>): <message>" (or "<path>: <message>"). */
+void kb_fail(struct kb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Replaces characters that could break out of a C string or comment in the generated
+ * header (names come from the file) with '_'. */
+void kb_sanitize(char *s);
+
+/* Converts the layer list into b->km's ops; 0 or -1 with b->err. */
+int kb_build(struct kb *b, const cJSON *layers);
+
+#endif

@@ -1,0 +1,255 @@
+/* keras_load.c: Keras .h5 -> struct dg_model (see keras_load.h).  The file and its JSON are
+ * read here; each layer type is turned into ops by keras_layers.c. */
+#include "keras_load.h"
+#include "keras_build.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LAYERS 512
+
+void kb_fail(struct kb *b, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (b->lname)
+        snprintf(b->err, b->errlen, "%s: layer '%s' (%s): %s", b->path, b->lname, b->ltype, msg);
+    else
+        snprintf(b->err, b->errlen, "%s: %s", b->path, msg);
+}
+
+void kb_sanitize(char *s)
+{
+    for (; s && *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_.-+ ", *s))
+            *s = '_';
+}
+
+size_t dg_op_weight_floats(const struct dg_op *op)
+{
+    switch (op->kind) {
+    case DG_OP_CONV2D: return (size_t)op->kh * op->kw * op->in.c * op->out.c;
+    case DG_OP_DENSE: return (size_t)op->in.c * op->out.c;
+    case DG_OP_AFFINE: return (size_t)op->out.c;
+    default: return 0;
+    }
+}
+
+size_t dg_op_bias_floats(const struct dg_op *op)
+{
+    return op->bias ? (size_t)op->out.c : 0;
+}
+
+/* The first bytes say what the file is before libhdf5 gives a generic error. */
+static int check_signature(const char *path, char *err, size_t errlen)
+{
+    unsigned char sig[8] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %m", path);
+        return -1;
+    }
+    size_t n = fread(sig, 1, sizeof sig, f);
+    fclose(f);
+    if (n >= 4 && memcmp(sig, "PK\3\4", 4) == 0) {
+        snprintf(err, errlen, "%s: a .keras (zip) archive, not HDF5; save the model with "
+                              "model.save(\"model.h5\") and convert that", path);
+        return -1;
+    }
+    if (n < 8 || memcmp(sig, "\211HDF\r\n\032\n", 8) != 0) {
+        snprintf(err, errlen, "%s: not an HDF5 file (no HDF5 signature); expected a Keras .h5 "
+                              "written by model.save(\"model.h5\")", path);
+        return -1;
+    }
+    return 0;
+}
+
+static char *sha256_hex(const char *path)
+{
+    unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state st;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    crypto_hash_sha256_init(&st);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_hash_sha256_update(&st, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return NULL;
+    crypto_hash_sha256_final(&st, h);
+    char *hex = malloc(2 * sizeof h + 1);
+    return hex ? sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h) : NULL;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* No model_config: say what the file is instead, if we can tell. */
+static void explain_no_config(struct kb *b)
+{
+    if (H5Lexists(b->file, "layers", H5P_DEFAULT) > 0 ||
+        h5r_has_attr(b->file, ".", "layer_names"))
+        kb_fail(b, "a weights-only file (model.save_weights): it has no model_config, so the "
+                   "architecture is unknown; save the full model with model.save(\"model.h5\")");
+    else
+        kb_fail(b, "HDF5 but not a Keras model: no 'model_config' attribute at the root");
+}
+
+/* A Functional model's inbound references: Keras 2 [[["name", 0, 0, {}]]], Keras 3
+ * {"args": [{"config": {"keras_history": ["name", 0, 0]}}]}. Counts them, keeps the last. */
+static void inbound_refs(const cJSON *j, int *n, const char **last)
+{
+    if (cJSON_IsArray(j) && cJSON_IsString(cJSON_GetArrayItem(j, 0)) &&
+        cJSON_IsNumber(cJSON_GetArrayItem(j, 1))) {
+        (*n)++;
+        *last = cJSON_GetArrayItem(j, 0)->valuestring;
+        return;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, j)
+    {
+        if (c->string && strcmp(c->string, "keras_history") == 0 && cJSON_IsArray(c)) {
+            (*n)++;
+            *last = cJSON_IsString(c->child) ? c->child->valuestring : "";
+        } else if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
+            inbound_refs(c, n, last);
+        }
+    }
+}
+
+static const char *layer_name(const cJSON *l)
+{
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(l, "config");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(cfg, "name");
+    if (!cJSON_IsString(n))
+        n = cJSON_GetObjectItemCaseSensitive(l, "name");
+    return cJSON_IsString(n) ? n->valuestring : NULL;
+}
+
+/* Functional models are accepted when they are a chain: each layer reads the one before. */
+static int check_chain(struct kb *b, const cJSON *layers)
+{
+    const char *prev = NULL;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, layers)
+    {
+        int n = 0;
+        const char *from = NULL;
+        inbound_refs(cJSON_GetObjectItemCaseSensitive(l, "inbound_nodes"), &n, &from);
+        const char *name = layer_name(l);
+        if (prev && (n != 1 || strcmp(from, prev) != 0)) {
+            kb_fail(b, "layer '%s' does not simply follow '%s': only Sequential models and "
+                       "Functional models that are a single chain are supported",
+                    name ? name : "?", prev);
+            return -1;
+        }
+        prev = name;
+    }
+    return 0;
+}
+
+/* The list of layer configs, the model's name, checking the model class. */
+static const cJSON *config_layers(struct kb *b, const cJSON *root)
+{
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(root, "class_name");
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
+    const char *c = cJSON_IsString(cls) ? cls->valuestring : "";
+    int functional = strcmp(c, "Functional") == 0 || strcmp(c, "Model") == 0;
+    if (strcmp(c, "Sequential") != 0 && !functional) {
+        kb_fail(b, "model class '%s' is not supported (Sequential, or a Functional chain)", c);
+        return NULL;
+    }
+    const cJSON *layers = cJSON_IsArray(cfg) ? cfg /* Keras 2.0: a bare list */
+                                             : cJSON_GetObjectItemCaseSensitive(cfg, "layers");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(cfg, "name");
+    b->km->name = strdup(cJSON_IsString(name) ? name->valuestring : "sequential");
+    if (!cJSON_IsArray(layers) || cJSON_GetArraySize(layers) == 0 ||
+        cJSON_GetArraySize(layers) > MAX_LAYERS) {
+        kb_fail(b, "model_config has no layer list (or more than %d layers)", MAX_LAYERS);
+        return NULL;
+    }
+    if (functional && check_chain(b, layers))
+        return NULL;
+    return layers;
+}
+
+static int parse_and_build(struct kb *b)
+{
+    char *json = NULL;
+    if (h5r_attr_string(b->file, ".", "model_config", &json, b->err, b->errlen)) {
+        explain_no_config(b);
+        return -1;
+    }
+    cJSON *root = cJSON_Parse(json);
+    free(json);
+    if (!root) {
+        kb_fail(b, "model_config is not valid JSON");
+        return -1;
+    }
+    const cJSON *layers = config_layers(b, root);
+    int rc = layers ? kb_build(b, layers) : -1;
+    cJSON_Delete(root);
+    return rc;
+}
+
+int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t errlen)
+{
+    memset(km, 0, sizeof *km);
+    if (check_signature(path, err, errlen))
+        return -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the file name */
+    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen};
+    b.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (b.file < 0) {
+        snprintf(err, errlen, "%s: libhdf5 cannot open it (truncated or corrupt?)", path);
+        return -1;
+    }
+    int rc = parse_and_build(&b);
+    if (rc == 0 && h5r_attr_string(b.file, ".", "keras_version", &km->keras_version, err,
+                                   errlen))
+        km->keras_version = strdup("unknown");
+    H5Fclose(b.file);
+    km->source = strdup(base_name(path));
+    km->sha256 = rc ? NULL : sha256_hex(path);
+    if (rc == 0 && (!km->sha256 || !km->source || !km->name || !km->keras_version)) {
+        snprintf(err, errlen, "%s: out of memory or read error", path);
+        rc = -1;
+    }
+    if (rc) {
+        dg_keras_free(km);
+        return -1;
+    }
+    kb_sanitize(km->name), kb_sanitize(km->source), kb_sanitize(km->keras_version);
+    struct dg_model *m = &km->model;
+    m->name = km->name;
+    m->source = km->source;
+    m->source_sha256 = km->sha256;
+    m->keras_version = km->keras_version;
+    m->ops = km->ops;
+    return 0;
+}
+
+void dg_keras_free(struct dg_keras_model *km)
+{
+    for (int i = 0; i < km->n_arrays; i++)
+        free(km->arrays[i]);
+    free(km->arrays);
+    free(km->ops);
+    free(km->layers);
+    free(km->name), free(km->source), free(km->sha256), free(km->keras_version);
+    memset(km, 0, sizeof *km);
+}

@@ -1,0 +1,47 @@
+/* keras_load.h: read a Keras full-model .h5 (model.save("x.h5"), Keras 2.0 .. 3.x) into a
+ * struct dg_model the engine can run, the way Keras itself reads it: the topology from the
+ * root attribute model_config (JSON), each layer's weights from model_weights/<layer> in the
+ * order of its weight_names attribute.
+ *
+ * Conversion (see README "Model files"): inference no-ops (InputLayer, Dropout, Flatten,
+ * Reshape, ...) emit nothing, since every activation is HWC row-major like Keras's
+ * channels_last; a separate Activation/ReLU/Softmax merges into the op before it when that
+ * op is linear; BatchNormalization folds into the neighbouring Conv2D/Dense when that is
+ * exact, else becomes a per-channel DG_OP_AFFINE.  Anything else is refused with a message
+ * naming the file, the layer, its type and what is supported. */
+#ifndef DIGITD_KERAS_LOAD_H
+#define DIGITD_KERAS_LOAD_H
+
+#include <stddef.h>
+
+#include "model_ops.h"
+
+/* One Keras layer as --summary shows it. */
+struct dg_keras_layer {
+    char name[96];
+    char type[48];
+    struct dg_shape out; /* h = w = 0 for a flat (None, c) output */
+    long params;
+};
+
+/* A loaded model: model.ops, the weights and the strings are owned by it. */
+struct dg_keras_model {
+    struct dg_model model;
+    struct dg_op *ops;
+    float **arrays;            /* every weight/bias array the ops point to */
+    int n_arrays;
+    struct dg_keras_layer *layers;
+    int n_layers;
+    char *name, *source, *sha256, *keras_version;
+};
+
+/* Reads path into km (zeroed first). Returns 0, or -1 with "<path>: <problem>" in err. */
+int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t errlen);
+
+void dg_keras_free(struct dg_keras_model *km);
+
+/* Number of floats in op's weight and bias arrays (0 when it has none). */
+size_t dg_op_weight_floats(const struct dg_op *op);
+size_t dg_op_bias_floats(const struct dg_op *op);
+
+#endif

@@ -1,0 +1,434 @@
+/* train.c: digitd-train, retrains the seed CNN on MNIST and writes a Keras .h5.
+ *
+ *   digitd-train [--data DIR] [--epochs N] [--batch N] [--lr X] [--lr-schedule none|cosine|step]
+ *                [--seed N] [--threads N] [--augment|--no-augment] [--val-split N]
+ *                [--out PATH] [--limit N] [--test-limit N] [--predictions PATH]
+ *                [--extra-eval DIR] [--quiet]
+ *
+ * Keeps the epoch with the best validation accuracy (Keras's ModelCheckpoint
+ * save_best_only) and writes it to --out each time it improves. The defaults are the
+ * recipe of the shipped weights/best_mnist_model.h5. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "augment.h"
+#include "idx.h"
+#include "nn.h"
+#include "train_net.h"
+
+enum lr_schedule { LR_NONE, LR_COSINE, LR_STEP };
+
+struct options {
+    const char *data, *out, *predictions, *extra;
+    int epochs, batch, threads, augment, quiet;
+    double lr;
+    enum lr_schedule schedule;
+    uint64_t seed;
+    long val_split, limit, test_limit;
+};
+
+struct dataset {
+    const uint8_t *pixels, *labels;
+    size_t count;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: digitd-train [options]\n"
+            "  --data DIR          MNIST IDX .gz files (default $MNIST_DIR, else data/mnist)\n"
+            "  --epochs N          passes over the training set (default 30)\n"
+            "  --batch N           images per step (default 128)\n"
+            "  --lr X              Adam learning rate (default 0.001)\n"
+            "  --lr-schedule S     cosine (to 0 over the run; default) | none | step (x0.1 at\n"
+            "                      50%% and again at 75%% of the epochs)\n"
+            "  --seed N            initialisation, shuffling, dropout, augmentation (default 1)\n"
+            "  --threads N         worker threads (default: online CPUs)\n"
+            "  --augment, --no-augment   random stroke width, rotation, shear, scale, shift\n"
+            "                      (default on)\n"
+            "  --val-split N       last N training images held out to pick the best epoch\n"
+            "                      (default 5000)\n"
+            "  --out PATH          the .h5 to write (default weights/best_mnist_model.h5)\n"
+            "  --limit N           train on the first N training images only\n"
+            "  --test-limit N      evaluate on the first N test images only\n"
+            "  --predictions PATH  write the kept model's test-set probabilities there\n"
+            "                      (float32 [n][10], little-endian; for tests)\n"
+            "  --extra-eval DIR    also report accuracy on DIR/images-idx3-ubyte + labels-idx1-ubyte\n"
+            "                      each epoch (e.g. canvas-drawn digits)\n"
+            "  --quiet             no in-place progress, only the per-epoch summaries\n");
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"data", required_argument, 0, 'd'},       {"epochs", required_argument, 0, 'e'},
+        {"batch", required_argument, 0, 'b'},      {"lr", required_argument, 0, 'l'},
+        {"lr-schedule", required_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'},    {"augment", no_argument, 0, 'a'},
+        {"no-augment", no_argument, 0, 'A'},       {"val-split", required_argument, 0, 'v'},
+        {"out", required_argument, 0, 'o'},        {"limit", required_argument, 0, 'L'},
+        {"test-limit", required_argument, 0, 'T'}, {"quiet", no_argument, 0, 'q'},
+        {"predictions", required_argument, 0, 'P'}, {"extra-eval", required_argument, 0, 'X'},
+        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
+    long n, cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (struct options){.data = dg_mnist_dir(), .out = "weights/best_mnist_model.h5",
+                          .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
+                          .augment = 1, .lr = 1e-3, .schedule = LR_COSINE, .seed = 1,
+                          .val_split = 5000, .limit = -1, .test_limit = -1};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (c) {
+        case 'd': o->data = optarg; break;
+        case 'o': o->out = optarg; break;
+        case 'P': o->predictions = optarg; break;
+        case 'X': o->extra = optarg; break;
+        case 'a': o->augment = 1; break;
+        case 'A': o->augment = 0; break;
+        case 'q': o->quiet = 1; break;
+        case 'e': if (parse_long(optarg, 1, 10000, &n)) bad = "--epochs"; else o->epochs = (int)n; break;
+        case 'b': if (parse_long(optarg, 1, 65536, &n)) bad = "--batch"; else o->batch = (int)n; break;
+        case 't': if (parse_long(optarg, 1, 256, &n)) bad = "--threads"; else o->threads = (int)n; break;
+        case 's': if (parse_long(optarg, 0, LONG_MAX, &n)) bad = "--seed"; else o->seed = (uint64_t)n; break;
+        case 'v': if (parse_long(optarg, 0, 59999, &n)) bad = "--val-split"; else o->val_split = n; break;
+        case 'L': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--limit"; else o->limit = n; break;
+        case 'T': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--test-limit"; else o->test_limit = n; break;
+        case 'l': {
+            char *end;
+            o->lr = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->lr > 0 && o->lr < 10))
+                bad = "--lr";
+            break;
+        }
+        case 'S':
+            if (!strcmp(optarg, "none")) o->schedule = LR_NONE;
+            else if (!strcmp(optarg, "cosine")) o->schedule = LR_COSINE;
+            else if (!strcmp(optarg, "step")) o->schedule = LR_STEP;
+            else bad = "--lr-schedule";
+            break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); return -1;
+        }
+        if (bad) {
+            fprintf(stderr, "digitd-train: %s: invalid value '%s'\n", bad, optarg);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "digitd-train: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+static double lr_at(const struct options *o, double progress) /* progress 0..1 */
+{
+    switch (o->schedule) {
+    case LR_COSINE: return o->lr * 0.5 * (1.0 + cos(M_PI * progress));
+    case LR_STEP: return o->lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
+    default: return o->lr;
+    }
+}
+
+/* One image of the batch: augmented, or just scaled to 0..1. The stream depends only on
+ * (seed, epoch, image), so the batch is the same whatever the thread count. */
+static void make_batch(float *x, uint8_t *y, const struct dataset *d, const uint32_t *order,
+                       int n, const struct options *o, const struct aug_params *ap, int epoch)
+{
+#pragma omp parallel for num_threads(o->threads) schedule(static)
+    for (int i = 0; i < n; i++) {
+        const uint8_t *src = d->pixels + (size_t)order[i] * TN_PIXELS;
+        y[i] = d->labels[order[i]];
+        if (o->augment) {
+            uint64_t s = o->seed ^ ((uint64_t)epoch << 40) ^ ((uint64_t)order[i] * 0xd1b54a32d192ed03ull);
+            nn_splitmix64(&s);
+            aug_image(x + (size_t)i * TN_PIXELS, src, ap, &s);
+        } else {
+            for (int p = 0; p < TN_PIXELS; p++)
+                x[(size_t)i * TN_PIXELS + p] = src[p] * (1.0f / 255.0f);
+        }
+    }
+}
+
+/* Whole-set accuracy (and mean loss) without dropout, images scaled x/255; probs (or
+ * NULL) gets the [count][10] probabilities. */
+static double evaluate(struct tn_net *net, const struct dataset *d, double *loss, float *probs)
+{
+    size_t chunk = 4096;
+    float *x = malloc(chunk * TN_PIXELS * sizeof(float));
+    if (!x) {
+        fprintf(stderr, "digitd-train: out of memory for evaluation\n");
+        return -1;
+    }
+    long ok = 0;
+    double l = 0;
+    for (size_t b = 0; b < d->count; b += chunk) {
+        size_t n = d->count - b < chunk ? d->count - b : chunk;
+        for (size_t i = 0; i < n * TN_PIXELS; i++)
+            x[i] = d->pixels[b * TN_PIXELS + i] * (1.0f / 255.0f);
+        l += tn_predict(net, x, d->labels + b, n, probs ? probs + b * TN_CLASSES : NULL, &ok);
+    }
+    free(x);
+    if (loss)
+        *loss = d->count ? l / (double)d->count : 0;
+    return d->count ? (double)ok / (double)d->count : 0;
+}
+
+static void shuffle(uint32_t *order, size_t n, uint64_t seed, int epoch)
+{
+    uint64_t s = seed * 0x2545f4914f6cdd1dull + (uint64_t)epoch;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    for (size_t i = n; i-- > 1;) { /* Fisher-Yates */
+        size_t j = (size_t)(nn_splitmix64(&s) % (i + 1));
+        uint32_t t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+}
+
+static void progress(const struct options *o, int epoch, size_t done, size_t total, double t0,
+                     double loss, long ok, int final)
+{
+    double dt = now() - t0, rate = dt > 0 ? (double)done / dt : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\repoch %d/%d %6zu/%zu  %6.0f img/s  %s %4.0fs  loss %.4f  acc %.4f%s",
+            epoch + 1, o->epochs, done, total, rate, final ? "took" : "ETA", final ? dt : eta,
+            done ? loss / (double)done : 0, done ? (double)ok / (double)done : 0,
+            final ? "" : "   ");
+    fflush(stderr);
+}
+
+struct run {
+    struct options o;
+    struct dataset train, val, test, extra;
+    struct tn_net net;
+    float *best, *x;
+    uint8_t *y;
+    uint32_t *order;
+};
+
+/* One pass over the training set; returns its wall time. */
+static double train_epoch(struct run *r, int epoch, const struct aug_params *ap, int tty)
+{
+    struct options *o = &r->o;
+    size_t n = r->train.count, steps = (n + (size_t)o->batch - 1) / (size_t)o->batch;
+    double t0 = now(), last = 0, loss = 0;
+    long ok = 0;
+    shuffle(r->order, n, o->seed, epoch);
+    for (size_t s = 0; s < steps; s++) {
+        size_t b0 = s * (size_t)o->batch;
+        int nb = (int)(n - b0 < (size_t)o->batch ? n - b0 : (size_t)o->batch);
+        make_batch(r->x, r->y, &r->train, r->order + b0, nb, o, ap, epoch);
+        uint64_t key = o->seed * 0x9e3779b97f4a7c15ull ^ ((uint64_t)epoch << 32 | s);
+        loss += tn_forward_backward(&r->net, r->x, r->y, nb, key, &ok);
+        double lr = lr_at(o, ((double)epoch + (double)s / (double)steps) / o->epochs);
+        tn_adam_step(&r->net, (float)lr, 0.9f, 0.999f, 1e-7f);
+        if (tty && !o->quiet && now() - last > 0.25) {
+            progress(o, epoch, b0 + (size_t)nb, n, t0, loss, ok, 0);
+            last = now();
+        }
+    }
+    progress(o, epoch, n, n, t0, loss, ok, 1); /* the epoch's summary, also when quiet */
+    return now() - t0;
+}
+
+static int write_floats(const char *path, const float *v, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(v, sizeof(float), n, f) == n;
+    if (f && fclose(f))
+        ok = 0;
+    if (!ok)
+        fprintf(stderr, "digitd-train: %s: %s\n", path, strerror(errno));
+    return ok ? 0 : -1;
+}
+
+static int run_training(struct run *r)
+{
+    struct options *o = &r->o;
+    struct aug_params ap;
+    aug_default_params(&ap);
+    int tty = isatty(2);
+    double best_acc = -1, t_start = now(), epoch_time = 0;
+    int best_epoch = -1;
+    char err[512];
+    for (int e = 0; e < o->epochs; e++) {
+        epoch_time += train_epoch(r, e, &ap, tty);
+        double vloss = 0, vacc = r->val.count ? evaluate(&r->net, &r->val, &vloss, NULL) : -1;
+        double tloss, tacc = evaluate(&r->net, &r->test, &tloss, NULL);
+        if (r->val.count)
+            fprintf(stderr, "  val %.4f (loss %.4f)", vacc, vloss);
+        fprintf(stderr, "  test %.4f (loss %.4f)", tacc, tloss);
+        if (r->extra.count)
+            fprintf(stderr, "  extra %.4f", evaluate(&r->net, &r->extra, NULL, NULL));
+        /* without a validation split, every epoch is "best": the last one is kept */
+        if (vacc > best_acc || !r->val.count) {
+            best_acc = vacc, best_epoch = e;
+            memcpy(r->best, r->net.params, tn_n_params() * sizeof(float));
+            if (tn_save_h5(&r->net, r->best, o->out, err, sizeof(err))) {
+                fprintf(stderr, "\ndigitd-train: %s\n", err);
+                return -1;
+            }
+            fprintf(stderr, "  -> saved %s", o->out);
+        }
+        fprintf(stderr, "\n");
+    }
+    memcpy(r->net.params, r->best, tn_n_params() * sizeof(float));
+    float *probs = NULL;
+    if (o->predictions && !(probs = malloc(r->test.count * TN_CLASSES * sizeof(float)))) {
+        fprintf(stderr, "digitd-train: out of memory\n");
+        return -1;
+    }
+    double tloss, tacc = evaluate(&r->net, &r->test, &tloss, probs);
+    if (probs && write_floats(o->predictions, probs, r->test.count * TN_CLASSES)) {
+        free(probs);
+        return -1;
+    }
+    free(probs);
+    char why[64] = "the last (no validation split)";
+    if (r->val.count)
+        snprintf(why, sizeof(why), "best: val %.4f", best_acc);
+    fprintf(stderr,
+            "kept epoch %d (%s): test accuracy %.4f on %zu images; %.1f s total, "
+            "%.2f s/epoch of %zu images\n",
+            best_epoch + 1, why, tacc, r->test.count, now() - t_start, epoch_time / o->epochs,
+            r->train.count);
+    if (r->extra.count)
+        fprintf(stderr, "kept epoch on %s: accuracy %.4f on %zu images\n", o->extra,
+                evaluate(&r->net, &r->extra, NULL, NULL), r->extra.count);
+    return 0;
+}
+
+/* Fails early (before any training) if --out's directory cannot take the file. */
+static int check_out_dir(const char *out)
+{
+    char dir[4096];
+    const char *slash = strrchr(out, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out) + (slash == out), out);
+    if (access(dir, W_OK | X_OK)) {
+        fprintf(stderr, "digitd-train: %s: cannot write there (%s)\n", out, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int load_data(struct run *r, struct dg_idx_images *ti, struct dg_idx_labels *tl,
+                     struct dg_idx_images *ei, struct dg_idx_labels *el,
+                     struct dg_idx_images *xi, struct dg_idx_labels *xl)
+{
+    char a[4096], b[4096], err[4600];
+    const char *dir = r->o.data;
+    snprintf(a, sizeof(a), "%s/train-images-idx3-ubyte.gz", dir);
+    snprintf(b, sizeof(b), "%s/train-labels-idx1-ubyte.gz", dir);
+    if (dg_idx_load_pair(a, b, ti, tl, err, sizeof(err)))
+        goto fail;
+    snprintf(a, sizeof(a), "%s/t10k-images-idx3-ubyte.gz", dir);
+    snprintf(b, sizeof(b), "%s/t10k-labels-idx1-ubyte.gz", dir);
+    if (dg_idx_load_pair(a, b, ei, el, err, sizeof(err)))
+        goto fail;
+    if (ti->rows != 28 || ti->cols != 28 || ei->rows != 28 || ei->cols != 28) {
+        snprintf(err, sizeof(err), "%s: images are not 28x28", dir);
+        goto fail;
+    }
+    if ((size_t)r->o.val_split >= ti->count) {
+        snprintf(err, sizeof(err), "--val-split %ld leaves no training images (%zu in %s)",
+                 r->o.val_split, ti->count, dir);
+        goto fail;
+    }
+    /* like Keras's validation_split: the last images are held out */
+    size_t n_train = ti->count - (size_t)r->o.val_split;
+    r->val = (struct dataset){ti->pixels + n_train * TN_PIXELS, tl->labels + n_train,
+                              (size_t)r->o.val_split};
+    if (r->o.limit > 0 && (size_t)r->o.limit < n_train)
+        n_train = (size_t)r->o.limit;
+    r->train = (struct dataset){ti->pixels, tl->labels, n_train};
+    size_t n_test = ei->count;
+    if (r->o.test_limit > 0 && (size_t)r->o.test_limit < n_test)
+        n_test = (size_t)r->o.test_limit;
+    r->test = (struct dataset){ei->pixels, el->labels, n_test};
+    if (r->o.extra) {
+        snprintf(a, sizeof(a), "%s/images-idx3-ubyte", r->o.extra);
+        snprintf(b, sizeof(b), "%s/labels-idx1-ubyte", r->o.extra);
+        if (dg_idx_load_pair(a, b, xi, xl, err, sizeof(err)))
+            goto fail;
+        if (xi->rows != 28 || xi->cols != 28) {
+            snprintf(err, sizeof(err), "%s: images are not 28x28", a);
+            goto fail;
+        }
+        r->extra = (struct dataset){xi->pixels, xl->labels, xi->count};
+    }
+    return 0;
+fail:
+    fprintf(stderr, "digitd-train: %s\n", err);
+    if (!getenv("MNIST_DIR") && !strcmp(dir, "data/mnist"))
+        fprintf(stderr, "digitd-train: fetch MNIST with scripts/fetch-mnist.sh, or set MNIST_DIR "
+                        "or --data\n");
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct run r = {0};
+    if (parse_options(argc, argv, &r.o))
+        return 2;
+    struct dg_idx_images ti = {0}, ei = {0}, xi = {0};
+    struct dg_idx_labels tl = {0}, el = {0}, xl = {0};
+    int rc = 1;
+    if (check_out_dir(r.o.out) || load_data(&r, &ti, &tl, &ei, &el, &xi, &xl))
+        goto out;
+    if (tn_init(&r.net, r.o.batch, r.o.threads, r.o.seed)) {
+        fprintf(stderr, "digitd-train: out of memory for batch %d on %d threads\n", r.o.batch,
+                r.o.threads);
+        goto out;
+    }
+    r.best = malloc(tn_n_params() * sizeof(float));
+    r.x = malloc((size_t)r.o.batch * TN_PIXELS * sizeof(float));
+    r.y = malloc((size_t)r.o.batch);
+    r.order = malloc(r.train.count * sizeof(uint32_t));
+    if (!r.best || !r.x || !r.y || !r.order) {
+        fprintf(stderr, "digitd-train: out of memory\n");
+        goto out;
+    }
+    fprintf(stderr,
+            "digitd-train: %zu training, %zu validation, %zu test images from %s; %d epochs, "
+            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s\n",
+            r.train.count, r.val.count, r.test.count, r.o.data, r.o.epochs, r.o.batch, r.o.lr,
+            r.o.schedule == LR_COSINE ? "cosine" : r.o.schedule == LR_STEP ? "step" : "constant",
+            r.o.seed, r.o.threads, r.o.augment ? "on" : "off");
+    rc = run_training(&r) ? 1 : 0;
+out:
+    tn_free(&r.net);
+    free(r.best), free(r.x), free(r.y), free(r.order);
+    dg_idx_free_images(&ti), dg_idx_free_images(&ei), dg_idx_free_images(&xi);
+    dg_idx_free_labels(&tl), dg_idx_free_labels(&el), dg_idx_free_labels(&xl);
+    return rc;
+}

@@ -1,0 +1,365 @@
+/* api.c: routes, limits and JSON of the worker's API (see api.h). */
+#include "api.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "engine.h"
+
+#ifndef DIGITD_VERSION
+#define DIGITD_VERSION "dev"
+#endif
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Sends a complete response; body may be NULL for HEAD. Write errors (client gone) are
+ * ignored: libfcgi drops the connection at FCGX_Finish_r. */
+static int reply(FCGX_Request *r, int status, const char *type, const char *extra,
+                 const char *body, size_t len, int head_only)
+{
+    FCGX_FPrintF(r->out,
+                 "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %lu\r\n"
+                 "Cache-Control: no-store\r\n%s\r\n",
+                 status, status_text(status), type, (unsigned long)len, extra ? extra : "");
+    if (!head_only && body && len)
+        FCGX_PutStr(body, (int)len, r->out);
+    return status;
+}
+
+static int reply_error(FCGX_Request *r, int status, const char *msg, const char *allow)
+{
+    char body[512], extra[64] = "";
+    cJSON *o = cJSON_CreateObject();
+    /* cJSON escapes msg; fall back to a fixed body if it cannot allocate */
+    if (!o || !cJSON_AddStringToObject(o, "error", msg) ||
+        !cJSON_PrintPreallocated(o, body, (int)sizeof body, 0))
+        snprintf(body, sizeof body, "{\"error\":\"internal error\"}");
+    cJSON_Delete(o);
+    if (allow)
+        snprintf(extra, sizeof extra, "Allow: %s\r\n", allow);
+    return reply(r, status, "application/json", extra, body, strlen(body), 0);
+}
+
+static int reply_json(FCGX_Request *r, cJSON *o, int head_only)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (!s)
+        return reply_error(r, 500, "out of memory", NULL);
+    int st = reply(r, 200, "application/json", NULL, s, strlen(s), head_only);
+    cJSON_free(s);
+    return st;
+}
+
+/* The request path without its query: REQUEST_URI, else DOCUMENT_URI, else SCRIPT_NAME. */
+static void request_path(FCGX_Request *r, char *out, size_t cap)
+{
+    const char *p = FCGX_GetParam("REQUEST_URI", r->envp);
+    if (!p || !*p)
+        p = FCGX_GetParam("DOCUMENT_URI", r->envp);
+    if (!p || !*p)
+        p = FCGX_GetParam("SCRIPT_NAME", r->envp);
+    size_t n = p ? strcspn(p, "?#") : 0;
+    if (n >= cap)
+        n = cap - 1; /* too long for any route: stays a 404 after truncation */
+    memcpy(out, p ? p : "", n);
+    out[n] = 0;
+}
+
+/* Strict decimal CONTENT_LENGTH: -1 missing, -2 malformed, else the value (capped). */
+static long long content_length(FCGX_Request *r)
+{
+    const char *s = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+    if (!s || !*s)
+        return -1;
+    long long v = 0;
+    for (; *s; s++) {
+        if (!isdigit((unsigned char)*s))
+            return -2;
+        if (v > (LLONG_MAX - 9) / 10)
+            return LLONG_MAX; /* over any limit */
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
+/* The media type of CONTENT_TYPE, parameters dropped, compared case-insensitively. */
+static int content_type_is(FCGX_Request *r, const char *want)
+{
+    const char *s = FCGX_GetParam("CONTENT_TYPE", r->envp);
+    if (!s)
+        return 0;
+    size_t n = strcspn(s, "; \t");
+    return n == strlen(want) && strncasecmp(s, want, n) == 0;
+}
+
+/* Reads exactly len body bytes into a malloc'd buffer; NULL if the body is shorter. */
+static uint8_t *read_body(FCGX_Request *r, size_t len)
+{
+    uint8_t *buf = malloc(len ? len : 1);
+    size_t got = 0;
+    while (buf && got < len) {
+        size_t want = len - got > INT_MAX ? INT_MAX : len - got;
+        int n = FCGX_GetStr((char *)buf + got, (int)want, r->in);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    if (buf && got < len) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Prints as %.6g would: short JSON numbers without losing anything a client needs. */
+static cJSON *num6(double v)
+{
+    char s[32];
+    snprintf(s, sizeof s, "%.6g", v);
+    return cJSON_CreateNumber(strtod(s, NULL));
+}
+
+/* Decodes a data:image/png;base64 URL into a malloc'd PNG (*png, *len). Returns 0 or an
+ * HTTP status with *err set. Base64 is strict (standard alphabet, padding required). */
+static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_t *len,
+                           const char **err)
+{
+    const char *comma = memchr(url, ',', url_len);
+    if (url_len < 5 || strncasecmp(url, "data:", 5) || !comma) {
+        *err = "imageData is not a data URL";
+        return 400;
+    }
+    size_t hlen = (size_t)(comma - url) - 5; /* "image/png;base64" */
+    const char *h = url + 5;
+    if (hlen < 7 || strncasecmp(h + hlen - 7, ";base64", 7)) {
+        *err = "imageData data URL is not base64";
+        return 400;
+    }
+    if (hlen != 16 || strncasecmp(h, "image/png", 9)) {
+        *err = "imageData must be an image/png data URL";
+        return 415;
+    }
+    const char *b64 = comma + 1;
+    size_t b64_len = url_len - (size_t)(b64 - url);
+    size_t cap = b64_len / 4 * 3 + 3; /* b64_len <= max_body: cannot overflow */
+    *png = malloc(cap);
+    if (!*png) {
+        *err = "out of memory";
+        return 500;
+    }
+    if (sodium_base642bin(*png, cap, b64, b64_len, NULL, len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(*png);
+        *png = NULL;
+        *err = "imageData is not valid base64";
+        return 400;
+    }
+    return 0;
+}
+
+/* {"imageData": "data:image/png;base64,..."} -> PNG bytes. */
+static int png_from_json(const uint8_t *body, size_t len, uint8_t **png, size_t *png_len,
+                         const char **err)
+{
+    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
+    if (!root) {
+        *err = "malformed JSON";
+        return 400;
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
+    int st;
+    if (!cJSON_IsString(d) || !d->valuestring) {
+        *err = "JSON needs an \"imageData\" string";
+        st = 400;
+    } else {
+        st = decode_data_url(d->valuestring, strlen(d->valuestring), png, png_len, err);
+    }
+    cJSON_Delete(root);
+    return st;
+}
+
+/* The answer: prediction, confidence, probabilities, top3, input preview, timings. */
+static cJSON *predict_json(const float in[784], const float p[10], const int64_t t_us[3])
+{
+    int order[10];
+    for (int i = 0; i < 10; i++)
+        order[i] = i;
+    for (int i = 0; i < 3; i++) /* partial selection sort: the three best first */
+        for (int j = i + 1; j < 10; j++)
+            if (p[order[j]] > p[order[i]]) {
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+    uint8_t png[2048];
+    size_t png_len = dg_png_encode_input(in, png, sizeof png);
+    static const char prefix[] = "data:image/png;base64,";
+    char url[sizeof prefix + sodium_base64_ENCODED_LEN(2048, sodium_base64_VARIANT_ORIGINAL)];
+    memcpy(url, prefix, sizeof prefix);
+    if (png_len)
+        sodium_bin2base64(url + sizeof prefix - 1, sizeof url - (sizeof prefix - 1), png,
+                          png_len, sodium_base64_VARIANT_ORIGINAL);
+
+    cJSON *o = cJSON_CreateObject(), *probs = cJSON_CreateArray(), *top = cJSON_CreateArray();
+    cJSON *tm = cJSON_CreateObject();
+    if (!o || !probs || !top || !tm) {
+        cJSON_Delete(o), cJSON_Delete(probs), cJSON_Delete(top), cJSON_Delete(tm);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "prediction", order[0]);
+    cJSON_AddItemToObject(o, "confidence", num6(p[order[0]]));
+    for (int i = 0; i < 10; i++)
+        cJSON_AddItemToArray(probs, num6(p[i]));
+    cJSON_AddItemToObject(o, "probabilities", probs);
+    for (int i = 0; i < 3; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "digit", order[i]);
+        cJSON_AddItemToObject(e, "confidence", num6(p[order[i]]));
+        cJSON_AddItemToArray(top, e);
+    }
+    cJSON_AddItemToObject(o, "top3", top);
+    cJSON_AddStringToObject(o, "input", png_len ? url : "");
+    cJSON_AddNumberToObject(tm, "decode", (double)t_us[0]);
+    cJSON_AddNumberToObject(tm, "preprocess", (double)t_us[1]);
+    cJSON_AddNumberToObject(tm, "inference", (double)t_us[2]);
+    cJSON_AddItemToObject(o, "timing_us", tm);
+    return o;
+}
+
+/* PNG bytes -> answer, timing decode, preprocess and inference separately. */
+static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const uint8_t *png,
+                       size_t len)
+{
+    int64_t t0 = dg_now_us();
+    struct dg_canvas c = {0};
+    int e = dg_png_decode(png, len, &cfg->limits, &c);
+    if (e)
+        return reply_error(r, dg_input_http_status(e), dg_input_strerror(e), NULL);
+    int64_t t1 = dg_now_us();
+    float in[784], p[10];
+    struct dg_prep_info info;
+    e = dg_preprocess(&c, in, &info);
+    free(c.rgba);
+    if (e)
+        return reply_error(r, dg_input_http_status(e), dg_input_strerror(e), NULL);
+    int64_t t2 = dg_now_us();
+    dg_engine_forward(in, p);
+    int64_t t3 = dg_now_us();
+    const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
+    return reply_json(r, predict_json(in, p, t_us), 0);
+}
+
+static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
+{
+    int is_png = content_type_is(r, "image/png");
+    if (!is_png && !content_type_is(r, "application/json"))
+        return reply_error(r, 415, "Content-Type must be image/png or application/json", NULL);
+    long long cl = content_length(r);
+    if (cl == -1)
+        return reply_error(r, 411, "Content-Length required", NULL);
+    if (cl == -2)
+        return reply_error(r, 400, "malformed Content-Length", NULL);
+    if ((unsigned long long)cl > cfg->max_body)
+        return reply_error(r, 413, "body too large", NULL);
+    if (cl == 0)
+        return reply_error(r, 400, "empty body", NULL);
+    uint8_t *body = read_body(r, (size_t)cl);
+    if (!body)
+        return reply_error(r, 400, "body shorter than Content-Length", NULL);
+    int st;
+    if (is_png) {
+        st = predict_png(r, cfg, body, (size_t)cl);
+    } else {
+        uint8_t *png = NULL;
+        size_t png_len = 0;
+        const char *err = NULL;
+        st = png_from_json(body, (size_t)cl, &png, &png_len, &err);
+        st = st ? reply_error(r, st, err, NULL) : predict_png(r, cfg, png, png_len);
+        free(png);
+    }
+    free(body);
+    return st;
+}
+
+static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int head)
+{
+    const struct dg_model *m = dg_engine_model();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    cJSON *o = cJSON_CreateObject();
+    if (o) {
+        cJSON_AddStringToObject(o, "status", "ok");
+        cJSON_AddStringToObject(o, "model", m->name ? m->name : "");
+        cJSON_AddStringToObject(o, "source", m->source ? m->source : "");
+        cJSON_AddNumberToObject(o, "params", (double)m->params);
+        cJSON_AddStringToObject(o, "sha256", m->source_sha256 ? m->source_sha256 : "");
+        cJSON_AddStringToObject(o, "keras_version", m->keras_version ? m->keras_version : "");
+        cJSON_AddStringToObject(o, "version", DIGITD_VERSION);
+        cJSON_AddStringToObject(o, "isa", dg_engine_isa());
+        cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0);
+        cJSON_AddNumberToObject(o, "pid", (double)atomic_load(&cfg->shared->master_pid));
+        cJSON_AddNumberToObject(o, "worker_pid", (double)getpid());
+    }
+    return reply_json(r, o, head);
+}
+
+static int handle_metrics(FCGX_Request *r, const struct dg_api_config *cfg, int head)
+{
+    static char buf[32768];
+    size_t n = dg_metrics_render(cfg->shared, buf, sizeof buf);
+    if (!n)
+        return reply_error(r, 500, "metrics do not fit the buffer", NULL);
+    return reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, buf, n, head);
+}
+
+int dg_api_handle(FCGX_Request *req, const struct dg_api_config *cfg, enum dg_route *route)
+{
+    char path[256];
+    request_path(req, path, sizeof path);
+    const char *method = FCGX_GetParam("REQUEST_METHOD", req->envp);
+    if (!method)
+        method = "";
+    int is_get = !strcmp(method, "GET"), is_head = !strcmp(method, "HEAD");
+
+    if (!strcmp(path, "/api/predict") || !strcmp(path, "/predict")) {
+        *route = DG_ROUTE_PREDICT;
+        if (strcmp(method, "POST"))
+            return reply_error(req, 405, "use POST", "POST");
+        return handle_predict(req, cfg);
+    }
+    if (!strcmp(path, "/api/health") || !strcmp(path, "/api/metrics")) {
+        int health = !strcmp(path, "/api/health");
+        *route = health ? DG_ROUTE_HEALTH : DG_ROUTE_METRICS;
+        if (!is_get && !is_head)
+            return reply_error(req, 405, "use GET", "GET, HEAD");
+        return health ? handle_health(req, cfg, is_head) : handle_metrics(req, cfg, is_head);
+    }
+    *route = DG_ROUTE_OTHER;
+    return reply_error(req, 404, "no such endpoint", NULL);
+}

@@ -1,0 +1,52 @@
+/* engine.c: the compiled-in model's public entry points and the per-ISA dispatch.
+ * The weights are defined here, once (DG_MODEL_DEFINE_WEIGHTS); the per-ISA builds of
+ * engine_fast.c only declare them.  The ISA is checked on every call instead of being
+ * cached in a global: __builtin_cpu_supports reads libgcc's CPU model, which is cheap. */
+#include <string.h>
+
+#include "engine.h"
+#include "engine_isa.h"
+
+#define DG_MODEL_DEFINE_WEIGHTS
+#include "model_weights.h"
+
+const struct dg_model *dg_engine_model(void)
+{
+    return &dg_model_desc;
+}
+
+int dg_engine_isa_supported(const char *isa)
+{
+    __builtin_cpu_init();
+    if (strcmp(isa, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f");
+    if (strcmp(isa, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return strcmp(isa, "generic") == 0;
+}
+
+const char *dg_engine_isa(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return "avx512";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return "avx2";
+    return "generic";
+}
+
+void dg_engine_forward(const float *x, float *probs)
+{
+    if (__builtin_cpu_supports("avx512f"))
+        dg_engine_forward_avx512(x, probs);
+    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        dg_engine_forward_avx2(x, probs);
+    else
+        dg_engine_forward_generic(x, probs);
+}
+
+void dg_engine_forward_batch(const float *x, size_t n, float *probs)
+{
+    for (size_t i = 0; i < n; i++)
+        dg_engine_forward(x + i * DG_INPUT_PIXELS, probs + i * DG_N_CLASSES);
+}

@@ -1,0 +1,13 @@
+/* engine_isa.h: the per-ISA builds of the compiled-in model (engine_fast.c compiled three
+ * times). engine.c dispatches between them; tests call each one the CPU supports. */
+#ifndef DIGITD_ENGINE_ISA_H
+#define DIGITD_ENGINE_ISA_H
+
+void dg_engine_forward_avx512(const float *x, float *probs);
+void dg_engine_forward_avx2(const float *x, float *probs);
+void dg_engine_forward_generic(const float *x, float *probs);
+
+/* 1 if this CPU can run the named kernel set ("avx512", "avx2", "generic"). */
+int dg_engine_isa_supported(const char *isa);
+
+#endif

@@ -1,0 +1,151 @@
+/* digitd-eval: runs the compiled-in model over an MNIST IDX pair and prints the accuracy,
+ * the confusion matrix, the median batch-1 latency and the kernel set used.
+ * usage: digitd-eval IMAGES LABELS [--probs FILE] */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "idx.h"
+
+#define TIMING_BATCH 100   /* images per timed batch; the median over batches is reported */
+#define TIMING_IMAGES 2000 /* the first this many images are timed ... */
+#define TIMING_ROUNDS 5    /* ... this many times over */
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int argmax(const float *p)
+{
+    int best = 0;
+    for (int i = 1; i < DG_N_CLASSES; i++)
+        best = p[i] > p[best] ? i : best;
+    return best;
+}
+
+/* Median us/image over batches of TIMING_BATCH single-image calls; -1 if out of memory. */
+static double median_us(const float *x, size_t n)
+{
+    n = n < TIMING_IMAGES ? n : TIMING_IMAGES;
+    size_t batches = (n + TIMING_BATCH - 1) / TIMING_BATCH * TIMING_ROUNDS, k = 0;
+    double *t = calloc(batches, sizeof *t), med;
+    float probs[DG_N_CLASSES];
+    if (!t)
+        return -1;
+    for (int r = 0; r < TIMING_ROUNDS; r++)
+        for (size_t b = 0; b < n; b += TIMING_BATCH) {
+            size_t len = n - b < TIMING_BATCH ? n - b : TIMING_BATCH;
+            double t0 = now_us();
+            for (size_t i = 0; i < len; i++)
+                dg_engine_forward(x + (b + i) * DG_INPUT_PIXELS, probs);
+            t[k++] = (now_us() - t0) / (double)len;
+        }
+    qsort(t, k, sizeof *t, cmp_double);
+    med = t[k / 2];
+    free(t);
+    return med;
+}
+
+static int write_probs(const char *path, const float *probs, size_t n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < DG_N_CLASSES; c++)
+            fprintf(f, "%.9g%c", probs[i * DG_N_CLASSES + c], c + 1 < DG_N_CLASSES ? ' ' : '\n');
+    if (fclose(f) != 0) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
+static void report(const struct dg_idx_labels *lb, const float *probs)
+{
+    long confusion[DG_N_CLASSES][DG_N_CLASSES] = { { 0 } };
+    size_t correct = 0;
+    for (size_t i = 0; i < lb->count; i++) {
+        int p = argmax(probs + i * DG_N_CLASSES);
+        confusion[lb->labels[i] % DG_N_CLASSES][p]++;
+        correct += p == lb->labels[i];
+    }
+    printf("model: %s (%s)\n", dg_engine_model()->source, dg_engine_model()->name);
+    printf("accuracy: %.2f%% (%zu/%zu)\n", 100.0 * (double)correct / (double)lb->count, correct,
+           lb->count);
+    printf("confusion (rows: label, columns: prediction):\n      ");
+    for (int c = 0; c < DG_N_CLASSES; c++)
+        printf("%6d", c);
+    for (int r = 0; r < DG_N_CLASSES; r++) {
+        printf("\n%6d", r);
+        for (int c = 0; c < DG_N_CLASSES; c++)
+            printf("%6ld", confusion[r][c]);
+    }
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *probs_path = NULL, *paths[2] = { NULL, NULL };
+    struct dg_idx_images im;
+    struct dg_idx_labels lb;
+    char err[1024];
+    int np = 0, rc = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--probs") == 0 && i + 1 < argc)
+            probs_path = argv[++i];
+        else if (argv[i][0] != '-' && np < 2)
+            paths[np++] = argv[i];
+        else
+            np = 3;
+    }
+    if (np != 2) {
+        fprintf(stderr, "usage: digitd-eval IMAGES LABELS [--probs FILE]\n");
+        return 2;
+    }
+    if (dg_idx_load_pair(paths[0], paths[1], &im, &lb, err, sizeof err) != 0) {
+        fprintf(stderr, "digitd-eval: %s\n", err);
+        return 1;
+    }
+    if (im.rows != DG_INPUT_H || im.cols != DG_INPUT_W) {
+        fprintf(stderr, "%s: images are %dx%d, the model takes %dx%d\n", paths[0], im.rows,
+                im.cols, DG_INPUT_H, DG_INPUT_W);
+        goto out;
+    }
+    float *x = NULL, *probs = NULL;
+    if (im.count <= SIZE_MAX / sizeof(float) / DG_INPUT_PIXELS) {
+        x = malloc(im.count * DG_INPUT_PIXELS * sizeof *x);
+        probs = malloc(im.count * DG_N_CLASSES * sizeof *probs);
+    }
+    if (!x || !probs) {
+        fprintf(stderr, "%s: %zu images: out of memory\n", paths[0], im.count);
+        goto out_free;
+    }
+    for (size_t i = 0; i < im.count * DG_INPUT_PIXELS; i++)
+        x[i] = im.pixels[i] / 255.0f; /* model scale: 0..1, ink = 1 */
+    dg_engine_forward_batch(x, im.count, probs);
+    report(&lb, probs);
+    printf("median: %.2f us/image (batch 1, isa %s)\n", median_us(x, im.count), dg_engine_isa());
+    rc = probs_path && write_probs(probs_path, probs, im.count) != 0;
+out_free:
+    free(x);
+    free(probs);
+out:
+    dg_idx_free_images(&im);
+    dg_idx_free_labels(&lb);
+    return rc;
+}

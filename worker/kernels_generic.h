@@ -1,0 +1,175 @@
+/* kernels_generic.h: plain C kernels for every op kind of model_ops.h.
+ *
+ * They take the op descriptor by pointer; called from the runtime path (dg_engine_run) the
+ * dimensions are read at run time, and inlined into the compiled-in path with a pointer to a
+ * static const dg_op they constant-fold.  They are the reference semantics the vector
+ * kernels (kernels_vec.h) must match, and the fallback for shapes those do not cover.
+ * All activations are HWC (channels-last), exactly Keras's channels_last layout.
+ */
+#ifndef DIGITD_KERNELS_GENERIC_H
+#define DIGITD_KERNELS_GENERIC_H
+
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+
+#include "model_ops.h"
+
+static inline float dg_act1(enum dg_act act, float v)
+{
+    switch (act) {
+    case DG_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case DG_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case DG_ACT_TANH: return tanhf(v);
+    default: return v; /* linear; softmax is handled per pixel by dg_act_apply */
+    }
+}
+
+/* Softmax over the c channels of one pixel; subtracting the max keeps expf finite. */
+static inline void dg_softmax(float *y, int c)
+{
+    float m = y[0], s = 0.0f;
+    for (int i = 1; i < c; i++)
+        m = y[i] > m ? y[i] : m;
+    for (int i = 0; i < c; i++) {
+        y[i] = expf(y[i] - m);
+        s += y[i];
+    }
+    for (int i = 0; i < c; i++)
+        y[i] /= s;
+}
+
+/* y: pixels x c floats, activation applied in place. */
+static inline void dg_act_apply(enum dg_act act, float *y, long pixels, int c)
+{
+    if (act == DG_ACT_LINEAR)
+        return;
+    if (act == DG_ACT_SOFTMAX) {
+        for (long p = 0; p < pixels; p++)
+            dg_softmax(y + p * c, c);
+        return;
+    }
+    for (long i = 0; i < pixels * c; i++)
+        y[i] = dg_act1(act, y[i]);
+}
+
+/* CONV2D: {ih, iw, ic} -> {oh, ow, oc}, weight HWIO, zero padding outside the image. */
+static inline void dg_conv2d_generic(const struct dg_op *op, const float *in, float *out)
+{
+    const int ih = op->in.h, iw = op->in.w, ic = op->in.c, oc = op->out.c;
+    for (int oy = 0; oy < op->out.h; oy++)
+        for (int ox = 0; ox < op->out.w; ox++) {
+            float *y = out + ((size_t)oy * op->out.w + ox) * oc;
+            for (int o = 0; o < oc; o++)
+                y[o] = op->bias ? op->bias[o] : 0.0f;
+            for (int ky = 0; ky < op->kh; ky++) {
+                const int iy = oy * op->sh + ky - op->pt;
+                if (iy < 0 || iy >= ih)
+                    continue;
+                for (int kx = 0; kx < op->kw; kx++) {
+                    const int ix = ox * op->sw + kx - op->pl;
+                    if (ix < 0 || ix >= iw)
+                        continue;
+                    const float *x = in + ((size_t)iy * iw + ix) * ic;
+                    const float *w = op->weight + ((size_t)ky * op->kw + kx) * ic * oc;
+                    for (int i = 0; i < ic; i++)
+                        for (int o = 0; o < oc; o++)
+                            y[o] += x[i] * w[(size_t)i * oc + o];
+                }
+            }
+        }
+    dg_act_apply(op->act, out, (long)op->out.h * op->out.w, oc);
+}
+
+/* MAXPOOL / AVGPOOL: cells outside the image are skipped ('same' pads with -inf for max;
+ * for average Keras divides by the number of cells inside the image). */
+static inline void dg_pool_generic(const struct dg_op *op, const float *in, float *out)
+{
+    const int ih = op->in.h, iw = op->in.w, c = op->in.c;
+    const int is_max = op->kind == DG_OP_MAXPOOL;
+    for (int oy = 0; oy < op->out.h; oy++)
+        for (int ox = 0; ox < op->out.w; ox++) {
+            float *y = out + ((size_t)oy * op->out.w + ox) * c;
+            int n = 0;
+            for (int ch = 0; ch < c; ch++)
+                y[ch] = is_max ? -FLT_MAX : 0.0f;
+            for (int ky = 0; ky < op->kh; ky++) {
+                const int iy = oy * op->sh + ky - op->pt;
+                if (iy < 0 || iy >= ih)
+                    continue;
+                for (int kx = 0; kx < op->kw; kx++) {
+                    const int ix = ox * op->sw + kx - op->pl;
+                    if (ix < 0 || ix >= iw)
+                        continue;
+                    const float *x = in + ((size_t)iy * iw + ix) * c;
+                    n++;
+                    for (int ch = 0; ch < c; ch++)
+                        y[ch] = is_max ? (x[ch] > y[ch] ? x[ch] : y[ch]) : y[ch] + x[ch];
+                }
+            }
+            if (!is_max && n > 0)
+                for (int ch = 0; ch < c; ch++)
+                    y[ch] /= (float)n;
+        }
+    dg_act_apply(op->act, out, (long)op->out.h * op->out.w, c);
+}
+
+/* GAP: {h, w, c} -> {1, 1, c}. */
+static inline void dg_gap_generic(const struct dg_op *op, const float *in, float *out)
+{
+    const long pixels = (long)op->in.h * op->in.w;
+    const int c = op->in.c;
+    for (int ch = 0; ch < c; ch++)
+        out[ch] = 0.0f;
+    for (long p = 0; p < pixels; p++)
+        for (int ch = 0; ch < c; ch++)
+            out[ch] += in[p * c + ch];
+    for (int ch = 0; ch < c; ch++)
+        out[ch] /= (float)pixels;
+    dg_act_apply(op->act, out, 1, c);
+}
+
+/* DENSE: {1, 1, n} -> {1, 1, m}, weight [n][m]; the input is the whole HWC activation. */
+static inline void dg_dense_generic(const struct dg_op *op, const float *in, float *out)
+{
+    const long n = (long)op->in.h * op->in.w * op->in.c;
+    const int m = op->out.c;
+    for (int o = 0; o < m; o++)
+        out[o] = op->bias ? op->bias[o] : 0.0f;
+    for (long i = 0; i < n; i++) {
+        const float *w = op->weight + (size_t)i * m;
+        for (int o = 0; o < m; o++)
+            out[o] += in[i] * w[o];
+    }
+    dg_act_apply(op->act, out, 1, m);
+}
+
+/* AFFINE (per channel) and ACT (activation only): shape unchanged. */
+static inline void dg_affine_act_generic(const struct dg_op *op, const float *in, float *out)
+{
+    const long pixels = (long)op->in.h * op->in.w;
+    const int c = op->in.c;
+    for (long p = 0; p < pixels; p++)
+        for (int ch = 0; ch < c; ch++) {
+            float v = in[p * c + ch];
+            if (op->kind == DG_OP_AFFINE)
+                v = v * op->weight[ch] + (op->bias ? op->bias[ch] : 0.0f);
+            out[p * c + ch] = v;
+        }
+    dg_act_apply(op->act, out, pixels, c);
+}
+
+static inline void dg_op_generic(const struct dg_op *op, const float *in, float *out)
+{
+    switch (op->kind) {
+    case DG_OP_CONV2D: dg_conv2d_generic(op, in, out); break;
+    case DG_OP_MAXPOOL:
+    case DG_OP_AVGPOOL: dg_pool_generic(op, in, out); break;
+    case DG_OP_GAP: dg_gap_generic(op, in, out); break;
+    case DG_OP_DENSE: dg_dense_generic(op, in, out); break;
+    case DG_OP_AFFINE:
+    case DG_OP_ACT: dg_affine_act_generic(op, in, out); break;
+    }
+}
+
+#endif

@@ -1,0 +1,245 @@
+/* kernels_vec.h: vectorised, register-blocked kernels (GCC vector extensions).
+ *
+ * Included by engine_fast.c, which is compiled once per ISA; the vector width follows the
+ * target flags (AVX-512F: 16 floats, AVX2: 8, otherwise 4, which is SSE2 on x86-64).
+ * Every function is always_inline and takes a pointer to a static const dg_op, so after
+ * inlining all dimensions are compile-time constants, loops fully unroll and the
+ * accumulator tiles live in registers.
+ *
+ * Convolution is a GEMM micro-kernel: a tile of output pixels times a group of out-channel
+ * vectors is accumulated in registers; each input value is broadcast once per tile and each
+ * weight vector loaded once per tile row.
+ */
+#ifndef DIGITD_KERNELS_VEC_H
+#define DIGITD_KERNELS_VEC_H
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels_generic.h"
+
+#if defined(__AVX512F__)
+#define DG_V 16
+#define DG_ACC_MAX 24 /* 32 zmm registers: room for broadcasts and weights */
+#elif defined(__AVX2__)
+#define DG_V 8
+#define DG_ACC_MAX 12 /* 16 ymm registers */
+#else
+#define DG_V 4
+#define DG_ACC_MAX 12
+#endif
+#define DG_NVB_MAX 24 /* accumulator vectors per pixel the tile arrays hold */
+#define DG_TILE_MAX 24
+
+#define DG_INLINE static inline __attribute__((always_inline))
+
+typedef float dg_vf __attribute__((vector_size(DG_V * sizeof(float))));
+
+DG_INLINE dg_vf dg_vload(const float *p, int n)
+{
+    dg_vf v = { 0 };
+    memcpy(&v, p, (size_t)n * sizeof(float)); /* n == DG_V: one unaligned load */
+    return v;
+}
+
+DG_INLINE void dg_vstore(float *p, dg_vf v, int n)
+{
+    memcpy(p, &v, (size_t)n * sizeof(float));
+}
+
+/* C has no vector ?:, so max is the ISA's own instruction. */
+DG_INLINE dg_vf dg_vmax(dg_vf a, dg_vf b)
+{
+#if DG_V == 16
+    return (dg_vf)_mm512_max_ps((__m512)a, (__m512)b);
+#elif DG_V == 8
+    return (dg_vf)_mm256_max_ps((__m256)a, (__m256)b);
+#else
+    return (dg_vf)_mm_max_ps((__m128)a, (__m128)b);
+#endif
+}
+
+DG_INLINE dg_vf dg_vact(dg_vf v, enum dg_act act)
+{
+    if (act == DG_ACT_RELU)
+        v = dg_vmax(v, (dg_vf){ 0 });
+    return v; /* linear (callers only pass relu or linear) */
+}
+
+/* Lanes of out-channel vector v of a group starting at c0 (DG_V except the last). */
+DG_INLINE int dg_lanes(int oc, int c0, int v)
+{
+    int n = oc - c0 - v * DG_V;
+    return n > DG_V ? DG_V : n < 0 ? 0 : n;
+}
+
+/* Accumulates a valid convolution (in is already padded) for an R x P tile of output
+ * pixels starting at (oy, ox), out channels [c0, c0 + nvb * DG_V), into acc (no bias). */
+DG_INLINE void dg_conv_tile(const struct dg_op *op, const float *in, int iw, int oy, int ox,
+                            int R, int P, int c0, int nvb, dg_vf acc[DG_TILE_MAX][DG_NVB_MAX])
+{
+    const int ic = op->in.c, oc = op->out.c;
+#pragma GCC unroll 32
+    for (int p = 0; p < R * P; p++)
+#pragma GCC unroll 32
+        for (int v = 0; v < nvb; v++)
+            acc[p][v] = (dg_vf){ 0 };
+    for (int ky = 0; ky < op->kh; ky++)
+        for (int kx = 0; kx < op->kw; kx++) {
+            const float *w = op->weight + ((size_t)(ky * op->kw + kx) * ic) * oc + c0;
+            const float *x = in + ((size_t)(oy * op->sh + ky) * iw + ox * op->sw + kx) * ic;
+            for (int i = 0; i < ic; i++) {
+                dg_vf wv[DG_NVB_MAX];
+#pragma GCC unroll 32
+                for (int v = 0; v < nvb; v++)
+                    wv[v] = dg_vload(w + (size_t)i * oc + v * DG_V, dg_lanes(oc, c0, v));
+#pragma GCC unroll 32
+                for (int p = 0; p < R * P; p++) {
+                    const int r = p / P, j = p % P;
+                    const float xv = x[((size_t)r * op->sh * iw + (size_t)j * op->sw) * ic + i];
+#pragma GCC unroll 32
+                    for (int v = 0; v < nvb; v++)
+                        acc[p][v] += xv * wv[v];
+                }
+            }
+        }
+}
+
+/* Out-channel vectors per group so that tile pixels x group fit the register budget. */
+DG_INLINE int dg_group_vectors(int oc, int min_pixels)
+{
+    int nv = (oc + DG_V - 1) / DG_V, cap = DG_ACC_MAX / min_pixels;
+    if (cap < 1)
+        cap = 1;
+    /* equal groups: 8 vectors with room for 3 become 3+3+2, not 3+3+3 with one empty */
+    int groups = (nv + cap - 1) / cap;
+    return (nv + groups - 1) / groups;
+}
+
+/* CONV2D, valid over an already padded input of width iw, act relu or linear. */
+DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, float *out)
+{
+    const int oc = op->out.c, ow = op->out.w;
+    const int nvb = dg_group_vectors(oc, 1);
+    const int P = DG_ACC_MAX / nvb < DG_TILE_MAX ? DG_ACC_MAX / nvb : DG_TILE_MAX;
+    for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
+        dg_vf b[DG_NVB_MAX];
+#pragma GCC unroll 32
+        for (int v = 0; v < nvb; v++)
+            b[v] = c0 + v * DG_V < oc && op->bias
+                       ? dg_vload(op->bias + c0 + v * DG_V, dg_lanes(oc, c0, v))
+                       : (dg_vf){ 0 };
+        for (int oy = 0; oy < op->out.h; oy++) {
+            int ox = 0;
+            for (; ox + P <= ow; ox += P) {
+                dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
+                dg_conv_tile(op, in, iw, oy, ox, 1, P, c0, nvb, acc);
+#pragma GCC unroll 32
+                for (int p = 0; p < P; p++)
+#pragma GCC unroll 32
+                    for (int v = 0; v < nvb; v++)
+                        if (c0 + v * DG_V < oc)
+                            dg_vstore(out + ((size_t)oy * ow + ox + p) * oc + c0 + v * DG_V,
+                                      dg_vact(acc[p][v] + b[v], op->act), dg_lanes(oc, c0, v));
+            }
+            for (; ox < ow; ox++) {
+                dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
+                dg_conv_tile(op, in, iw, oy, ox, 1, 1, c0, nvb, acc);
+#pragma GCC unroll 32
+                for (int v = 0; v < nvb; v++)
+                    if (c0 + v * DG_V < oc)
+                        dg_vstore(out + ((size_t)oy * ow + ox) * oc + c0 + v * DG_V,
+                                  dg_vact(acc[0][v] + b[v], op->act), dg_lanes(oc, c0, v));
+            }
+        }
+    }
+}
+
+/* One fused tile: PB pool outputs from a 2 x 2PB conv tile; max, then bias and act
+ * (max commutes with adding a per-channel bias and with a monotonic act). */
+DG_INLINE void dg_conv_pool_tile(const struct dg_op *cv, const struct dg_op *pl,
+                                 const float *in, int iw, int py, int px, int PB, int c0,
+                                 int nvb, const dg_vf *b, float *out)
+{
+    const int oc = cv->out.c;
+    dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
+    dg_conv_tile(cv, in, iw, 2 * py, 2 * px, 2, 2 * PB, c0, nvb, acc);
+#pragma GCC unroll 32
+    for (int q = 0; q < PB; q++)
+#pragma GCC unroll 32
+        for (int v = 0; v < nvb; v++) {
+            if (c0 + v * DG_V >= oc)
+                continue;
+            dg_vf m = dg_vmax(dg_vmax(acc[2 * q][v], acc[2 * q + 1][v]),
+                              dg_vmax(acc[2 * PB + 2 * q][v], acc[2 * PB + 2 * q + 1][v]));
+            dg_vstore(out + ((size_t)py * pl->out.w + px + q) * oc + c0 + v * DG_V,
+                      dg_vact(m + b[v], cv->act), dg_lanes(oc, c0, v));
+        }
+}
+
+/* CONV2D (valid over padded input) + 2x2/2 valid MAXPOOL: conv outputs the pool drops
+ * (the last row/column of an odd size) are never computed. */
+DG_INLINE void dg_conv2d_pool_vec(const struct dg_op *cv, const struct dg_op *pl,
+                                  const float *in, int iw, float *out)
+{
+    const int oc = cv->out.c, pw = pl->out.w;
+    const int nvb = dg_group_vectors(oc, 4);
+    int PB = DG_ACC_MAX / (4 * nvb);
+    PB = PB < 1 ? 1 : PB;
+    for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
+        dg_vf b[DG_NVB_MAX];
+#pragma GCC unroll 32
+        for (int v = 0; v < nvb; v++)
+            b[v] = c0 + v * DG_V < oc && cv->bias
+                       ? dg_vload(cv->bias + c0 + v * DG_V, dg_lanes(oc, c0, v))
+                       : (dg_vf){ 0 };
+        for (int py = 0; py < pl->out.h; py++) {
+            int px = 0;
+            for (; px + PB <= pw; px += PB)
+                dg_conv_pool_tile(cv, pl, in, iw, py, px, PB, c0, nvb, b, out);
+            for (; px < pw; px++)
+                dg_conv_pool_tile(cv, pl, in, iw, py, px, 1, c0, nvb, b, out);
+        }
+    }
+}
+
+/* DENSE: two accumulator sets over alternating inputs hide the FMA latency. */
+DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
+{
+    const int n = op->in.h * op->in.w * op->in.c, m = op->out.c;
+    const int nvb = dg_group_vectors(m, 2);
+    for (int c0 = 0; c0 < m; c0 += nvb * DG_V) {
+        dg_vf a0[DG_NVB_MAX], a1[DG_NVB_MAX];
+#pragma GCC unroll 32
+        for (int v = 0; v < nvb; v++) {
+            a0[v] = c0 + v * DG_V < m && op->bias
+                        ? dg_vload(op->bias + c0 + v * DG_V, dg_lanes(m, c0, v))
+                        : (dg_vf){ 0 };
+            a1[v] = (dg_vf){ 0 };
+        }
+        int i = 0;
+        for (; i + 2 <= n; i += 2) {
+            const float *w = op->weight + (size_t)i * m + c0;
+#pragma GCC unroll 32
+            for (int v = 0; v < nvb; v++) {
+                if (c0 + v * DG_V >= m)
+                    continue;
+                a0[v] += in[i] * dg_vload(w + v * DG_V, dg_lanes(m, c0, v));
+                a1[v] += in[i + 1] * dg_vload(w + m + v * DG_V, dg_lanes(m, c0, v));
+            }
+        }
+        if (i < n)
+#pragma GCC unroll 32
+            for (int v = 0; v < nvb; v++)
+                if (c0 + v * DG_V < m)
+                    a0[v] += in[i] * dg_vload(op->weight + (size_t)i * m + c0 + v * DG_V,
+                                              dg_lanes(m, c0, v));
+#pragma GCC unroll 32
+        for (int v = 0; v < nvb; v++)
+            if (c0 + v * DG_V < m)
+                dg_vstore(out + c0 + v * DG_V, a0[v] + a1[v], dg_lanes(m, c0, v));
+    }
+    dg_act_apply(op->act, out, 1, m);
+}
+
+#endif

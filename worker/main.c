@@ -1,0 +1,128 @@
+/* main.c: digitd, the FastCGI worker pool (see pool.h for the process model, api.h for
+ * the routes). Parses the command line and hands over to the master. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "pool.h"
+
+#ifndef DIGITD_VERSION
+#define DIGITD_VERSION "dev"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: digitd [--listen unix:/path|host:port] [--workers N] [--backlog N]\n"
+            "              [--max-requests N] [--request-timeout SEC] [--graceful-timeout SEC]\n"
+            "              [--pid-file PATH] [--max-body BYTES] [--max-width PX]\n"
+            "              [--max-height PX] [--version] [--help]\n"
+            "FastCGI worker pool for handwritten digit recognition. Without --listen, fd 0\n"
+            "must be a listening socket (spawn-fcgi). Signals: TERM/INT graceful stop,\n"
+            "USR2 zero-downtime upgrade (re-executes this binary's path).\n");
+}
+
+/* Strict integer option in [lo, hi]; prints "digitd: --<option>: <problem>" and sets *bad. */
+static long long parse_num(const char *opt, const char *s, long long lo, long long hi, int *bad)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "digitd: --%s: '%s' is not a number in %lld..%lld\n", opt, s, lo, hi);
+        *bad = 1;
+    }
+    return v;
+}
+
+/* argv[0] made absolute without resolving symlinks, so USR2 re-executes whatever now sits
+ * at that path (/proc/self/exe would still be the old, possibly deleted, file). */
+static char *exe_path(const char *argv0)
+{
+    if (argv0[0] == '/')
+        return strdup(argv0);
+    if (strchr(argv0, '/')) {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            return NULL;
+        size_t n = strlen(cwd) + strlen(argv0) + 2;
+        char *s = malloc(n);
+        if (s)
+            snprintf(s, n, "%s/%s", cwd, argv0);
+        return s;
+    }
+    const char *path = getenv("PATH");
+    for (const char *d = path; d && *d;) {
+        size_t dl = strcspn(d, ":");
+        char buf[PATH_MAX];
+        if (dl && snprintf(buf, sizeof buf, "%.*s/%s", (int)dl, d, argv0) < (int)sizeof buf &&
+            access(buf, X_OK) == 0)
+            return buf[0] == '/' ? strdup(buf) : exe_path(buf);
+        d += dl + (d[dl] == ':');
+    }
+    return NULL;
+}
+
+enum { O_LISTEN = 256, O_WORKERS, O_BACKLOG, O_MAXREQ, O_REQTO, O_GRACE, O_PID, O_BODY, O_W,
+       O_H, O_VERSION, O_HELP };
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, O_LISTEN}, {"workers", required_argument, 0, O_WORKERS},
+        {"backlog", required_argument, 0, O_BACKLOG},
+        {"max-requests", required_argument, 0, O_MAXREQ},
+        {"request-timeout", required_argument, 0, O_REQTO},
+        {"graceful-timeout", required_argument, 0, O_GRACE},
+        {"pid-file", required_argument, 0, O_PID}, {"max-body", required_argument, 0, O_BODY},
+        {"max-width", required_argument, 0, O_W}, {"max-height", required_argument, 0, O_H},
+        {"version", no_argument, 0, O_VERSION}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+    struct dg_pool_config cfg = {.backlog = 1024, .request_timeout = 30, .graceful_timeout = 30};
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg.workers = ncpu > 0 ? (ncpu < DG_MAX_WORKERS ? (int)ncpu : DG_MAX_WORKERS) : 1;
+    cfg.api.max_body = 4u << 20;
+    dg_input_default_limits(&cfg.api.limits);
+    struct dg_input_limits *lim = &cfg.api.limits;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *name = c >= O_LISTEN && c <= O_HELP ? opts[c - O_LISTEN].name : "";
+        int bad = 0;
+        switch (c) {
+        case O_LISTEN: cfg.listen = optarg; break;
+        case O_PID: cfg.pid_file = optarg; break;
+        case O_WORKERS: cfg.workers = (int)parse_num(name, optarg, 1, DG_MAX_WORKERS, &bad); break;
+        case O_BACKLOG: cfg.backlog = (int)parse_num(name, optarg, 1, INT_MAX, &bad); break;
+        case O_MAXREQ: cfg.max_requests = (long)parse_num(name, optarg, 0, LONG_MAX, &bad); break;
+        case O_REQTO: cfg.request_timeout = (int)parse_num(name, optarg, 0, 86400, &bad); break;
+        case O_GRACE: cfg.graceful_timeout = (int)parse_num(name, optarg, 0, 86400, &bad); break;
+        case O_BODY: cfg.api.max_body = (size_t)parse_num(name, optarg, 1, 1LL << 30, &bad); break;
+        case O_W: lim->max_width = (uint32_t)parse_num(name, optarg, 1, 1 << 20, &bad); break;
+        case O_H: lim->max_height = (uint32_t)parse_num(name, optarg, 1, 1 << 20, &bad); break;
+        case O_VERSION:
+            printf("digitd %s (model %s, %ld params, %s)\n", DIGITD_VERSION,
+                   dg_engine_model()->name, dg_engine_model()->params, dg_engine_isa());
+            return 0;
+        case O_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+        if (bad)
+            return 2;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "digitd: %s: unexpected argument\n", argv[optind]);
+        return 2;
+    }
+    cfg.api.limits.max_pixels = (uint64_t)cfg.api.limits.max_width * cfg.api.limits.max_height;
+    cfg.exe = exe_path(argv[0]);
+    if (!cfg.exe) {
+        fprintf(stderr, "digitd: %s: cannot find the executable's path\n", argv[0]);
+        return 1;
+    }
+    cfg.argv = argv;
+    return dg_pool_run(&cfg);
+}
