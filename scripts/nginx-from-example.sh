@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Writes a private nginx config from nginx.conf.example, so that scripts/run.sh and the
+# tests run the production file itself with only these rewritten: the listen address, the
+# upstream socket, the web root, and pid/log/temp paths (into RUN_DIR, so no root needed).
+#   scripts/nginx-from-example.sh RUN_DIR PORT SOCKET [WEB_ROOT]   -> RUN_DIR/nginx.conf
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ $# -ge 3 ] || { echo "usage: $0 RUN_DIR PORT SOCKET [WEB_ROOT]" >&2; exit 2; }
+run=$(cd "$1" && pwd)
+port=$2 sock=$3 web=${4:-$root/web}
+case "$port" in ''|*[!0-9]*) echo "$0: port '$port' is not a number" >&2; exit 2 ;; esac
+mkdir -p "$run/tmp"
+# As root, nginx would run its workers as nobody, who may not connect to the pool's socket
+# in RUN_DIR: a private instance keeps its workers as the invoking user.
+user_line="# user: the invoking user (private instance)"
+[ "$(id -u)" -eq 0 ] && user_line="user root;"
+
+# Every rewritten line must exist in the example: a changed example fails here, loudly.
+for s in 'user www-data;' 'pid /run/nginx.pid;' 'error_log /var/log/nginx/error.log warn;' \
+         'access_log /var/log/nginx/digitd.access.log' 'server unix:/run/digitd/digitd.sock' \
+         'listen 80 default_server;' 'listen [::]:80 default_server;' 'root /srv/digitd/web;' \
+         '/var/lib/nginx/body;'; do
+  grep -qF -- "$s" "$root/nginx.conf.example" || {
+    echo "$0: nginx.conf.example no longer contains '$s'" >&2; exit 1; }
+done
+
+sed -e "s|^user www-data;.*|$user_line|" \
+    -e "s|pid /run/nginx.pid;|pid $run/nginx.pid;|" \
+    -e "s|error_log /var/log/nginx/error.log warn;|error_log $run/error.log warn;|" \
+    -e "s|access_log /var/log/nginx/digitd.access.log|access_log $run/access.log|" \
+    -e "s|/var/lib/nginx/\([a-z]*\);|$run/tmp/\1;|" \
+    -e "s|server unix:/run/digitd/digitd.sock|server unix:$sock|" \
+    -e "s|listen 80 default_server;|listen 127.0.0.1:$port;|" \
+    -e "s|listen \[::\]:80 default_server;||" \
+    -e "s|root /srv/digitd/web;|root $web;|" \
+    -e "s|worker_processes auto;|worker_processes ${NGINX_WORKERS:-auto};|" \
+    "$root/nginx.conf.example" > "$run/nginx.conf"

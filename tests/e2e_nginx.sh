@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# e2e_nginx.sh DIGITD SERVER_PNGS MNIST_DIR: the real stack (nginx.conf.example + a digitd
+# pool) answered over HTTP with curl: rendered MNIST digits predicted right through both
+# API forms and the seed's /predict, every bad request of tests/corpus/requests with its
+# status and JSON error, health, metrics, and the static page with gzip and cache headers.
+set -u
+DIGITD=$1 PNGS=$2 MNIST=$3
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/tests/stack_lib.sh"
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); STACK_FAILED=1; }
+ok() { echo "ok: $*"; }
+
+pool_start --workers 2 --max-body 1000000 --max-width 1000 --max-height 1000
+nginx_start
+children_before=$(cat /proc/"$(cat "$STACK_DIR/digitd.pid")"/task/*/children)
+
+# --- static page: gzip, cache and security headers
+h=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$BASE/app.js")
+echo "$h" | grep -qi '^Content-Encoding: gzip' || fail "app.js not gzipped: $h"
+echo "$h" | grep -qi '^Cache-Control: max-age=[1-9]' || fail "app.js without max-age: $h"
+echo "$h" | grep -qi '^X-Content-Type-Options: nosniff' || fail "no security headers: $h"
+curl -s "$BASE/" | grep -q '<canvas id="canvas"' || fail "index.html not served"
+ok "static page"
+
+# --- predictions: rendered MNIST test digits (label in the file name)
+mkdir -p "$STACK_DIR/png"
+"$PNGS" "$MNIST" "$STACK_DIR/png" 40 >/dev/null || { fail "server_pngs"; exit 1; }
+right=0 total=0 json_same=0
+for f in "$STACK_DIR"/png/*.png; do
+    label=$(basename "$f" .png | sed 's/.*_//')
+    a=$(curl -s -H 'Content-Type: image/png' --data-binary @"$f" "$BASE/api/predict")
+    p=$(echo "$a" | grep -o '"prediction":[0-9]' | cut -d: -f2)
+    total=$((total + 1))
+    [ "$p" = "$label" ] && right=$((right + 1))
+    if [ $total -le 5 ]; then # the seed's JSON form and route give the same answer
+        printf '{"imageData":"data:image/png;base64,%s"}' "$(base64 -w0 "$f")" >"$STACK_DIR/b.json"
+        for uri in /api/predict /predict; do
+            b=$(curl -s -H 'Content-Type: application/json' --data-binary @"$STACK_DIR/b.json" "$BASE$uri")
+            q=$(echo "$b" | grep -o '"prediction":[0-9]' | cut -d: -f2)
+            [ -n "$q" ] && [ "$q" = "$p" ] && json_same=$((json_same + 1))
+        done
+        echo "$a" | grep -q '"input":"data:image/png;base64,' || fail "no input preview: $a"
+        echo "$a" | grep -q '"top3":\[{"digit":' || fail "no top3: $a"
+    fi
+done
+echo "$right/$total rendered digits right through nginx"
+[ $right -ge $((total - 2)) ] || fail "only $right of $total digits right"
+[ $json_same -eq 10 ] || fail "JSON imageData / seed /predict disagreed ($json_same/10 same)"
+ok "predictions"
+
+# --- every bad request of the corpus, through nginx
+n=0
+for meta in "$ROOT"/tests/corpus/requests/*.req; do
+    name=$(basename "$meta" .req)
+    method= uri= type= status= zeros= length=
+    . "$meta"
+    [ "$length" = none ] && continue # curl always sends a length or chunks
+    body="${meta%.req}.body"
+    if [ -n "$zeros" ]; then head -c "$zeros" /dev/zero >"$STACK_DIR/z"; body=$STACK_DIR/z; fi
+    args=(-s -o "$STACK_DIR/out" -w '%{http_code}' -X "$method")
+    [ -n "$type" ] && args+=(-H "Content-Type: $type")
+    [ -f "$body" ] && args+=(--data-binary @"$body")
+    st=$(curl "${args[@]}" "$BASE$uri")
+    [ "$st" = "$status" ] || fail "$name: status $st, expected $status: $(head -c 200 "$STACK_DIR/out")"
+    grep -q '^{"error":"[^"]' "$STACK_DIR/out" || fail "$name: no JSON error: $(head -c 200 "$STACK_DIR/out")"
+    n=$((n + 1))
+done
+# Over nginx's own client_max_body_size (2m): nginx answers 413 before the pool sees it.
+head -c 3000000 /dev/zero >"$STACK_DIR/big"
+st=$(curl -s -o "$STACK_DIR/out" -w '%{http_code}' -H 'Content-Type: image/png' --data-binary @"$STACK_DIR/big" "$BASE/api/predict")
+[ "$st" = 413 ] || fail "3 MB body: status $st"
+grep -q '^{"error": "' "$STACK_DIR/out" || fail "3 MB body: not a JSON error: $(head -c 100 "$STACK_DIR/out")"
+[ $n -ge 15 ] || fail "corpus too small ($n)"
+ok "$n bad requests + one over client_max_body_size"
+
+# --- the same children served everything so far
+children_after=$(cat /proc/"$(cat "$STACK_DIR/digitd.pid")"/task/*/children)
+[ "$children_before" = "$children_after" ] || fail "children changed: $children_before -> $children_after"
+
+# --- health and metrics
+hl=$(curl -s "$BASE/api/health")
+echo "$hl" | grep -q '"params":[1-9]' || fail "health: $hl"
+echo "$hl" | grep -q '"sha256":"[0-9a-f]\{64\}"' || fail "health sha256: $hl"
+m=$(curl -s "$BASE/api/metrics")
+req_total=$(echo "$m" | grep '^digitd_requests_total' | awk '{s += $2} END {print s + 0}')
+[ "$req_total" -ge "$total" ] || fail "metrics count $req_total requests, sent at least $total"
+echo "$m" | grep -q '^digitd_request_duration_seconds_bucket' || fail "no latency histogram"
+ok "health and metrics ($req_total requests counted)"
+
+# --- the pool down: nginx answers a JSON 503, and serves again once the pool is back
+pool_stop
+st=$(curl -s -o "$STACK_DIR/out" -w '%{http_code}' -H 'Content-Type: image/png' --data-binary @"$f" "$BASE/api/predict")
+[ "$st" = 503 ] && grep -q '"error"' "$STACK_DIR/out" || fail "pool down: status $st $(head -c 100 "$STACK_DIR/out")"
+pool_start --workers 2
+st=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: image/png' --data-binary @"$f" "$BASE/api/predict")
+[ "$st" = 200 ] || fail "pool back: status $st"
+ok "pool down -> 503 JSON, back -> 200"
+[ $FAILS -eq 0 ] && echo "e2e: all passed" || exit 1

@@ -1,0 +1,55 @@
+# stack_lib.sh: start the real stack for a test (sourced): a digitd pool on a unix socket
+# and nginx running nginx.conf.example (rewritten by scripts/nginx-from-example.sh) on a
+# free loopback port, both in a private temp dir, both stopped on exit.
+# Needs DIGITD (binary) and ROOT (source tree). Sets STACK_DIR, PORT, BASE, POOL_PID.
+set -u
+STACK_DIR=$(mktemp -d /tmp/digitd-stack.XXXXXX)
+POOL_PID="" NGINX_PID="" PORT="" BASE=""
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+stack_stop() {
+    [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
+    [ -s "$STACK_DIR/digitd.pid" ] && kill -TERM "$(cat "$STACK_DIR/digitd.pid")" 2>/dev/null
+    wait 2>/dev/null
+    if [ "${STACK_FAILED:-0}" -ne 0 ]; then
+        echo "--- digitd log:"; cat "$STACK_DIR/digitd.log" 2>/dev/null
+        echo "--- nginx error log:"; tail -20 "$STACK_DIR/error.log" 2>/dev/null
+    fi
+    rm -rf "$STACK_DIR"
+}
+trap stack_stop EXIT
+
+# pool_start [digitd options]: (re)starts the pool on $STACK_DIR/digitd.sock.
+pool_start() {
+    rm -f "$STACK_DIR/digitd.pid"
+    "$DIGITD" --listen "unix:$STACK_DIR/digitd.sock" --pid-file "$STACK_DIR/digitd.pid" "$@" \
+        2>>"$STACK_DIR/digitd.log" &
+    POOL_PID=$!
+    for _ in $(seq 100); do [ -s "$STACK_DIR/digitd.pid" ] && return 0; sleep 0.1; done
+    echo "digitd did not start"; STACK_FAILED=1; exit 1
+}
+
+pool_stop() {
+    kill -TERM "$(cat "$STACK_DIR/digitd.pid")" 2>/dev/null
+    wait "$POOL_PID" 2>/dev/null
+    rm -f "$STACK_DIR/digitd.pid"
+}
+
+# nginx_start: picks a free port (retrying if another process takes it first).
+nginx_start() {
+    for _ in $(seq 20); do
+        PORT=$((20000 + RANDOM % 20000))
+        "$ROOT/scripts/nginx-from-example.sh" "$STACK_DIR" "$PORT" "$STACK_DIR/digitd.sock"
+        "$NGINX" -p "$STACK_DIR" -c "$STACK_DIR/nginx.conf" \
+            -e "$STACK_DIR/error.log" -g 'daemon off;' 2>>"$STACK_DIR/error.log" &
+        NGINX_PID=$!
+        BASE="http://127.0.0.1:$PORT"
+        for _ in $(seq 50); do
+            curl -s -o /dev/null "$BASE/" && return 0
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; NGINX_PID=""
+    done
+    echo "nginx did not start"; STACK_FAILED=1; exit 1
+}

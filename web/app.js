@@ -1,0 +1,300 @@
+/* digitd page: draw with Pointer Events, ask /api/predict while drawing, show the answer.
+ *
+ * Strokes are kept as vectors in canvas-independent units (0..1 of the side), so the
+ * visible canvas can be any CSS size and device pixel ratio, Undo simply redraws, and the
+ * image sent to the server is always the same 280x280 black-on-white PNG whatever the
+ * theme or screen. */
+"use strict";
+
+const API = "/api/predict";
+const SEND_SIDE = 280;          /* side of the PNG sent to the server */
+const LIVE_INTERVAL_MS = 120;   /* at most one live prediction per interval while drawing */
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("canvas");
+const ctx = canvas.getContext("2d");
+const ui = {
+  digit: $("digit"), confidence: $("confidence"), latency: $("latency"), status: $("status"),
+  error: $("error"), bars: $("bars"), seen: $("seen"), width: $("width"), theme: $("theme"),
+};
+
+/* history: strokes {width, points: [[x, y], ...]} and uploaded images {image}, in order. */
+const history = [];
+let current = null;             /* the stroke being drawn */
+let activePointer = null;
+
+/* ---- drawing ----------------------------------------------------------------------- */
+
+function fitCanvas() {
+  const rect = canvas.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  const side = Math.max(1, Math.round(rect.width * dpr));
+  if (canvas.width !== side || canvas.height !== side) {
+    canvas.width = side;
+    canvas.height = side;
+  }
+  redraw();
+}
+
+function themeColors() {
+  const s = getComputedStyle(document.documentElement);
+  return { paper: s.getPropertyValue("--paper").trim() || "#fff", ink: s.getPropertyValue("--ink").trim() || "#111" };
+}
+
+/* A smooth path through the points: quadratic curves between midpoints, round caps. */
+function drawStroke(c, stroke, side, ink) {
+  const p = stroke.points;
+  c.strokeStyle = ink;
+  c.fillStyle = ink;
+  c.lineWidth = stroke.width * side;
+  c.lineCap = "round";
+  c.lineJoin = "round";
+  if (p.length === 1) {
+    c.beginPath();
+    c.arc(p[0][0] * side, p[0][1] * side, c.lineWidth / 2, 0, 2 * Math.PI);
+    c.fill();
+    return;
+  }
+  c.beginPath();
+  c.moveTo(p[0][0] * side, p[0][1] * side);
+  for (let i = 1; i < p.length - 1; i++) {
+    const mx = (p[i][0] + p[i + 1][0]) / 2, my = (p[i][1] + p[i + 1][1]) / 2;
+    c.quadraticCurveTo(p[i][0] * side, p[i][1] * side, mx * side, my * side);
+  }
+  const last = p[p.length - 1];
+  c.lineTo(last[0] * side, last[1] * side);
+  c.stroke();
+}
+
+function drawImageFit(c, img, side) {
+  const s = Math.min(side / img.width, side / img.height);
+  const w = img.width * s, h = img.height * s;
+  c.drawImage(img, (side - w) / 2, (side - h) / 2, w, h);
+}
+
+function render(c, side, paper, ink) {
+  c.fillStyle = paper;
+  c.fillRect(0, 0, side, side);
+  for (const item of history.concat(current ? [current] : [])) {
+    if (item.image) drawImageFit(c, item.image, side);
+    else drawStroke(c, item, side, ink);
+  }
+}
+
+function redraw() {
+  const { paper, ink } = themeColors();
+  render(ctx, canvas.width, paper, ink);
+}
+
+function hasDrawing() {
+  return history.length > 0 || (current && current.points.length > 0);
+}
+
+/* Pointer position in 0..1 canvas units, right whatever the CSS size and border. */
+function toUnit(ev) {
+  const r = canvas.getBoundingClientRect();
+  const bx = canvas.clientLeft, by = canvas.clientTop;
+  const x = (ev.clientX - r.left - bx) / canvas.clientWidth;
+  const y = (ev.clientY - r.top - by) / canvas.clientHeight;
+  return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
+}
+
+canvas.addEventListener("pointerdown", (ev) => {
+  if (activePointer !== null || (ev.pointerType === "mouse" && ev.button !== 0)) return;
+  ev.preventDefault();
+  activePointer = ev.pointerId;
+  canvas.setPointerCapture(ev.pointerId);
+  current = { width: Number(ui.width.value) / SEND_SIDE, points: [toUnit(ev)] };
+  redraw();
+  schedulePredict(false);
+});
+
+canvas.addEventListener("pointermove", (ev) => {
+  if (ev.pointerId !== activePointer || !current) return;
+  ev.preventDefault();
+  const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [ev];
+  for (const e of events.length ? events : [ev]) current.points.push(toUnit(e));
+  redraw();
+  schedulePredict(false);
+});
+
+function endStroke(ev) {
+  if (ev.pointerId !== activePointer) return;
+  activePointer = null;
+  if (current && current.points.length) history.push(current);
+  current = null;
+  redraw();
+  schedulePredict(true);
+}
+canvas.addEventListener("pointerup", endStroke);
+canvas.addEventListener("pointercancel", endStroke);
+
+/* ---- predicting -------------------------------------------------------------------- */
+
+let seqSent = 0, seqShown = 0, inFlight = 0, lastSend = 0, timer = null;
+
+/* While drawing: throttled; on release (final): always, right away. */
+function schedulePredict(final) {
+  if (!hasDrawing()) { showEmpty(); return; }
+  const wait = final ? 0 : Math.max(0, LIVE_INTERVAL_MS - (performance.now() - lastSend));
+  if (!final && (timer || inFlight > 1)) return;
+  clearTimeout(timer);
+  timer = setTimeout(() => { timer = null; predict(); }, wait);
+}
+
+function snapshotPng() {
+  const off = document.createElement("canvas");
+  off.width = off.height = SEND_SIDE;
+  render(off.getContext("2d"), SEND_SIDE, "#ffffff", "#000000");
+  return new Promise((resolve) => off.toBlob(resolve, "image/png"));
+}
+
+async function predict() {
+  if (!hasDrawing()) { showEmpty(); return; }
+  const seq = ++seqSent;
+  lastSend = performance.now();
+  inFlight++;
+  const t0 = performance.now();
+  try {
+    const body = await snapshotPng();
+    const res = await fetch(API, { method: "POST", headers: { "Content-Type": "image/png" }, body });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (seq < seqShown) return;          /* a newer answer is already on screen */
+    seqShown = seq;
+    const ms = performance.now() - t0;
+    if (!hasDrawing()) { showEmpty(); return; }
+    if (res.ok && data && Array.isArray(data.probabilities)) showResult(data, ms);
+    else if (res.status === 422) showNote("Nothing recognisable drawn yet.");
+    else showError(`The server answered ${res.status}: ${(data && data.error) || res.statusText || "error"}.`);
+  } catch (e) {
+    if (seq < seqShown) return;
+    seqShown = seq;
+    showError("Cannot reach the recognition server. Check your connection; drawing still works and the next stroke retries.");
+  } finally {
+    inFlight--;
+  }
+}
+
+function buildBars() {
+  for (let d = 0; d < 10; d++) {
+    const li = document.createElement("li");
+    li.innerHTML = `<span>${d}</span><span class="track"><span class="fill"></span></span><span class="pct">–</span>`;
+    ui.bars.appendChild(li);
+  }
+}
+
+function setBars(probs, top) {
+  [...ui.bars.children].forEach((li, d) => {
+    const p = probs ? probs[d] : 0;
+    li.querySelector(".fill").style.width = `${(p * 100).toFixed(1)}%`;
+    li.querySelector(".pct").textContent = probs ? `${(p * 100).toFixed(1)} %` : "–";
+    li.classList.toggle("top", d === top);
+    li.setAttribute("aria-label", probs ? `${d}: ${(p * 100).toFixed(1)} percent` : `${d}`);
+  });
+}
+
+function showResult(data, ms) {
+  ui.error.hidden = true;
+  const pct = (data.confidence * 100).toFixed(1);
+  ui.digit.textContent = String(data.prediction);
+  ui.confidence.textContent = `${pct} % sure`;
+  const t = data.timing_us || {};
+  const server = (t.decode || 0) + (t.preprocess || 0) + (t.inference || 0);
+  ui.latency.textContent = `round trip ${ms.toFixed(0)} ms (server ${(server / 1000).toFixed(2)} ms)`;
+  ui.status.textContent = `Prediction: ${data.prediction}, ${pct} percent confidence.`;
+  setBars(data.probabilities, data.prediction);
+  if (typeof data.input === "string" && data.input.startsWith("data:image/png")) {
+    ui.seen.src = data.input;
+    ui.seen.hidden = false;
+  }
+}
+
+function showEmpty() {
+  clearTimeout(timer);
+  timer = null;
+  seqShown = ++seqSent;                   /* answers still in flight are stale now */
+  ui.digit.textContent = "?";
+  ui.confidence.textContent = "Draw a digit";
+  ui.latency.textContent = "";
+  ui.status.textContent = "";
+  ui.error.hidden = true;
+  ui.seen.hidden = true;
+  ui.seen.removeAttribute("src");
+  setBars(null, -1);
+}
+
+function showNote(text) {
+  ui.error.hidden = true;
+  ui.status.textContent = text;
+}
+
+function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = false;
+  ui.status.textContent = "";
+}
+
+/* ---- controls ---------------------------------------------------------------------- */
+
+function undo() {
+  if (current) return;
+  history.pop();
+  redraw();
+  schedulePredict(true);
+}
+
+function clearAll() {
+  history.length = 0;
+  current = null;
+  activePointer = null;
+  redraw();
+  showEmpty();
+}
+
+$("undo").addEventListener("click", undo);
+$("clear").addEventListener("click", clearAll);
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") { ev.preventDefault(); clearAll(); }
+  else if ((ev.ctrlKey || ev.metaKey) && !ev.shiftKey && ev.key.toLowerCase() === "z") {
+    ev.preventDefault();
+    undo();
+  }
+});
+
+$("file").addEventListener("change", (ev) => {
+  const f = ev.target.files && ev.target.files[0];
+  if (!f) return;
+  const img = new Image();
+  img.onload = () => { history.length = 0; history.push({ image: img }); redraw(); schedulePredict(true); };
+  img.onerror = () => showError(`${f.name} is not an image this browser can read.`);
+  img.src = URL.createObjectURL(f);
+  ev.target.value = "";
+});
+
+function effectiveTheme() {
+  const t = document.documentElement.dataset.theme;
+  if (t) return t;
+  return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+function syncThemeButton() {
+  const dark = effectiveTheme() === "dark";
+  ui.theme.setAttribute("aria-pressed", String(dark));
+  ui.theme.textContent = dark ? "Light mode" : "Dark mode";
+}
+
+ui.theme.addEventListener("click", () => {
+  const next = effectiveTheme() === "dark" ? "light" : "dark";
+  document.documentElement.dataset.theme = next;
+  try { localStorage.setItem("digitd-theme", next); } catch (e) { /* private mode: not remembered */ }
+  syncThemeButton();
+  redraw();
+});
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { syncThemeButton(); redraw(); });
+
+window.addEventListener("resize", fitCanvas);
+buildBars();
+syncThemeButton();
+showEmpty();
+fitCanvas();
