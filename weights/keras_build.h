@@ -21,6 +21,8 @@ struct kb {
     int flat;                  /* cur is (None, c) */
     int cap_ops, cap_arrays;
     int fold_ok;               /* the last op is a linear Conv2D/Dense a BatchNorm may join */
+    int act_ok;                /* cur's channel axis is still the last op's output channels,
+                                  so a softmax over it may join that op */
     /* A BatchNormalization not yet placed: y = x * pa_s[c] + pa_t[c] on channel c. */
     float *pa_s, *pa_t;
     int pa_c;

@@ -97,6 +97,7 @@ static struct dg_op *new_op(struct kb *b, enum dg_op_kind kind)
     op->in = op->out = b->cur;
     op->sh = op->sw = 1;
     b->fold_ok = 0;
+    b->act_ok = 1;
     return op;
 }
 
@@ -138,6 +139,20 @@ static int role_of(const char *wname, const struct kb_want *want, int n)
     return -1;
 }
 
+/* A NaN or Inf weight (diverged training, a corrupt file) would be written into the header
+ * as `nan` and make every prediction NaN: refuse it here, naming the weight. */
+static int check_finite(struct kb *b, const char *wname, const float *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i])) {
+            kb_fail(b, "weight '%s' has a non-finite value (%g at flat index %zu): the model is "
+                       "broken (diverged training?); retrain or re-export it",
+                    wname, (double)p[i], i);
+            return -1;
+        }
+    return 0;
+}
+
 static int read_one(struct kb *b, const char *group, const char *wname,
                     const struct kb_want *w, float **out)
 {
@@ -160,6 +175,8 @@ static int read_one(struct kb *b, const char *group, const char *wname,
         return -1;
     }
     if (!own(b, *out))
+        return -1;
+    if (check_finite(b, wname, *out, want_floats(w)))
         return -1;
     b->layer->params += (long)want_floats(w);
     return 0;
@@ -395,12 +412,24 @@ static int layer_global(struct kb *b, const cJSON *cfg, int is_max)
     return 0;
 }
 
+/* Flatten/Reshape: the data stays as it is (HWC row-major), only its shape changes.  When
+ * the channel count changes, element i's channel (i % c) is no longer the one the last op
+ * wrote it as, so a per-channel BatchNorm can no longer fold into that op's output channels
+ * and a softmax over the new last axis is not the op's per-pixel softmax: fusion with the
+ * last op ends here (a BatchNorm then becomes AFFINE or folds forward, a softmax an ACT). */
+static void set_shape(struct kb *b, struct dg_shape s, int flat)
+{
+    if (s.c != b->cur.c)
+        b->fold_ok = b->act_ok = 0;
+    b->cur = s;
+    b->flat = flat;
+}
+
 static int layer_flatten(struct kb *b, const cJSON *cfg)
 {
     if (check_channels_last(b, cfg))
         return -1;
-    b->cur = (struct dg_shape){1, 1, b->cur.h * b->cur.w * b->cur.c};
-    b->flat = 1;
+    set_shape(b, (struct dg_shape){1, 1, b->cur.h * b->cur.w * b->cur.c}, 1);
     return 0;
 }
 
@@ -420,12 +449,14 @@ static int layer_reshape(struct kb *b, const cJSON *cfg)
     }
     if (flush_affine(b))
         return -1;
-    b->flat = n == 1;
-    b->cur = n == 1 ? (struct dg_shape){1, 1, d[0]} : (struct dg_shape){d[0], d[1], d[2]};
+    set_shape(b, n == 1 ? (struct dg_shape){1, 1, d[0]} : (struct dg_shape){d[0], d[1], d[2]},
+              n == 1);
     return 0;
 }
 
-/* Activation, ReLU, Softmax layers: merged into the op before when that one is linear. */
+/* Activation, ReLU, Softmax layers: merged into the op before when that one is linear.
+ * An element-wise activation merges across a Flatten/Reshape (same values, same order); a
+ * softmax only while the channel axis is still that op's (act_ok, see set_shape). */
 static int add_act(struct kb *b, enum dg_act act)
 {
     if (flush_affine(b))
@@ -433,7 +464,8 @@ static int add_act(struct kb *b, enum dg_act act)
     struct dg_model *m = &b->km->model;
     if (act == DG_ACT_LINEAR)
         return 0;
-    if (m->n_ops > 0 && b->km->ops[m->n_ops - 1].act == DG_ACT_LINEAR) {
+    if (m->n_ops > 0 && b->km->ops[m->n_ops - 1].act == DG_ACT_LINEAR &&
+        (act != DG_ACT_SOFTMAX || b->act_ok)) {
         b->km->ops[m->n_ops - 1].act = act;
         b->fold_ok = 0;
         return 0;
@@ -479,11 +511,10 @@ static int layer_softmax(struct kb *b, const cJSON *cfg)
     return last_axis(b, cfg, "softmax") ? -1 : add_act(b, DG_ACT_SOFTMAX);
 }
 
-/* The normalisation as y = x * s + t per channel (in double, rounded once). */
-static int layer_batchnorm(struct kb *b, const cJSON *cfg)
+/* The normalisation as y = x * s + t per channel (in double, rounded once), composed with a
+ * pending BatchNorm of the same channels; s and t are owned by b->km. */
+static int bn_scale_shift(struct kb *b, const cJSON *cfg, float **s_out, float **t_out)
 {
-    if (last_axis(b, cfg, "BatchNormalization") || (b->pa_s && b->pa_c != b->cur.c && flush_affine(b)))
-        return -1;
     const size_t c = (size_t)b->cur.c;
     const double eps = field(cfg, "epsilon") ? cJSON_GetNumberValue(field(cfg, "epsilon")) : 1e-3;
     struct kb_want want[4] = {{"gamma", 1, {c}, !bool_field(cfg, "scale", 1)},
@@ -497,14 +528,33 @@ static int layer_batchnorm(struct kb *b, const cJSON *cfg)
     if (!t)
         return -1;
     for (size_t i = 0; i < c; i++) {
+        if (!((double)w[3][i] + eps > 0)) { /* sqrt of it: NaN or a division by zero */
+            kb_fail(b, "moving_variance[%zu] + epsilon = %g is not positive: the statistics "
+                       "are broken; retrain or re-export the model", i, (double)w[3][i] + eps);
+            return -1;
+        }
         double sc = (w[0] ? w[0][i] : 1.0) / sqrt((double)w[3][i] + eps);
         double sh = (w[1] ? w[1][i] : 0.0) - (double)w[2][i] * sc;
         if (b->pa_s) /* two BatchNorms in a row compose: x*s1*s2 + t1*s2 + t2 */
             sh += b->pa_t[i] * sc, sc *= b->pa_s[i];
         s[i] = (float)sc, t[i] = (float)sh;
     }
+    *s_out = s, *t_out = t;
+    return check_finite(b, "(folded scale)", s, c) || check_finite(b, "(folded shift)", t, c);
+}
+
+/* Folds into the output side of the op before when exact, else stays pending (folded into
+ * the input side of the next Conv2D/Dense, or emitted as AFFINE by flush_affine). */
+static int layer_batchnorm(struct kb *b, const cJSON *cfg)
+{
+    float *s, *t;
+    if (last_axis(b, cfg, "BatchNormalization") ||
+        (b->pa_s && b->pa_c != b->cur.c && flush_affine(b)) || bn_scale_shift(b, cfg, &s, &t))
+        return -1;
+    const size_t c = (size_t)b->cur.c;
     struct dg_model *m = &b->km->model;
-    if (b->fold_ok) { /* after a linear Conv2D/Dense: scale its output channels */
+    if (b->fold_ok && b->km->ops[m->n_ops - 1].out.c == (int)c) {
+        /* after a linear Conv2D/Dense whose output channels are cur's: scale them */
         struct dg_op *op = &b->km->ops[m->n_ops - 1];
         float *wt = (float *)op->weight, *bias = (float *)op->bias;
         if (!bias && !(bias = own(b, calloc(c, sizeof *bias))))
@@ -595,10 +645,9 @@ static int input_shape(struct kb *b, const cJSON *first_cfg)
         b->cur = (struct dg_shape){28, 28, 1};
         return 0;
     }
-    const char *cf = str_field(first_cfg, "data_format", "");
-    kb_fail(b, "input shape has %d axes (%d, %d, %d) %s: the model must take one 28x28 grey "
+    kb_fail(b, "input shape has %d axes (%d, %d, %d): the model must take one 28x28 grey "
                "image (28x28x1, 28x28 or 784, channels_last)",
-            n - 1, d[0], d[1], d[2], cf);
+            n - 1, d[0], d[1], d[2]);
     return -1;
 }
 
@@ -623,6 +672,24 @@ static long shape_floats(struct dg_shape s)
     return (long)s.h * s.w * s.c;
 }
 
+/* Every weight was finite when read, but folding a BatchNorm multiplies them: an overflow
+ * to Inf there must not reach the header either. */
+static int check_ops_finite(struct kb *b)
+{
+    const struct dg_model *m = &b->km->model;
+    for (int i = 0; i < m->n_ops; i++) {
+        const struct dg_op *op = &b->km->ops[i];
+        const size_t nw = dg_op_weight_floats(op), nb = dg_op_bias_floats(op);
+        for (size_t k = 0; k < nw + nb; k++)
+            if (!isfinite(k < nw ? op->weight[k] : op->bias[k - nw])) {
+                kb_fail(b, "layer '%s': folding BatchNormalization into it overflows to a "
+                           "non-finite weight; the model cannot be converted exactly", op->name);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 /* After the last layer: place a trailing BatchNorm, check the output, size the buffers. */
 static int finish(struct kb *b)
 {
@@ -639,6 +706,8 @@ static int finish(struct kb *b)
         kb_fail(b, "the model outputs %d values: a digit classifier must output 10", b->cur.c);
         return -1;
     }
+    if (check_ops_finite(b))
+        return -1;
     m->n_out = 10;
     m->input = (struct dg_shape){28, 28, 1};
     m->max_act = 784;
@@ -648,6 +717,25 @@ static int finish(struct kb *b)
     }
     for (int i = 0; i < b->km->n_layers; i++)
         m->params += b->km->layers[i].params;
+    return 0;
+}
+
+/* Checked before anything else, so a channels_first model is refused as that (its (1, 28,
+ * 28) input or its weight shapes would otherwise fail first with a less useful message). */
+static int refuse_channels_first(struct kb *b, const cJSON *layers)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, layers)
+    {
+        const cJSON *cfg = field(l, "config");
+        if (strcmp(str_field(cfg, "data_format", "channels_last"), "channels_first") != 0)
+            continue;
+        b->lname = str_field(cfg, "name", "?");
+        b->ltype = str_field(l, "class_name", "?");
+        kb_fail(b, "data_format 'channels_first' is not supported: only channels_last (the "
+                   "Keras default); rebuild the model with data_format='channels_last'");
+        return -1;
+    }
     return 0;
 }
 
@@ -664,7 +752,7 @@ int kb_build(struct kb *b, const cJSON *layers)
         kb_fail(b, "out of memory");
         return -1;
     }
-    if (input_shape(b, field(layers->child, "config")))
+    if (refuse_channels_first(b, layers) || input_shape(b, field(layers->child, "config")))
         return -1;
     const cJSON *l;
     cJSON_ArrayForEach(l, layers)

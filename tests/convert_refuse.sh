@@ -1,0 +1,53 @@
+#!/bin/sh
+# Every refusal of digitd-convert, through the real binary: exit status non-zero, a message
+# with the key phrase a user acts on, and no header (nor its .tmp) left behind.
+#   convert_refuse.sh DIGITD-CONVERT CONVERT_MODELS WORKDIR KERAS_MODELS_DIR
+set -u
+conv=$1 models=$2 dir=$3 keras=$4
+rm -rf "$dir" && mkdir -p "$dir" || exit 1
+"$models" bad "$dir" || { echo "FAIL: cannot write the test models"; exit 1; }
+printf 'this is a text file, not a model\n' >"$dir/notes.h5"
+printf 'PK\003\004\024\000\000\000\010\000model.keras...' >"$dir/model.keras"
+fails=0
+
+# refuse FILE PHRASE...: every PHRASE (fixed strings) must appear in the message.
+refuse() {
+    f=$1 out="$dir/out.h"
+    shift
+    rm -f "$out" "$out.tmp"
+    "$conv" "$f" -o "$out" >"$dir/stdout" 2>"$dir/stderr"
+    rc=$?
+    bad=""
+    [ $rc -ne 0 ] || bad="exit status 0"
+    [ -e "$out" ] || [ -e "$out.tmp" ] && bad="$bad; left an output file"
+    [ -s "$dir/stdout" ] && bad="$bad; wrote to stdout"
+    for p in "$@"; do
+        grep -qF -- "$p" "$dir/stderr" || bad="$bad; no '$p' in the message"
+    done
+    if [ -n "$bad" ]; then
+        echo "FAIL $(basename "$f"): $bad"
+        sed 's/^/    /' "$dir/stderr"
+        fails=$((fails + 1))
+    else
+        echo "ok   $(basename "$f"): $(cat "$dir/stderr")"
+    fi
+}
+
+refuse "$dir/notes.h5" "not an HDF5 file"
+refuse "$dir/model.keras" ".keras (zip) archive" 'model.save("model.h5")'
+refuse "$dir/missing.h5" "cannot open"
+for f in "$keras"/weightsonly-*; do
+    refuse "$f" "weights-only file" "no model_config"
+done
+refuse "$dir/channels_first.h5" "'channels_first' is not supported" "conv_1"
+refuse "$dir/input32.h5" "input shape" "(32, 32, 1)" "28x28"
+refuse "$dir/bad_shape.h5" "layer 'dense_2' (Dense)" "has shape (784, 11)" "implies (784, 10)"
+refuse "$dir/lstm.h5" "layer 'other_1' (LSTM)" "'LSTM' is not supported" \
+    "supported: InputLayer, Conv2D"
+refuse "$dir/conv2dtranspose.h5" "layer 'other_1' (Conv2DTranspose)" \
+    "'Conv2DTranspose' is not supported" "supported: InputLayer, Conv2D"
+refuse "$dir/nan_kernel.h5" "layer 'conv_1' (Conv2D)" "non-finite value (nan"
+refuse "$dir/inf_bias.h5" "layer 'dense_2' (Dense)" "non-finite value (inf"
+refuse "$dir/bn_negative_variance.h5" "layer 'bn_2' (BatchNormalization)" \
+    "moving_variance[0] + epsilon" "not positive"
+[ $fails -eq 0 ] || { echo "$fails refusal(s) wrong"; exit 1; }
