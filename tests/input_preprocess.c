@@ -5,7 +5,9 @@
  *  - MNIST's frame: the ink fits 20x20 with the longer side 20, the centre of mass is within
  *    0.5 px of (14,14), values are 0..1;
  *  - blank canvases (also with noise) are DG_INPUT_BLANK;
- *  - moving the drawing on the canvas changes nothing; isolated specks do not move the box.
+ *  - moving the drawing on the canvas changes nothing; isolated specks and stray pen taps
+ *    away from the digit do not move the box; a detached part of the digit is kept;
+ *  - dark ink on grey paper is dark on light, light ink on grey paper light on dark.
  *   input_preprocess MNIST_DIR */
 #include <math.h>
 #include <stdio.h>
@@ -168,6 +170,97 @@ static void test_translation(const struct dg_idx_images *im, size_t n)
     }
 }
 
+/* A filled disc of radius r at (cx, cy) in the given RGBA colour: a pen tap. */
+static void disc(struct dg_canvas *c, int cx, int cy, int r, const uint8_t rgba[4])
+{
+    for (int y = cy - r; y <= cy + r; y++)
+        for (int x = cx - r; x <= cx + r; x++)
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r && x >= 0 && y >= 0 &&
+                x < (int)c->w && y < (int)c->h)
+                memcpy(c->rgba + ((size_t)y * c->w + (size_t)x) * 4, rgba, 4);
+}
+
+/* A pen tap (a 12 px dot, as the page draws a click) far from the digit is a stray mark:
+ * the box and the 28x28 stay as they were. A tap alone is still a drawing, not blank. */
+static void test_stray_tap(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        dg_render_params_for(5, i, &p);
+        p.digit_height = 110.f, p.cx = 90.f, p.cy = 90.f;
+        struct dg_canvas c;
+        float a[784], b[784];
+        struct dg_prep_info ia, ib;
+        CHECK(render(im->pixels + i * 784, &p, &c) == 0, "render %zu", i);
+        CHECK(dg_preprocess(&c, a, &ia) == DG_INPUT_OK, "digit %zu", i);
+        uint8_t ink[4] = {0, 0, 0, 255};
+        if (p.look == DG_LOOK_WHITE_ON_BLACK)
+            memset(ink, 255, 4);
+        disc(&c, 240, 250, 6, ink);
+        CHECK(dg_preprocess(&c, b, &ib) == DG_INPUT_OK, "digit %zu with a tap", i);
+        CHECK(ib.x0 == ia.x0 && ib.y0 == ia.y0 && ib.x1 == ia.x1 && ib.y1 == ia.y1,
+              "digit %zu look %d: a far tap moved the box to %u,%u-%u,%u", i, p.look, ib.x0, ib.y0,
+              ib.x1, ib.y1);
+        CHECK(mean_abs_diff(a, b) < 1e-6, "digit %zu: a far tap changed the image", i);
+        free(c.rgba);
+    }
+    struct dg_canvas c = {malloc(280 * 280 * 4), 280, 280};
+    float x[784];
+    fill(&c, 255, 255, 255, 255, 0);
+    disc(&c, 140, 140, 6, (const uint8_t[4]){0, 0, 0, 255});
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_OK, "a tap alone is a drawing");
+    free(c.rgba);
+}
+
+/* A 5 drawn as two strokes that do not touch: the small bar is part of the digit. */
+static void test_detached_part(void)
+{
+    struct dg_canvas c = {malloc(280 * 280 * 4), 280, 280};
+    const uint8_t black[4] = {0, 0, 0, 255};
+    fill(&c, 255, 255, 255, 255, 0);
+    for (int y = 100; y < 200; y += 2) /* the body: a thick vertical stroke */
+        disc(&c, 120, y, 7, black);
+    for (int x = 140; x < 185; x += 2) /* the bar: 14 px right of it, a third of its mass */
+        disc(&c, x, 95, 7, black);
+    float x[784];
+    struct dg_prep_info info;
+    CHECK(dg_preprocess(&c, x, &info) == DG_INPUT_OK, "two strokes");
+    CHECK(info.x0 <= 113 && info.x1 >= 190 && info.y0 <= 88, "detached bar dropped: box %u,%u-%u,%u",
+          info.x0, info.y0, info.x1, info.y1);
+    free(c.rgba);
+}
+
+/* Paper need not be white or black: ink darker than mid-grey paper is dark on light, ink
+ * lighter than it light on dark, and both give the digit the white canvas gives. */
+static void test_grey_paper(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        dg_render_params_for(7, i, &p);
+        p.look = DG_LOOK_DARK_ON_WHITE, p.noise = 0;
+        struct dg_canvas c;
+        float ref[784], x[784];
+        struct dg_prep_info info;
+        CHECK(render(im->pixels + i * 784, &p, &c) == 0, "render %zu", i);
+        CHECK(dg_preprocess(&c, ref, NULL) == DG_INPUT_OK, "digit %zu", i);
+        const int paper = 110, inks[2] = {30, 200}, want[2] = {DG_POL_DARK_ON_LIGHT, DG_POL_LIGHT_ON_DARK};
+        uint8_t *orig = malloc((size_t)c.w * c.h * 4);
+        memcpy(orig, c.rgba, (size_t)c.w * c.h * 4);
+        for (int k = 0; k < 2; k++) {
+            for (size_t j = 0; j < (size_t)c.w * c.h * 4; j++) /* white -> paper, black -> ink */
+                if (j % 4 != 3)
+                    c.rgba[j] = (uint8_t)(inks[k] + (orig[j] * (paper - inks[k]) + 127) / 255);
+            CHECK(dg_preprocess(&c, x, &info) == DG_INPUT_OK, "digit %zu on grey paper, ink %d", i, inks[k]);
+            CHECK(info.polarity == want[k], "digit %zu ink %d on paper %d: polarity %d", i, inks[k], paper,
+                  info.polarity);
+            CHECK(mean_abs_diff(ref, x) < 0.02, "digit %zu ink %d: differs from white paper by %.4f", i,
+                  inks[k], mean_abs_diff(ref, x));
+        }
+        free(orig);
+        free(c.rgba);
+    }
+}
+
 /* A tall bar keeps its aspect ratio: 10x100 px becomes 2x20. */
 static void test_aspect(void)
 {
@@ -208,6 +301,9 @@ int main(int argc, char **argv)
     test_blank();
     test_translation(&im, 30);
     test_aspect();
+    test_stray_tap(&im, 30);
+    test_detached_part();
+    test_grey_paper(&im, 30);
     dg_idx_free_images(&im);
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
