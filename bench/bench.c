@@ -2,11 +2,13 @@
  *
  *   digitd-bench [URL]                    HTTP/1.1 keep-alive (normally nginx in front)
  *   digitd-bench --fcgi unix:/path|h:p    FastCGI straight to the pool
- *   digitd-bench --engine                 decode+preprocess and inference alone, in-process
+ *   digitd-bench --engine                 decode, preprocess and inference alone, in-process
  *
- * Output: requests/s, latency percentiles, errors by kind, accuracy under load and at rest;
- * --json for scripts. Exit status 1 on errors (--fail-on-error) or low accuracy
- * (--min-accuracy), 2 on bad usage. */
+ * Output: answers/s, latency percentiles, errors by kind (wrong digits included), accuracy
+ * under load and at rest, and mismatches: answers whose digit differs from the in-process
+ * engine's for the same payload (accuracy under load equals accuracy at rest only if that
+ * is 0). --json for scripts. Exit status 1 on failed requests or mismatches
+ * (--fail-on-error) or low accuracy (--min-accuracy), 2 on bad usage. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -32,13 +34,13 @@ static void usage(FILE *f)
             "usage: digitd-bench [URL] [options]\n"
             "       digitd-bench --fcgi unix:/path|host:port [--path /api/predict] [options]\n"
             "       digitd-bench --engine [--rounds N] [payload options]\n"
-            "load (stops by itself; default --duration 10):\n"
+            "load (stops by itself):\n"
             "  URL                    default http://127.0.0.1:8080/api/predict\n"
-            "  --duration S           seconds, at most %d\n"
-            "  --requests N           at most %ld\n"
+            "  --duration S           seconds, at most %d; default %d, or %d with --requests\n"
+            "  --requests N           at most %ld (the run also ends at --duration)\n"
             "  --connections N        1..%d, default 8 (one request in flight on each)\n"
             "  --threads N            1..%d, default 1\n"
-            "  --timeout S            per request, default 5\n"
+            "  --timeout S            per request, at most %d, default 5\n"
             "  --allow-remote         allow a non-loopback host\n"
             "payloads (labels known, every answer checked):\n"
             "  --mnist DIR            MNIST IDX dir (default $MNIST_DIR, else data/mnist)\n"
@@ -50,9 +52,13 @@ static void usage(FILE *f)
             "output:\n"
             "  --json                 machine-readable summary on stdout\n"
             "  --no-progress          no live line on stderr\n"
-            "  --fail-on-error        exit 1 if any request failed\n"
-            "  --min-accuracy PCT     exit 1 if accuracy is below PCT\n",
-            BENCH_MAX_DURATION_S, BENCH_MAX_REQUESTS, BENCH_MAX_CONNECTIONS, BENCH_MAX_THREADS,
+            "  --fail-on-error        exit 1 if any request failed or any answer differs from\n"
+            "                         the in-process answer for the same payload (not for\n"
+            "                         wrong digits: the model is not perfect)\n"
+            "  --min-accuracy PCT     exit 1 if accuracy is below PCT\n"
+            "requests/s counts valid answers; failed requests are reported apart.\n",
+            BENCH_MAX_DURATION_S, BENCH_DEFAULT_DURATION_S, BENCH_DEFAULT_REQUESTS_DURATION_S,
+            BENCH_MAX_REQUESTS, BENCH_MAX_CONNECTIONS, BENCH_MAX_THREADS, BENCH_MAX_TIMEOUT_S,
             BENCH_MAX_COUNT);
 }
 
@@ -99,7 +105,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         case O_REQ: bad = num_arg("--requests", optarg, 1, BENCH_MAX_REQUESTS, &v); o->load.requests = (long)v; break;
         case O_CONN: bad = num_arg("--connections", optarg, 1, BENCH_MAX_CONNECTIONS, &v); o->load.connections = (int)v; break;
         case O_THR: bad = num_arg("--threads", optarg, 1, BENCH_MAX_THREADS, &v); o->load.threads = (int)v; break;
-        case O_TMO: bad = num_arg("--timeout", optarg, 0.001, 600, &o->load.timeout_s); break;
+        case O_TMO: bad = num_arg("--timeout", optarg, 0.001, BENCH_MAX_TIMEOUT_S, &o->load.timeout_s); break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_MNIST: o->mnist = optarg; break;
         case O_DIR: o->dir = optarg; break;
@@ -134,14 +140,22 @@ static int parse_args(int argc, char **argv, struct options *o)
         fprintf(stderr, "digitd-bench: give one of URL, --fcgi, --engine\n");
         return -1;
     }
-    if (o->load.duration_s == 0 && o->load.requests == 0)
-        o->load.duration_s = 10;
+    /* Always a time bound: --requests alone against a stalled server must still end. */
+    if (o->load.duration_s == 0)
+        o->load.duration_s = o->load.requests > 0 ? BENCH_DEFAULT_REQUESTS_DURATION_S
+                                                  : BENCH_DEFAULT_DURATION_S;
     return 0;
 }
 
 static double pct(uint64_t a, uint64_t b)
 {
     return b ? 100.0 * (double)a / (double)b : 0.0;
+}
+
+/* Answers per second: the throughput of predictions; failed requests are not throughput. */
+static double answers_per_s(const struct bench_stats *s)
+{
+    return s->elapsed_s > 0 ? (double)s->answered / s->elapsed_s : 0.0;
 }
 
 static void print_text(const struct options *o, const struct bench_target *t,
@@ -152,10 +166,9 @@ static void print_text(const struct options *o, const struct bench_target *t,
            o->load.threads);
     printf("payloads    %zu %s, %s bodies\n", ps->n, o->dir ? "PNG files" : "MNIST canvases",
            o->body_json ? "JSON data URL" : "image/png");
-    uint64_t total = s->n_lat + bench_stats_errors(s);
-    printf("requests    %llu in %.2f s = %.1f req/s (answered %llu)\n",
-           (unsigned long long)total, s->elapsed_s, (double)total / s->elapsed_s,
-           (unsigned long long)s->n_lat);
+    printf("requests    %.1f answers/s: %llu answered, %llu failed in %.2f s\n",
+           answers_per_s(s), (unsigned long long)s->answered,
+           (unsigned long long)bench_stats_failed(s), s->elapsed_s);
     printf("latency ms  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
            bench_stats_pct(s, 50) / 1e6, bench_stats_pct(s, 90) / 1e6,
            bench_stats_pct(s, 99) / 1e6, bench_stats_pct(s, 99.9) / 1e6,
@@ -172,7 +185,30 @@ static void print_text(const struct options *o, const struct bench_target *t,
     if (er->available)
         printf("   at rest %.2f %% (%zu/%zu, %zu rejected)", pct(er->correct, er->labelled),
                er->correct, er->labelled, er->rejected);
-    printf("\n");
+    if (er->available)
+        printf("\nmismatches  %llu of %llu answers differ from the digit at rest\n",
+               (unsigned long long)s->mismatches, (unsigned long long)s->compared);
+    else
+        printf("\nmismatches  not checked (no in-process answers at rest)\n");
+}
+
+static void add_at_rest(cJSON *j, const struct bench_engine_result *er)
+{
+    cJSON *r = cJSON_AddObjectToObject(j, "at_rest");
+    cJSON_AddStringToObject(r, "isa", er->isa);
+    cJSON_AddNumberToObject(r, "accuracy", pct(er->correct, er->labelled));
+    cJSON_AddNumberToObject(r, "correct", (double)er->correct);
+    cJSON_AddNumberToObject(r, "labelled", (double)er->labelled);
+    cJSON_AddNumberToObject(r, "rejected", (double)er->rejected);
+    if (er->rounds > 0) { /* timed (--engine) */
+        cJSON_AddNumberToObject(r, "rounds", er->rounds);
+        cJSON_AddNumberToObject(r, "decode_us", er->decode_us_median);
+        cJSON_AddNumberToObject(r, "preprocess_us", er->preprocess_us_median);
+        cJSON_AddNumberToObject(r, "inference_us", er->forward_us_median);
+        cJSON_AddNumberToObject(r, "total_us", er->decode_us_median +
+                                                   er->preprocess_us_median +
+                                                   er->forward_us_median);
+    }
 }
 
 static void print_json(const struct options *o, const struct bench_target *t,
@@ -181,13 +217,13 @@ static void print_json(const struct options *o, const struct bench_target *t,
 {
     cJSON *j = cJSON_CreateObject();
     if (t != NULL) {
-        uint64_t total = s->n_lat + bench_stats_errors(s);
         cJSON_AddStringToObject(j, "target", t->display);
         cJSON_AddNumberToObject(j, "connections", o->load.connections);
-        cJSON_AddNumberToObject(j, "requests", (double)total);
-        cJSON_AddNumberToObject(j, "answered", (double)s->n_lat);
+        cJSON_AddNumberToObject(j, "requests", (double)(s->answered + bench_stats_failed(s)));
+        cJSON_AddNumberToObject(j, "answered", (double)s->answered);
+        cJSON_AddNumberToObject(j, "failed", (double)bench_stats_failed(s));
         cJSON_AddNumberToObject(j, "seconds", s->elapsed_s);
-        cJSON_AddNumberToObject(j, "requests_per_s", (double)total / s->elapsed_s);
+        cJSON_AddNumberToObject(j, "requests_per_s", answers_per_s(s)); /* valid answers */
         cJSON *l = cJSON_AddObjectToObject(j, "latency_ms");
         static const double qs[] = {50, 90, 99, 99.9, 100};
         static const char *const qn[] = {"p50", "p90", "p99", "p99.9", "max"};
@@ -200,18 +236,16 @@ static void print_json(const struct options *o, const struct bench_target *t,
         cJSON_AddNumberToObject(j, "accuracy", pct(s->correct, s->labelled));
         cJSON_AddNumberToObject(j, "correct", (double)s->correct);
         cJSON_AddNumberToObject(j, "labelled", (double)s->labelled);
+        /* null, not 0, when there was nothing to compare with: 0 would claim a check */
+        if (er->available)
+            cJSON_AddNumberToObject(j, "mismatches", (double)s->mismatches);
+        else
+            cJSON_AddNullToObject(j, "mismatches");
+        cJSON_AddNumberToObject(j, "compared", (double)s->compared);
     }
     cJSON_AddNumberToObject(j, "payloads", (double)ps->n);
-    if (er->available) {
-        cJSON *r = cJSON_AddObjectToObject(j, "at_rest");
-        cJSON_AddStringToObject(r, "isa", er->isa);
-        cJSON_AddNumberToObject(r, "accuracy", pct(er->correct, er->labelled));
-        cJSON_AddNumberToObject(r, "rejected", (double)er->rejected);
-        if (er->forward_us_median > 0) {
-            cJSON_AddNumberToObject(r, "input_us", er->input_us_median);
-            cJSON_AddNumberToObject(r, "forward_us", er->forward_us_median);
-        }
-    }
+    if (er->available)
+        add_at_rest(j, er);
     char *txt = cJSON_Print(j);
     if (txt != NULL)
         puts(txt);
@@ -219,7 +253,7 @@ static void print_json(const struct options *o, const struct bench_target *t,
     cJSON_Delete(j);
 }
 
-static int run_engine(const struct options *o, const struct bench_payloads *ps)
+static int run_engine(const struct options *o, struct bench_payloads *ps)
 {
     struct bench_engine_result er;
     if (bench_engine_accuracy(ps, &er) != 0 || bench_engine_timing(ps, o->rounds, &er) != 0) {
@@ -232,8 +266,13 @@ static int run_engine(const struct options *o, const struct bench_payloads *ps)
     } else {
         printf("engine      ISA %s, %zu payloads, median of %d rounds\n", er.isa, ps->n,
                o->rounds);
-        printf("input       %.2f us/image (PNG decode + preprocess)\n", er.input_us_median);
-        printf("forward     %.2f us/image\n", er.forward_us_median);
+        printf("decode      %8.2f us/image (dg_png_decode: PNG -> RGBA canvas)\n",
+               er.decode_us_median);
+        printf("preprocess  %8.2f us/image (dg_preprocess: canvas -> 28x28)\n",
+               er.preprocess_us_median);
+        printf("inference   %8.2f us/image (dg_engine_forward)\n", er.forward_us_median);
+        printf("total       %8.2f us/image\n",
+               er.decode_us_median + er.preprocess_us_median + er.forward_us_median);
         printf("accuracy    at rest %.2f %% (%zu/%zu, %zu rejected)\n", acc, er.correct,
                er.labelled, er.rejected);
     }
@@ -264,18 +303,26 @@ static int run_load(const struct options *o, struct bench_payloads *ps)
     struct bench_stats s = {0};
     if (bench_load_run(&t, ps, &o->load, &s, err, sizeof err) != 0) {
         fprintf(stderr, "digitd-bench: %s\n", err);
-        bench_stats_free(&s);
         return 1;
     }
-    bench_stats_finish(&s);
+    uint64_t done = s.answered + bench_stats_failed(&s);
+    if (o->load.requests > 0 && done < (uint64_t)o->load.requests)
+        fprintf(stderr, "digitd-bench: stopped at the %g s time bound after %llu of %ld "
+                        "requests\n", o->load.duration_s, (unsigned long long)done,
+                o->load.requests);
     if (o->json_out)
         print_json(o, &t, ps, &s, &er);
     else
         print_text(o, &t, ps, &s, &er);
     int status = 0;
-    if (o->fail_on_error && bench_stats_errors(&s) > 0) {
+    if (o->fail_on_error && bench_stats_failed(&s) > 0) {
         fprintf(stderr, "digitd-bench: %llu request(s) failed\n",
-                (unsigned long long)bench_stats_errors(&s));
+                (unsigned long long)bench_stats_failed(&s));
+        status = 1;
+    }
+    if (o->fail_on_error && s.mismatches > 0) {
+        fprintf(stderr, "digitd-bench: %llu answer(s) differ from the in-process answer\n",
+                (unsigned long long)s.mismatches);
         status = 1;
     }
     double acc = pct(s.correct, s.labelled);
@@ -284,7 +331,6 @@ static int run_load(const struct options *o, struct bench_payloads *ps)
                 o->min_accuracy);
         status = 1;
     }
-    bench_stats_free(&s);
     return status;
 }
 

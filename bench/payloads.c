@@ -219,6 +219,8 @@ int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payload
         return -1;
     }
     int rc = o->png_dir ? load_dir(o, ps, err, errlen) : load_mnist(o, ps, err, errlen);
+    for (size_t i = 0; i < ps->n; i++) /* calloc's 0 would read as "digit 0 at rest" */
+        ps->v[i].rest_digit = BENCH_REST_UNKNOWN;
     for (size_t i = 0; rc == 0 && i < ps->n; i++)
         if (make_body(&ps->v[i], o->json) != 0) {
             snprintf(err, errlen, "%s: cannot build the request body", ps->v[i].name);

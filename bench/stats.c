@@ -1,5 +1,5 @@
-/* stats.c: every latency sample is kept (up to the request cap) and sorted at the end, so
- * the percentiles are exact rather than bucketed; errors are counted by kind. */
+/* stats.c: latencies go into a log-linear histogram (see bench.h: fixed memory, so a run is
+ * bounded by time and count only, never by sample storage), errors are counted by kind. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,32 +16,58 @@ uint64_t bench_now_ns(void)
 const char *bench_err_name(int e)
 {
     static const char *const names[BENCH_E_COUNT] = {
-        "ok", "connect", "io", "timeout", "protocol", "status", "json",
+        "ok", "connect", "io", "timeout", "protocol", "status", "json", "wrong",
     };
     return e >= 0 && e < BENCH_E_COUNT ? names[e] : "?";
 }
 
-int bench_stats_add_latency(struct bench_stats *s, uint64_t ns)
+/* Bucket of a latency in us: linear below BENCH_LAT_LINEAR_US, then octave k (value in
+ * [2^k, 2^(k+1))) split by the BENCH_LAT_SUB_BITS bits after the leading one. */
+static size_t bucket_of(uint64_t us)
 {
-    if (s->n_lat == s->cap_lat) {
-        size_t cap = s->cap_lat ? s->cap_lat * 2 : 65536;
-        if (cap > (size_t)BENCH_MAX_REQUESTS + BENCH_MAX_CONNECTIONS)
-            return -1;
-        uint32_t *n = realloc(s->lat_ns, cap * sizeof *n);
-        if (n == NULL)
-            return -1;
-        s->lat_ns = n;
-        s->cap_lat = cap;
-    }
-    s->lat_ns[s->n_lat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
-    return 0;
+    if (us < BENCH_LAT_LINEAR_US)
+        return (size_t)us;
+    int k = 63 - __builtin_clzll(us);
+    int octave = k - 10; /* BENCH_LAT_LINEAR_US = 2^10 */
+    if (octave >= BENCH_LAT_OCTAVES)
+        return BENCH_LAT_BUCKETS - 1;
+    size_t sub = (size_t)(us >> (k - BENCH_LAT_SUB_BITS)) & (BENCH_LAT_SUB - 1);
+    return BENCH_LAT_LINEAR_US + (size_t)octave * BENCH_LAT_SUB + sub;
 }
 
-int bench_stats_merge(struct bench_stats *into, struct bench_stats *from)
+/* The midpoint of bucket b, in ns. */
+static uint64_t bucket_mid_ns(size_t b)
 {
-    for (size_t i = 0; i < from->n_lat; i++)
-        if (bench_stats_add_latency(into, from->lat_ns[i]) != 0)
-            return -1;
+    if (b < BENCH_LAT_LINEAR_US)
+        return (uint64_t)b * 1000 + 500;
+    size_t octave = (b - BENCH_LAT_LINEAR_US) / BENCH_LAT_SUB;
+    size_t sub = (b - BENCH_LAT_LINEAR_US) % BENCH_LAT_SUB;
+    int shift = (int)octave + 10 - BENCH_LAT_SUB_BITS; /* bucket width is 2^shift us */
+    uint64_t lo_us = (uint64_t)(BENCH_LAT_SUB + sub) << shift;
+    return lo_us * 1000 + ((uint64_t)1000 << shift) / 2;
+}
+
+void bench_stats_add_latency(struct bench_stats *s, uint64_t ns)
+{
+    s->lat_hist[bucket_of(ns / 1000)]++;
+    if (s->n_lat == 0 || ns < s->lat_min_ns)
+        s->lat_min_ns = ns;
+    if (ns > s->lat_max_ns)
+        s->lat_max_ns = ns;
+    s->n_lat++;
+}
+
+void bench_stats_merge(struct bench_stats *into, const struct bench_stats *from)
+{
+    if (from->n_lat > 0) {
+        if (into->n_lat == 0 || from->lat_min_ns < into->lat_min_ns)
+            into->lat_min_ns = from->lat_min_ns;
+        if (from->lat_max_ns > into->lat_max_ns)
+            into->lat_max_ns = from->lat_max_ns;
+    }
+    for (size_t b = 0; b < BENCH_LAT_BUCKETS; b++)
+        into->lat_hist[b] += from->lat_hist[b];
+    into->n_lat += from->n_lat;
     for (int e = 0; e < BENCH_E_COUNT; e++)
         into->errors[e] += from->errors[e];
     for (int c = 0; c < 6; c++)
@@ -49,43 +75,47 @@ int bench_stats_merge(struct bench_stats *into, struct bench_stats *from)
     into->answered += from->answered;
     into->correct += from->correct;
     into->labelled += from->labelled;
-    return 0;
+    into->compared += from->compared;
+    into->mismatches += from->mismatches;
 }
 
-void bench_stats_free(struct bench_stats *s)
-{
-    free(s->lat_ns);
-    memset(s, 0, sizeof *s);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
-void bench_stats_finish(struct bench_stats *s)
-{
-    if (s->n_lat > 1)
-        qsort(s->lat_ns, s->n_lat, sizeof *s->lat_ns, cmp_u32);
-}
-
-/* Nearest-rank percentile of the sorted samples. */
+/* Nearest-rank percentile: the bucket holding the ceil(q% * n)-th smallest sample. */
 uint64_t bench_stats_pct(const struct bench_stats *s, double q)
 {
     if (s->n_lat == 0)
         return 0;
+    if (q <= 0)
+        return s->lat_min_ns;
+    if (q >= 100)
+        return s->lat_max_ns;
     double rank = q / 100.0 * (double)s->n_lat;
-    size_t i = rank <= 1.0 ? 0 : (size_t)(rank + 0.999999) - 1;
-    if (i >= s->n_lat)
-        i = s->n_lat - 1;
-    return s->lat_ns[i];
+    uint64_t want = rank <= 1.0 ? 1 : (uint64_t)(rank + 0.999999);
+    if (want > s->n_lat)
+        want = s->n_lat;
+    uint64_t seen = 0;
+    size_t b = 0;
+    for (; b < BENCH_LAT_BUCKETS - 1; b++) {
+        seen += s->lat_hist[b];
+        if (seen >= want)
+            break;
+    }
+    uint64_t v = bucket_mid_ns(b);
+    if (v < s->lat_min_ns)
+        v = s->lat_min_ns;
+    if (v > s->lat_max_ns)
+        v = s->lat_max_ns;
+    return v;
+}
+
+uint64_t bench_stats_failed(const struct bench_stats *s)
+{
+    uint64_t n = 0;
+    for (int e = 1; e <= BENCH_E_JSON; e++)
+        n += s->errors[e];
+    return n;
 }
 
 uint64_t bench_stats_errors(const struct bench_stats *s)
 {
-    uint64_t n = 0;
-    for (int e = 1; e < BENCH_E_COUNT; e++)
-        n += s->errors[e];
-    return n;
+    return bench_stats_failed(s) + s->errors[BENCH_E_WRONG];
 }

@@ -1,0 +1,28 @@
+#!/bin/bash
+# bench_engine.sh BENCH MNIST_DIR: digitd-bench --engine --json reports accuracy at rest and
+# decode, preprocess and inference apart (plus their sum); the values are not timed.
+BENCH=$1 MNIST=$2
+. "$(dirname "$0")/bench_lib.sh"
+T=$(mktemp -d /tmp/digitd-bench-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+"$BENCH" --engine --count 200 --rounds 2 --json --mnist "$MNIST" >"$T/out.json" ||
+    fail "digitd-bench --engine exit status $?"
+cat "$T/out.json"
+jcheck "$T/out.json" 'j["payloads"] == 200'
+jcheck "$T/out.json" 'isnum(j["at_rest"]["accuracy"]) and j["at_rest"]["accuracy"] >= 90' \
+    "accuracy at rest is not a number >= 90"
+jcheck "$T/out.json" 'j["at_rest"]["rounds"] == 2 and j["at_rest"]["rejected"] == 0'
+jcheck "$T/out.json" 'isinstance(j["at_rest"]["isa"], str)'
+jcheck "$T/out.json" 'all(isnum(j["at_rest"][k]) and j["at_rest"][k] > 0 for k in
+    ("decode_us", "preprocess_us", "inference_us", "total_us"))' "stage times missing or not > 0"
+jcheck "$T/out.json" 'abs(j["at_rest"]["total_us"] - j["at_rest"]["decode_us"] -
+    j["at_rest"]["preprocess_us"] - j["at_rest"]["inference_us"]) < 1e-6 * j["at_rest"]["total_us"] + 1e-9' \
+    "total_us is not the sum of the stages"
+
+# the text form names the three stages too
+"$BENCH" --engine --count 20 --rounds 1 --mnist "$MNIST" >"$T/out.txt" || fail "text exit $?"
+for k in decode preprocess inference total 'at rest'; do
+    grep -q "$k" "$T/out.txt" || fail "text output lacks '$k'"
+done
+[ "$FAILS" = 0 ] && ok "bench --engine" || exit 1
