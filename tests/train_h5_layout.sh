@@ -47,4 +47,11 @@ cfg=$(h5dump -a /model_config "$ours" | tr -d '\n')
 for cls in Sequential InputLayer Conv2D MaxPooling2D Dropout Flatten Dense; do
   grep -q "\"class_name\": *\"$cls\"" <<<"$cfg" || fail "model_config has no $cls"
 done
+# string attributes: the same storage (variable length) and character set as Keras's
+strtype() { h5dump -A -a "$2" "$1" | grep -E 'STRSIZE|CSET|H5T_IEEE' | tr -s ' ' | tr '\n' ' '; }
+for a in /keras_version /backend /model_config /model_weights/keras_version /model_weights/backend \
+         /model_weights/layer_names /model_weights/conv2d/weight_names /model_weights/flatten/weight_names; do
+  [ "$(strtype "$ours" "$a")" = "$(strtype "$ref" "$a")" ] ||
+    fail "$a stored as '$(strtype "$ours" "$a")', Keras stores it as '$(strtype "$ref" "$a")'"
+done
 echo "train_h5_layout: ok"

@@ -22,7 +22,8 @@ static int attr_str(hid_t loc, const char *name, const char *value, H5T_cset_t c
     return rc;
 }
 
-/* A list of names; Keras writes an empty float64 array, not an empty string array. */
+/* A list of names (ASCII, as h5py stores tf.keras's byte strings); Keras writes an empty
+ * float64 array, not an empty string array. */
 static int attr_str_array(hid_t loc, const char *name, const char **values, hsize_t n)
 {
     hid_t s = H5Screate_simple(1, &n, NULL), t;
@@ -31,7 +32,7 @@ static int attr_str_array(hid_t loc, const char *name, const char **values, hsiz
     } else {
         t = H5Tcopy(H5T_C_S1);
         H5Tset_size(t, H5T_VARIABLE);
-        H5Tset_cset(t, H5T_CSET_UTF8);
+        H5Tset_cset(t, H5T_CSET_ASCII);
     }
     hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
     int rc = a < 0 || (n > 0 && H5Awrite(a, t, values) < 0) ? -1 : 0;
@@ -101,8 +102,9 @@ static int write_all(hid_t f, const char *json, const char *version,
              attr_str(f, "keras_version", version, H5T_CSET_UTF8) ||
              attr_str(f, "model_config", json, H5T_CSET_ASCII);
     hid_t mw = H5Gcreate2(f, "model_weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    rc = rc || mw < 0 || attr_str(mw, "backend", "tensorflow", H5T_CSET_UTF8) ||
-         attr_str(mw, "keras_version", version, H5T_CSET_UTF8) ||
+    /* tf.keras 2.x: the root's strings are UTF-8, model_weights' ASCII (h5dump -A shows it) */
+    rc = rc || mw < 0 || attr_str(mw, "backend", "tensorflow", H5T_CSET_ASCII) ||
+         attr_str(mw, "keras_version", version, H5T_CSET_ASCII) ||
          attr_str_array(mw, "layer_names", names, (hsize_t)n_layers);
     for (int i = 0; i < n_layers && !rc; i++)
         rc = write_layer(mw, &layers[i]);
