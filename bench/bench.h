@@ -70,6 +70,7 @@ struct bench_payload_opts {
     size_t count;
     uint64_t seed;
     int json;               /* send {"imageData": data URL} instead of raw image/png */
+    int no_noise;           /* render without browser read-back noise */
 };
 
 int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,

@@ -86,6 +86,8 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
         size_t k = i % im.count;
         struct dg_render_params rp;
         dg_render_params_for(o->seed, i, &rp);
+        if (o->no_noise)
+            rp.noise = 0;
         if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
             snprintf(err, errlen, "rendering MNIST test digit %zu failed", k);
             rc = -1;

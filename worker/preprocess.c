@@ -25,8 +25,9 @@
 #define NOISE_LEVELS 8    /* deviations from the paper up to this are read-back noise */
 #define GRID_MAX 64       /* the component grid has at most this many cells a side */
 #define SPECK_PIXELS 5    /* a component with fewer clearly-ink pixels is a speck */
-#define PART_MASS_DIV 10  /* a part with 1/10 of the digit's ink mass is part of it... */
+#define PART_INK_DIV 10   /* a part with 1/10 of the digit's ink is part of it... */
 #define NEAR_DIV 4        /* ...and so is a smaller one within 1/4 of the digit's size */
+#define MAX_SIDE 16384    /* larger is refused: keeps the 16- and 32-bit sums below exact */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DG_HOT_LOOP __attribute__((target_clones("avx2", "default")))
@@ -101,6 +102,22 @@ DG_HOT_LOOP static uint32_t deviation_sum(const uint8_t *g, uint32_t n, uint8_t 
     return s;
 }
 
+/* In place: grey level -> its distance from the paper bg towards the ink; returns the max.
+ * Separate loops: fused, gcc does not vectorise them. */
+DG_HOT_LOOP static unsigned ink_from_grey(uint8_t *g, size_t n, uint8_t bg, int darker)
+{
+    if (darker)
+        for (size_t i = 0; i < n; i++)
+            g[i] = sat_sub(bg, g[i]);
+    else
+        for (size_t i = 0; i < n; i++)
+            g[i] = sat_sub(g[i], bg);
+    uint8_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = g[i] > m ? g[i] : m;
+    return m;
+}
+
 /* ink[i] = how far pixel i is from the paper towards the ink, 0..255; returns the max and
  * sets info->polarity. On an opaque canvas the ink is on the side of the paper's grey where
  * the canvas deviates most (dark ink on grey paper is still dark on light); what little
@@ -128,62 +145,48 @@ static unsigned ink_map(const struct dg_canvas *c, struct dg_prep_info *info, ui
         lighter += deviation_sum(ink + i, m, b, 0);
     }
     info->polarity = darker >= lighter ? DG_POL_DARK_ON_LIGHT : DG_POL_LIGHT_ON_DARK;
-    if (info->polarity == DG_POL_DARK_ON_LIGHT)
-        for (size_t i = 0; i < n; i++)
-            ink[i] = sat_sub(b, ink[i]);
-    else
-        for (size_t i = 0; i < n; i++)
-            ink[i] = sat_sub(ink[i], b);
-    uint8_t m = 0; /* a loop of its own: fused with the above, gcc does not vectorise it */
-    for (size_t i = 0; i < n; i++)
-        m = ink[i] > m ? ink[i] : m;
-    max = m;
-    return max;
+    return ink_from_grey(ink, n, b, info->polarity == DG_POL_DARK_ON_LIGHT);
 }
 
 /* The coarse grid: cell (cx, cy) covers cs x cs canvas pixels; per cell the number of
- * clearly-ink pixels (>= thr) and their ink mass; then its component label. */
+ * clearly-ink pixels (>= thr, the measure of how much is drawn there); then its component
+ * label. */
 struct grid {
     uint32_t cs, gw, gh;
-    uint32_t *count, *mass;
-    uint16_t *colcnt, *colmass; /* one band's per-column sums, w each */
+    uint32_t *count;
+    uint16_t *colcnt;           /* one band's per-column counts, w */
+    uint32_t *colsum;           /* the box's column sums, w */
     int32_t *label;   /* -1: no clearly-ink pixel; else the component's index */
     int32_t *queue;   /* flood-fill work list */
 };
 
 struct comp {
-    uint64_t mass;
     uint32_t count;
     uint32_t x0, y0, x1, y1; /* cells, inclusive */
     int keep;
 };
 
-/* One band row's clearly-ink pixels added to the per-column sums (16 bits: a band has at
- * most 43 rows, 43 * 255 fits). */
-DG_HOT_LOOP static void band_add(const uint8_t *row, uint32_t w, uint8_t thr, uint16_t *cnt,
-                                 uint16_t *mass)
+/* One band row's clearly-ink pixels added to the per-column counts (16 bits: a band has at
+ * most MAX_SIDE / GRID_MAX = 256 rows). */
+DG_HOT_LOOP static void band_add(const uint8_t *row, uint32_t w, uint8_t thr, uint16_t *cnt)
 {
-    for (uint32_t x = 0; x < w; x++) {
-        uint16_t on = row[x] >= thr;
-        cnt[x] = (uint16_t)(cnt[x] + on);
-        mass[x] = (uint16_t)(mass[x] + (on ? row[x] : 0));
-    }
+    for (uint32_t x = 0; x < w; x++)
+        cnt[x] = (uint16_t)(cnt[x] + (row[x] >= thr));
 }
 
-/* Per band of cs rows, per-column sums first, then the cs columns of each cell. */
+/* Per band of cs rows, per-column counts first, then the cs columns of each cell. */
 static void grid_fill(struct grid *g, const uint8_t *ink, uint32_t w, uint32_t h, unsigned thr)
 {
     for (uint32_t cy = 0; cy < g->gh; cy++) {
         memset(g->colcnt, 0, w * sizeof *g->colcnt);
-        memset(g->colmass, 0, w * sizeof *g->colmass);
         for (uint32_t y = cy * g->cs; y < (cy + 1) * g->cs && y < h; y++)
-            band_add(ink + (size_t)y * w, w, (uint8_t)thr, g->colcnt, g->colmass);
-        uint32_t *cnt = g->count + (size_t)cy * g->gw, *mass = g->mass + (size_t)cy * g->gw;
+            band_add(ink + (size_t)y * w, w, (uint8_t)thr, g->colcnt);
+        uint32_t *cnt = g->count + (size_t)cy * g->gw;
         for (uint32_t cx = 0, x = 0; cx < g->gw; cx++) {
-            uint32_t end = x + g->cs < w ? x + g->cs : w, nc = 0, m = 0;
+            uint32_t end = x + g->cs < w ? x + g->cs : w, nc = 0;
             for (; x < end; x++)
-                nc += g->colcnt[x], m += g->colmass[x];
-            cnt[cx] = nc, mass[cx] = m;
+                nc += g->colcnt[x];
+            cnt[cx] = nc;
         }
     }
 }
@@ -199,13 +202,12 @@ static uint32_t grid_label(struct grid *g, struct comp *comps)
         if (g->label[seed] != INT32_MAX)
             continue;
         struct comp *k = &comps[n];
-        *k = (struct comp){0, 0, g->gw, g->gh, 0, 0, 0};
+        *k = (struct comp){0, g->gw, g->gh, 0, 0, 0};
         uint32_t head = 0, tail = 0;
         g->label[seed] = (int32_t)n;
         g->queue[tail++] = (int32_t)seed;
         while (head < tail) {
             uint32_t i = (uint32_t)g->queue[head++], cx = i % g->gw, cy = i / g->gw;
-            k->mass += g->mass[i];
             k->count += g->count[i];
             k->x0 = cx < k->x0 ? cx : k->x0, k->x1 = cx > k->x1 ? cx : k->x1;
             k->y0 = cy < k->y0 ? cy : k->y0, k->y1 = cy > k->y1 ? cy : k->y1;
@@ -228,7 +230,7 @@ static uint32_t gap(uint32_t a0, uint32_t a1, uint32_t b0, uint32_t b1)
     return b0 > a1 ? b0 - a1 : a0 > b1 ? a0 - b1 : 0;
 }
 
-/* Keeps the digit: the component with the most ink, every part with a tenth of its mass
+/* Keeps the digit: the component with the most ink, every part with a tenth of its ink
  * (a digit drawn in two strokes, a 5's detached bar), and smaller parts close to what is
  * kept (a gap in a stroke). Specks and stray taps away from the digit are dropped.
  * Returns the number kept; box = their cells' bounding box. */
@@ -236,7 +238,7 @@ static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
 {
     int main_ = -1;
     for (uint32_t i = 0; i < n; i++)
-        if (comps[i].count >= SPECK_PIXELS && (main_ < 0 || comps[i].mass > comps[main_].mass))
+        if (comps[i].count >= SPECK_PIXELS && (main_ < 0 || comps[i].count > comps[main_].count))
             main_ = (int)i;
     if (main_ < 0)
         return 0;
@@ -253,7 +255,7 @@ static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
             uint32_t d = gap(box->x0, box->x1, k->x0, k->x1);
             uint32_t dy = gap(box->y0, box->y1, k->y0, k->y1);
             d = dy > d ? dy : d;
-            if (k->mass * PART_MASS_DIV < comps[main_].mass && d * NEAR_DIV > side + NEAR_DIV)
+            if (k->count * PART_INK_DIV < comps[main_].count && d * NEAR_DIV > side + NEAR_DIV)
                 continue;
             k->keep = 1, kept++, grew = 1;
             box->x0 = k->x0 < box->x0 ? k->x0 : box->x0, box->x1 = k->x1 > box->x1 ? k->x1 : box->x1;
@@ -263,8 +265,25 @@ static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
     return kept;
 }
 
+/* First index in [a, b) of a value >= thr in v (stride apart), or b. */
+static uint32_t first_at_least(const uint8_t *v, size_t stride, uint32_t a, uint32_t b, uint8_t thr)
+{
+    while (a < b && v[(size_t)a * stride] < thr)
+        a++;
+    return a;
+}
+
+/* Last index + 1 in [a, b) of a value >= thr, or a. */
+static uint32_t last_at_least(const uint8_t *v, size_t stride, uint32_t a, uint32_t b, uint8_t thr)
+{
+    while (b > a && v[(size_t)(b - 1) * stride] < thr)
+        b--;
+    return b;
+}
+
 /* Clears the cells of dropped components in the ink map, then finds the pixel bounding box
- * of the clearly-ink pixels inside the kept cells' box. */
+ * of the clearly-ink pixels. Only kept cells hold such pixels now, so each edge of the box
+ * lies in the band of cells on that edge of the kept cells' box: only those are scanned. */
 static void digit_box(const struct grid *g, const struct comp *comps, const struct comp *cells,
                       uint8_t *ink, uint32_t w, uint32_t h, unsigned thr, struct dg_prep_info *b)
 {
@@ -277,41 +296,53 @@ static void digit_box(const struct grid *g, const struct comp *comps, const stru
                 for (uint32_t x = cx * g->cs; x < (cx + 1) * g->cs && x < w; x++)
                     ink[(size_t)y * w + x] = 0;
         }
+    const uint8_t t = (uint8_t)thr;
     uint32_t xa = cells->x0 * g->cs, ya = cells->y0 * g->cs;
     uint32_t xb = (cells->x1 + 1) * g->cs < w ? (cells->x1 + 1) * g->cs : w;
     uint32_t yb = (cells->y1 + 1) * g->cs < h ? (cells->y1 + 1) * g->cs : h;
-    b->x0 = w, b->y0 = h, b->x1 = b->y1 = 0;
-    for (uint32_t y = ya; y < yb; y++) {
+    uint32_t xa_end = xa + g->cs < xb ? xa + g->cs : xb, xb_start = xb - g->cs > xa ? xb - g->cs : xa;
+    uint32_t ya_end = ya + g->cs < yb ? ya + g->cs : yb, yb_start = yb - g->cs > ya ? yb - g->cs : ya;
+    b->x0 = xa_end, b->x1 = xb_start, b->y0 = ya_end, b->y1 = yb_start;
+    for (uint32_t y = ya; y < yb; y++) { /* left and right bands */
         const uint8_t *row = ink + (size_t)y * w;
-        uint32_t l = xa, r = xb;
-        while (l < xb && row[l] < thr)
-            l++;
-        if (l == xb)
-            continue;
-        while (row[r - 1] < thr)
-            r--;
+        uint32_t l = first_at_least(row, 1, xa, xa_end, t), r = last_at_least(row, 1, xb_start, xb, t);
         b->x0 = l < b->x0 ? l : b->x0, b->x1 = r > b->x1 ? r : b->x1;
-        b->y0 = y < b->y0 ? y : b->y0, b->y1 = y + 1;
+    }
+    for (uint32_t x = xa; x < xb; x++) { /* top and bottom bands, a column at a time */
+        const uint8_t *col = ink + x;
+        uint32_t top = first_at_least(col, w, ya, ya_end, t), bot = last_at_least(col, w, yb_start, yb, t);
+        b->y0 = top < b->y0 ? top : b->y0, b->y1 = bot > b->y1 ? bot : b->y1;
     }
 }
 
-/* Within the box: ink above the noise floor becomes ink - floor (the rest 0), and the
- * centroid of that, in box pixel units (pixel centres at i + 0.5). Integer sums: exact. */
-static void lift_and_centroid(uint8_t *ink, uint32_t w, const struct dg_prep_info *b, unsigned floor_,
-                              double *cx, double *cy)
+/* In place over n pixels: ink above the noise floor becomes ink - floor, the rest 0; the
+ * column sums gain the result, and the row's sum is returned (n <= 2^24: fits). */
+DG_HOT_LOOP static uint32_t lift_row(uint8_t *row, uint32_t n, uint8_t floor_, uint32_t *colsum)
 {
-    uint64_t sum = 0, sx = 0, sy = 0;
-    for (uint32_t y = b->y0; y < b->y1; y++) {
-        uint8_t *row = ink + (size_t)y * w + b->x0;
-        uint64_t rs = 0, rx = 0;
-        for (uint32_t x = 0; x < b->x1 - b->x0; x++) {
-            unsigned v = row[x] > floor_ ? row[x] - floor_ : 0;
-            row[x] = (uint8_t)v;
-            rs += v;
-            rx += (uint64_t)v * x;
-        }
-        sum += rs, sx += rx, sy += rs * (y - b->y0);
+    for (uint32_t x = 0; x < n; x++)
+        row[x] = sat_sub(row[x], floor_);
+    uint32_t s = 0;
+    for (uint32_t x = 0; x < n; x++) {
+        colsum[x] += row[x];
+        s += row[x];
     }
+    return s;
+}
+
+/* Lifts the box's ink above the floor and returns its centroid in box pixel units (pixel
+ * centres at i + 0.5), from row and column sums: integer, exact. colsum: bw scratch. */
+static void lift_and_centroid(uint8_t *ink, uint32_t w, const struct dg_prep_info *b, unsigned floor_,
+                              uint32_t *colsum, double *cx, double *cy)
+{
+    uint32_t bw = b->x1 - b->x0;
+    uint64_t sum = 0, sx = 0, sy = 0;
+    memset(colsum, 0, bw * sizeof *colsum);
+    for (uint32_t y = b->y0; y < b->y1; y++) {
+        uint32_t rs = lift_row(ink + (size_t)y * w + b->x0, bw, (uint8_t)floor_, colsum);
+        sum += rs, sy += (uint64_t)rs * (y - b->y0);
+    }
+    for (uint32_t x = 0; x < bw; x++)
+        sx += (uint64_t)colsum[x] * x;
     *cx = sum ? (double)sx / (double)sum + 0.5 : 0;
     *cy = sum ? (double)sy / (double)sum + 0.5 : 0;
 }
@@ -430,8 +461,8 @@ static void *prep_alloc(const struct dg_canvas *c, uint8_t **ink, struct grid *g
     if (n / c->w != c->h || n > SIZE_MAX - 64)
         return NULL;
     size_t ink_bytes = (n + 63) & ~(size_t)63;
-    size_t grid_bytes = ncell * (2 * sizeof(uint32_t) + 2 * sizeof(int32_t) + sizeof(struct comp)) +
-                        (size_t)c->w * 2 * sizeof(uint16_t); /* w <= n: no overflow */
+    size_t grid_bytes = ncell * (sizeof(uint32_t) + 2 * sizeof(int32_t) + sizeof(struct comp)) +
+                        (size_t)c->w * (sizeof(uint32_t) + sizeof(uint16_t)); /* w <= n */
     if (ink_bytes > SIZE_MAX - grid_bytes)
         return NULL;
     uint8_t *mem = malloc(ink_bytes + grid_bytes);
@@ -440,11 +471,10 @@ static void *prep_alloc(const struct dg_canvas *c, uint8_t **ink, struct grid *g
     *ink = mem;
     *comps = (struct comp *)(mem + ink_bytes);
     g->count = (uint32_t *)(*comps + ncell);
-    g->mass = g->count + ncell;
-    g->label = (int32_t *)(g->mass + ncell);
+    g->label = (int32_t *)(g->count + ncell);
     g->queue = g->label + ncell;
-    g->colcnt = (uint16_t *)(g->queue + ncell);
-    g->colmass = g->colcnt + c->w;
+    g->colsum = (uint32_t *)(g->queue + ncell);
+    g->colcnt = (uint16_t *)(g->colsum + c->w);
     return mem;
 }
 
@@ -482,6 +512,8 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
     memset(out, 0, 784 * sizeof(float));
     if (!c->rgba || !c->w || !c->h)
         return DG_INPUT_BLANK;
+    if (c->w > MAX_SIDE || c->h > MAX_SIDE)
+        return DG_INPUT_TOO_LARGE;
     uint8_t *ink;
     struct grid g;
     struct comp *comps, cells;
@@ -500,7 +532,7 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
         if (select_digit(comps, n, &cells)) {
             digit_box(&g, comps, &cells, ink, c->w, c->h, thr, info);
             double cx, cy;
-            lift_and_centroid(ink, c->w, info, floor_, &cx, &cy);
+            lift_and_centroid(ink, c->w, info, floor_, g.colsum, &cx, &cy);
             rc = frame(ink, c->w, info, cx, cy, out);
         }
     }
