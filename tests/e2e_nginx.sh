@@ -16,10 +16,29 @@ nginx_start
 children_before=$(cat /proc/"$(cat "$STACK_DIR/digitd.pid")"/task/*/children)
 
 # --- static page: gzip, cache and security headers
+# The page's files keep their names across deploys: browsers revalidate every one
+# (Cache-Control: no-cache + ETag -> 304), never use a stale copy; the screenshot may be a day old.
 h=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$BASE/app.js")
 echo "$h" | grep -qi '^Content-Encoding: gzip' || fail "app.js not gzipped: $h"
-echo "$h" | grep -qi '^Cache-Control: max-age=[1-9]' || fail "app.js without max-age: $h"
+echo "$h" | grep -qi '^Vary: Accept-Encoding' || fail "app.js without Vary: $h"
 echo "$h" | grep -qi '^X-Content-Type-Options: nosniff' || fail "no security headers: $h"
+for u in / /index.html /app.js /style.css /theme.js; do
+    h=$(curl -s -D - -o /dev/null "$BASE$u")
+    echo "$h" | grep -q '^HTTP/1.1 200' || fail "$u: not 200: $h"
+    echo "$h" | grep -qi '^Cache-Control: no-cache' || fail "$u: not Cache-Control: no-cache: $h"
+    echo "$h" | grep -qi '^Cache-Control:.*max-age=[1-9]' && fail "$u: cacheable without revalidation: $h"
+    echo "$h" | grep -qi '^Last-Modified: ' || fail "$u: no Last-Modified: $h"
+    etag=$(echo "$h" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p')
+    [ -n "$etag" ] || fail "$u: no ETag: $h"
+    st=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE$u")
+    [ "$st" = 304 ] || fail "$u: revalidation with its ETag gave $st, not 304"
+    echo "$h" | grep -qi '^Content-Security-Policy: ' || fail "$u: no security headers: $h"
+done
+h=$(curl -s -D - -o /dev/null "$BASE/screenshot.png")
+echo "$h" | grep -qi '^Cache-Control: max-age=86400' || fail "screenshot.png not cached a day: $h"
+echo "$h" | grep -qi '^X-Frame-Options: DENY' || fail "screenshot.png: no security headers: $h"
+h=$(curl -s -D - -o /dev/null -H 'Accept-Encoding: gzip' "$BASE/")
+echo "$h" | grep -qi '^Content-Encoding: gzip' || fail "index.html not gzipped: $h"
 curl -s "$BASE/" | grep -q '<canvas id="canvas"' || fail "index.html not served"
 ok "static page"
 

@@ -12,7 +12,9 @@ else()
 endif()
 if(TARGET digitd AND NGINX_BIN AND NODE_BIN AND EXISTS /usr/bin/chromium)
   add_test(NAME browser COMMAND bash ${CMAKE_SOURCE_DIR}/tests/browser_run.sh $<TARGET_FILE:digitd>)
-  set_tests_properties(browser PROPERTIES TIMEOUT 180 LABELS web)
+  # Screenshots of failed checks: kept in the build dir, their paths printed by the test.
+  set_tests_properties(browser PROPERTIES TIMEOUT 180 LABELS web
+                       ENVIRONMENT "ARTIFACTS=${CMAKE_BINARY_DIR}/browser-artifacts")
 else()
   message(WARNING "browser test not registered: needs digitd, nginx, node and /usr/bin/chromium")
 endif()

@@ -16,6 +16,7 @@ const ctx = canvas.getContext("2d");
 const ui = {
   digit: $("digit"), confidence: $("confidence"), latency: $("latency"), status: $("status"),
   error: $("error"), bars: $("bars"), seen: $("seen"), width: $("width"), theme: $("theme"),
+  result: $("result"),
 };
 
 /* history: strokes {width, points: [[x, y], ...]} and uploaded images {image}, in order. */
@@ -25,10 +26,20 @@ let activePointer = null;
 
 /* ---- drawing ----------------------------------------------------------------------- */
 
+/* The canvas's content box (inside border and padding) in CSS px, fractional, viewport-relative. */
+function contentBox() {
+  const r = canvas.getBoundingClientRect();
+  const s = getComputedStyle(canvas);
+  const px = (v) => parseFloat(v) || 0;
+  const left = px(s.borderLeftWidth) + px(s.paddingLeft), top = px(s.borderTopWidth) + px(s.paddingTop);
+  const right = px(s.borderRightWidth) + px(s.paddingRight), bottom = px(s.borderBottomWidth) + px(s.paddingBottom);
+  return { x: r.left + left, y: r.top + top, width: Math.max(1, r.width - left - right), height: Math.max(1, r.height - top - bottom) };
+}
+
+/* One backing-store pixel per device pixel of the content box, so strokes are crisp. */
 function fitCanvas() {
-  const rect = canvas.getBoundingClientRect();
   const dpr = window.devicePixelRatio || 1;
-  const side = Math.max(1, Math.round(rect.width * dpr));
+  const side = Math.max(1, Math.round(contentBox().width * dpr));
   if (canvas.width !== side || canvas.height !== side) {
     canvas.width = side;
     canvas.height = side;
@@ -90,12 +101,11 @@ function hasDrawing() {
   return history.length > 0 || (current && current.points.length > 0);
 }
 
-/* Pointer position in 0..1 canvas units, right whatever the CSS size and border. */
+/* Pointer position in 0..1 canvas units, right whatever the CSS size, border and padding. */
 function toUnit(ev) {
-  const r = canvas.getBoundingClientRect();
-  const bx = canvas.clientLeft, by = canvas.clientTop;
-  const x = (ev.clientX - r.left - bx) / canvas.clientWidth;
-  const y = (ev.clientY - r.top - by) / canvas.clientHeight;
+  const b = contentBox();
+  const x = (ev.clientX - b.x) / b.width;
+  const y = (ev.clientY - b.y) / b.height;
   return [Math.min(1, Math.max(0, x)), Math.min(1, Math.max(0, y))];
 }
 
@@ -105,6 +115,7 @@ canvas.addEventListener("pointerdown", (ev) => {
   activePointer = ev.pointerId;
   canvas.setPointerCapture(ev.pointerId);
   current = { width: Number(ui.width.value) / SEND_SIDE, points: [toUnit(ev)] };
+  announce("");                           /* a new stroke: the last announcement is out of date */
   redraw();
   schedulePredict(false);
 });
@@ -133,13 +144,15 @@ canvas.addEventListener("pointercancel", endStroke);
 
 let seqSent = 0, seqShown = 0, inFlight = 0, lastSend = 0, timer = null;
 
-/* While drawing: throttled; on release (final): always, right away. */
+/* While drawing: throttled; on release, undo or upload (final): always, right away. Only a
+ * final answer is announced to screen readers; live ones just update the screen. A pending
+ * final request is never replaced by a live one (a live call returns while a timer is set). */
 function schedulePredict(final) {
   if (!hasDrawing()) { showEmpty(); return; }
   const wait = final ? 0 : Math.max(0, LIVE_INTERVAL_MS - (performance.now() - lastSend));
   if (!final && (timer || inFlight > 1)) return;
   clearTimeout(timer);
-  timer = setTimeout(() => { timer = null; predict(); }, wait);
+  timer = setTimeout(() => { timer = null; predict(final); }, wait);
 }
 
 function snapshotPng() {
@@ -149,7 +162,7 @@ function snapshotPng() {
   return new Promise((resolve) => off.toBlob(resolve, "image/png"));
 }
 
-async function predict() {
+async function predict(final) {
   if (!hasDrawing()) { showEmpty(); return; }
   const seq = ++seqSent;
   lastSend = performance.now();
@@ -164,8 +177,8 @@ async function predict() {
     seqShown = seq;
     const ms = performance.now() - t0;
     if (!hasDrawing()) { showEmpty(); return; }
-    if (res.ok && data && Array.isArray(data.probabilities)) showResult(data, ms);
-    else if (res.status === 422) showNote("Nothing recognisable drawn yet.");
+    if (res.ok && data && Array.isArray(data.probabilities)) showResult(data, ms, final);
+    else if (res.status === 422) showNothing(final);
     else showError(`The server answered ${res.status}: ${(data && data.error) || res.statusText || "error"}.`);
   } catch (e) {
     if (seq < seqShown) return;
@@ -194,19 +207,40 @@ function setBars(probs, top) {
   });
 }
 
-function showResult(data, ms) {
+/* The answer area: the state ("empty", "result", "nothing", "error") styles it, and every
+ * state but "result" clears the digit, confidence, bars and preview, so an old answer is
+ * never shown next to a newer error or "nothing recognisable". */
+function setState(state, digit, confidence) {
+  ui.result.dataset.state = state;
+  ui.digit.textContent = digit;
+  ui.confidence.textContent = confidence;
+  if (state === "result") return;
+  ui.latency.textContent = "";
+  ui.seen.hidden = true;
+  ui.seen.removeAttribute("src");
+  setBars(null, -1);
+}
+
+/* The aria-live region: written only for final answers, and only when its text changes. */
+function announce(text) {
+  if (ui.status.textContent !== text) ui.status.textContent = text;
+}
+
+function showResult(data, ms, final) {
   ui.error.hidden = true;
   const pct = (data.confidence * 100).toFixed(1);
-  ui.digit.textContent = String(data.prediction);
-  ui.confidence.textContent = `${pct} % sure`;
+  setState("result", String(data.prediction), `${pct} % sure`);
   const t = data.timing_us || {};
   const server = (t.decode || 0) + (t.preprocess || 0) + (t.inference || 0);
   ui.latency.textContent = `round trip ${ms.toFixed(0)} ms (server ${(server / 1000).toFixed(2)} ms)`;
-  ui.status.textContent = `Prediction: ${data.prediction}, ${pct} percent confidence.`;
+  if (final) announce(`Prediction: ${data.prediction}, ${pct} percent confidence.`);
   setBars(data.probabilities, data.prediction);
   if (typeof data.input === "string" && data.input.startsWith("data:image/png")) {
     ui.seen.src = data.input;
     ui.seen.hidden = false;
+  } else {
+    ui.seen.hidden = true;                /* never an older answer's picture next to this one */
+    ui.seen.removeAttribute("src");
   }
 }
 
@@ -214,25 +248,26 @@ function showEmpty() {
   clearTimeout(timer);
   timer = null;
   seqShown = ++seqSent;                   /* answers still in flight are stale now */
-  ui.digit.textContent = "?";
-  ui.confidence.textContent = "Draw a digit";
-  ui.latency.textContent = "";
-  ui.status.textContent = "";
+  setState("empty", "?", "Draw a digit");
+  announce("");
   ui.error.hidden = true;
-  ui.seen.hidden = true;
-  ui.seen.removeAttribute("src");
-  setBars(null, -1);
 }
 
-function showNote(text) {
+/* 422: the server found no ink worth reading (e.g. an upload of a blank page). A plain
+ * state, not an error. */
+function showNothing(final) {
   ui.error.hidden = true;
-  ui.status.textContent = text;
+  setState("nothing", "–", "Nothing recognisable");
+  if (final) announce("Nothing recognisable. Draw a larger, darker digit.");
 }
 
+/* The alert is rewritten only when its text changes, so repeated failures while drawing
+ * are not announced again and again. */
 function showError(text) {
-  ui.error.textContent = text;
+  setState("error", "–", "No answer");
+  announce("");
+  if (ui.error.hidden || ui.error.textContent !== text) ui.error.textContent = text;
   ui.error.hidden = false;
-  ui.status.textContent = "";
 }
 
 /* ---- controls ---------------------------------------------------------------------- */
@@ -278,10 +313,9 @@ function effectiveTheme() {
   return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }
 
+/* A toggle button: its label stays "Dark mode", aria-pressed says whether it is on. */
 function syncThemeButton() {
-  const dark = effectiveTheme() === "dark";
-  ui.theme.setAttribute("aria-pressed", String(dark));
-  ui.theme.textContent = dark ? "Light mode" : "Dark mode";
+  ui.theme.setAttribute("aria-pressed", String(effectiveTheme() === "dark"));
 }
 
 ui.theme.addEventListener("click", () => {
