@@ -19,6 +19,10 @@ if(TARGET digitd-bench)
       add_test(NAME bench_fcgi COMMAND bash ${_bt}/bench_fcgi.sh $<TARGET_FILE:digitd>
                $<TARGET_FILE:digitd-bench> "${MNIST_DIR}")
       set_tests_properties(bench_fcgi PROPERTIES TIMEOUT 180 LABELS bench)
+      # Issue 4's canvas accuracy, through the real FastCGI API (~1 min).
+      add_test(NAME bench_canvas_fcgi COMMAND bash ${_bt}/bench_canvas_fcgi.sh $<TARGET_FILE:digitd>
+               $<TARGET_FILE:digitd-bench> "${MNIST_DIR}" ${DG_CANVAS_MIN_ACCURACY})
+      set_tests_properties(bench_canvas_fcgi PROPERTIES TIMEOUT 600 LABELS bench)
     endif()
   else()
     message(STATUS "bench tests: load and engine tests skipped (need render, engine, input, python3)")
