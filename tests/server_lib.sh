@@ -43,15 +43,16 @@ children() {
 nchildren() { children | wc -w; }
 
 # req METHOD URI [TYPE [LENGTH]] < body: prints the whole FastCGI answer (headers + body).
-# LENGTH "none" sends no CONTENT_LENGTH.
+# LENGTH "none" sends no CONTENT_LENGTH. A pool that stops accepting fails the request after
+# 30 s instead of hanging the test until ctest's timeout.
 req() {
     local len=${4-}
     if [ "$len" = none ]; then
         env -i REQUEST_METHOD="$1" REQUEST_URI="$2" CONTENT_TYPE="${3-}" \
-            cgi-fcgi -bind -connect "$SOCK"
+            timeout 30 cgi-fcgi -bind -connect "$SOCK"
     else
         env -i REQUEST_METHOD="$1" REQUEST_URI="$2" CONTENT_TYPE="${3-}" \
-            CONTENT_LENGTH="$len" cgi-fcgi -bind -connect "$SOCK"
+            CONTENT_LENGTH="$len" timeout 30 cgi-fcgi -bind -connect "$SOCK"
     fi
 }
 status_of() { sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }  # answer on stdin -> status
@@ -62,3 +63,10 @@ health() { req GET /api/health </dev/null | body_of; }
 
 # post_png FILE [URI]: prints the answer to a PNG body.
 post_png() { req POST "${2:-/api/predict}" image/png "$(stat -c %s "$1")" <"$1"; }
+
+# alive PID: the process exists and is not a zombie (orphans may wait a while for a reaper).
+alive() {
+    local st
+    st=$(sed 's/.*) //' /proc/"$1"/stat 2>/dev/null | cut -d' ' -f1)
+    [ -n "$st" ] && [ "$st" != Z ]
+}

@@ -53,4 +53,25 @@ wait_until grep -q "upgrade-failed" "$LOG" || fail "no upgrade-failed record"
 [ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "old pool stopped serving"
 [ "$(children)" = "$kept" ] || fail "children changed after a failed upgrade"
 ok "USR2 with a broken binary: old pool keeps serving"
+
+# TERM while an upgrade is still starting: the old master stops the would-be new master too
+# and waits for it, so nothing is orphaned. The "new binary" never gets ready (it execs a
+# long sleep), so without that it would outlive the test's bounded wait.
+printf '#!/bin/sh\nexec sleep 60\n' >"$T/digitd.new"
+chmod +x "$T/digitd.new" && mv -f "$T/digitd.new" "$T/digitd"
+m=$(master)
+kids=$(children)
+starts=$(grep -c "upgrade-start" "$LOG")
+kill -USR2 "$m"
+wait_until eval '[ "$(grep -c upgrade-start "$LOG")" -gt '"$starts"' ]' || fail "no upgrade-start"
+nm=$(sed -n 's/.*upgrade-start .*new_master=\([0-9]*\).*/\1/p' "$LOG" | tail -1)
+wait_until eval '[ "$(cat /proc/'"$nm"'/comm 2>/dev/null)" = sleep ]' ||
+    fail "new master $nm never started"
+kill -TERM "$m"
+wait_until eval '! alive '"$nm" || fail "starting new master $nm orphaned by TERM"
+wait_until eval '! alive '"$m" || fail "master $m did not stop"
+for c in $kids; do alive "$c" && fail "child $c still alive"; done
+grep -q "upgrade-abandoned new_master=$nm" "$LOG" || fail "no upgrade-abandoned record"
+grep -q "upgrade-exit new_master=$nm" "$LOG" || fail "new master's exit not reaped by $m"
+ok "TERM during a starting upgrade: new master $nm stopped, master $m exited"
 [ $FAILS = 0 ] || exit 1

@@ -24,7 +24,9 @@ static void usage(FILE *f)
             "              [--max-height PX] [--version] [--help]\n"
             "FastCGI worker pool for handwritten digit recognition. Without --listen, fd 0\n"
             "must be a listening socket (spawn-fcgi). Signals: TERM/INT graceful stop,\n"
-            "USR2 zero-downtime upgrade (re-executes this binary's path).\n");
+            "USR2 zero-downtime upgrade (re-executes this binary's path), USR1 ignored.\n"
+            "Defaults: --workers <CPUs> --backlog 1024 --request-timeout 30\n"
+            "          --graceful-timeout 30 --max-body 2097152 (2 MiB).\n");
 }
 
 /* Strict integer option in [lo, hi]; prints "digitd: --<option>: <problem>" and sets *bad. */
@@ -85,7 +87,7 @@ int main(int argc, char **argv)
     struct dg_pool_config cfg = {.backlog = 1024, .request_timeout = 30, .graceful_timeout = 30};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg.workers = ncpu > 0 ? (ncpu < DG_MAX_WORKERS ? (int)ncpu : DG_MAX_WORKERS) : 1;
-    cfg.api.max_body = 4u << 20;
+    cfg.api.max_body = 2u << 20; /* = client_max_body_size 2m in nginx.conf.example, README */
     dg_input_default_limits(&cfg.api.limits);
     struct dg_input_limits *lim = &cfg.api.limits;
     int c;

@@ -6,14 +6,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <fcgiapp.h>
 
@@ -26,7 +31,7 @@
 #define QUICK_EXIT_MS 1000      /* a child dying younger than this counts as a crash loop */
 #define UPGRADE_WAIT_MS 30000
 
-static volatile sig_atomic_t got_stop, got_upgrade, got_child, got_tick;
+static volatile sig_atomic_t got_stop, got_upgrade, got_child, got_tick, got_reopen;
 
 static void on_signal(int sig)
 {
@@ -34,6 +39,8 @@ static void on_signal(int sig)
         got_stop = 1;
     else if (sig == SIGUSR2)
         got_upgrade = 1;
+    else if (sig == SIGUSR1)
+        got_reopen = 1;
     else if (sig == SIGCHLD)
         got_child = 1;
     else if (sig == SIGALRM)
@@ -58,14 +65,14 @@ struct pool {
     int stopping;
     int64_t stop_deadline_ms;
     int handed_over;            /* an upgraded master took over the socket */
-    pid_t upgrade_pid;          /* new master being started */
+    pid_t upgrade_pid;          /* new master being started (or abandoned, until reaped) */
     int upgrade_rd;             /* its readiness pipe */
     int64_t upgrade_deadline_ms;
     int ready_fd;               /* we are an upgrade: tell the old master when ready */
     int64_t started_ms;         /* master start, for the start-up time in the log */
 };
 
-static const int master_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR2, SIGCHLD, SIGALRM};
+static const int master_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM};
 
 /* --- the child ------------------------------------------------------------------------ */
 
@@ -84,7 +91,10 @@ static void child_signals(sigset_t *waitmask)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGQUIT, &sa, NULL);
+    /* USR1/USR2 are for the master; an operator signalling the whole process group must
+     * not kill the children with the default action. */
     sa.sa_handler = SIG_IGN;
+    sigaction(SIGUSR1, &sa, NULL);
     sigaction(SIGUSR2, &sa, NULL);
     sigset_t block;
     sigemptyset(&block);
@@ -109,6 +119,12 @@ static void child_serve(struct pool *p, int slot_i)
         dg_log("error", "slot=%d FCGX_Init failed", slot_i);
         _exit(1);
     }
+    /* FCGX_Init forces libfcgi's own USR1 handler, which sets a "shutdown pending" flag that
+     * makes every later accept fail: one USR1 to the process group would leave all children
+     * alive but deaf. Ignore it again (after FCGX_Init, or it is overridden). */
+    struct sigaction ign = {0};
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGUSR1, &ign, NULL);
     atomic_store(&slot->pid, getpid());
     atomic_store(&slot->ready, 1);
     long served = 0;
@@ -121,14 +137,26 @@ static void child_serve(struct pool *p, int slot_i)
         }
         if (n <= 0 || child_stop)
             continue;
+        /* When ppoll finds the socket readable it restores the mask without delivering a
+         * pending TERM, so under steady load a stopping child would keep accepting until
+         * the SIGKILL deadline: look for it explicitly. */
+        sigset_t pend;
+        if (sigpending(&pend) == 0 && (sigismember(&pend, SIGTERM) ||
+                                       sigismember(&pend, SIGINT) || sigismember(&pend, SIGQUIT)))
+            break;
         if (pfd.revents & (POLLERR | POLLNVAL)) {
             dg_log("error", "slot=%d listen socket unusable", slot_i);
             _exit(1);
         }
+        /* Busy from here on, not from when FCGX_Accept_r returns: it reads BEGIN_REQUEST and
+         * PARAMS with blocking reads, so a client that sends half a header would otherwise
+         * hold this child forever, out of --request-timeout's reach. */
+        atomic_store(&slot->busy_since_ms, dg_now_ms());
         /* Non-blocking listen socket: another child may have won the connection; then
          * FCGX_Accept_r fails with EAGAIN and we wait again. */
         int rc = FCGX_Accept_r(&req);
         if (rc < 0) {
+            atomic_store(&slot->busy_since_ms, 0);
             if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
                 /* e.g. EMFILE: the socket stays readable, so pause instead of spinning */
                 dg_log("error", "slot=%d accept: %s", slot_i, strerror(-rc));
@@ -136,8 +164,7 @@ static void child_serve(struct pool *p, int slot_i)
             }
             continue;
         }
-        int64_t t0 = dg_now_us();
-        atomic_store(&slot->busy_since_ms, t0 / 1000);
+        int64_t t0 = dg_now_us(); /* latency counts from a complete header, as before */
         enum dg_route route = DG_ROUTE_OTHER;
         int status = dg_api_handle(&req, &p->cfg->api, &route);
         FCGX_Finish_r(&req);
@@ -156,14 +183,25 @@ static void child_serve(struct pool *p, int slot_i)
 
 static int spawn(struct pool *p, int i)
 {
+    pid_t master = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         dg_log("error", "slot=%d fork: %s", i, strerror(errno));
         p->w[i].respawn_at_ms = dg_now_ms() + BACKOFF_MIN_MS;
         return -1;
     }
-    if (pid == 0)
+    if (pid == 0) {
+#ifdef __linux__
+        /* A master killed with SIGKILL (or OOM) must not leave children accepting with
+         * nobody to enforce timeouts or respawn: TERM them, which they take as a graceful
+         * stop. The getppid() check closes the race of the master dying before prctl. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != master)
+            _exit(0);
+#else
+        (void)master;
+#endif
         child_serve(p, i);
+    }
     p->w[i].pid = pid;
     p->w[i].started_ms = dg_now_ms();
     p->w[i].respawn_at_ms = 0;
@@ -179,6 +217,33 @@ static int n_alive(const struct pool *p)
     for (int i = 0; i < p->cfg->workers; i++)
         n += p->w[i].pid > 0;
     return n;
+}
+
+/* A new master we started that has not taken over (still starting, or being stopped). */
+static int upgrade_pending(const struct pool *p)
+{
+    return p->upgrade_pid > 0 && !p->handed_over;
+}
+
+/* systemd's readiness protocol (sd_notify(3)) without libsystemd: one datagram of
+ * "KEY=value" lines to the AF_UNIX socket named in $NOTIFY_SOCKET ('@': abstract name).
+ * Nothing to do when not run by systemd with Type=notify. */
+static void notify_systemd(const char *msg)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof sa.sun_path)
+        return;
+    size_t len = strlen(path);
+    memcpy(sa.sun_path, path, len);
+    if (sa.sun_path[0] == '@')
+        sa.sun_path[0] = '\0';
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                         (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+        dg_log("error", "notify systemd (%s): %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
 }
 
 static void exit_reason(int st, char *buf, size_t cap)
@@ -232,8 +297,12 @@ static void reap(struct pool *p)
         char why[64];
         exit_reason(st, why, sizeof why);
         if (pid == p->upgrade_pid) {
-            if (!p->handed_over)
+            if (p->stopping && !p->handed_over) {
+                dg_log("upgrade-exit", "new_master=%ld %s", (long)pid, why);
+                p->upgrade_pid = 0;
+            } else if (!p->handed_over) {
                 upgrade_abandon(p, why);
+            }
             continue;
         }
         for (int i = 0; i < p->cfg->workers; i++) {
@@ -267,6 +336,18 @@ static void begin_stop(struct pool *p, const char *why)
     dg_log("stop", "%s; graceful_timeout=%ds children=%d", why, p->cfg->graceful_timeout,
            n_alive(p));
     signal_children(p, SIGTERM);
+    /* A new master still starting would outlive us and serve on as an orphan that nobody
+     * asked for: stop it too (TERM is its graceful stop; before its handlers are in place,
+     * the default action ends it), and keep its pid so that we wait for it and, at the
+     * deadline, SIGKILL it like our own children. */
+    if (p->upgrade_pid && !p->handed_over) {
+        kill(p->upgrade_pid, SIGTERM);
+        dg_log("upgrade-abandoned", "new_master=%ld: stopping, sent SIGTERM",
+               (long)p->upgrade_pid);
+        if (p->upgrade_rd >= 0)
+            close(p->upgrade_rd);
+        p->upgrade_rd = -1;
+    }
 }
 
 static void upgrade_start(struct pool *p)
@@ -324,6 +405,14 @@ static void upgrade_check(struct pool *p)
         close(p->upgrade_rd);
         p->upgrade_rd = -1;
         p->handed_over = 1;
+        /* Under systemd we are the service's main process: name the new master before we
+         * exit, or systemd takes our exit for the service's end and kills the new pool. We
+         * send it, not the new master, so that NotifyAccess=main suffices (children, which
+         * parse untrusted input, cannot move MAINPID) and it is sent while we are main. */
+        char msg[96];
+        snprintf(msg, sizeof msg, "MAINPID=%ld\nSTATUS=upgraded, master pid %ld",
+                 (long)p->upgrade_pid, (long)p->upgrade_pid);
+        notify_systemd(msg);
         begin_stop(p, "upgraded");
     } else if (dg_now_ms() > p->upgrade_deadline_ms) {
         kill(p->upgrade_pid, SIGTERM);
@@ -383,6 +472,12 @@ static void announce_ready(struct pool *p)
         dg_log("upgrade-ready", "children accepting; told the old master (%s)",
                w == 1 ? "ok" : strerror(errno));
         close(p->ready_fd);
+    } else {
+        /* First start: Type=notify waits for this. After an upgrade the old master names
+         * us in MAINPID= instead (see upgrade_check). */
+        char msg[64];
+        snprintf(msg, sizeof msg, "READY=1\nSTATUS=serving, %d workers", p->cfg->workers);
+        notify_systemd(msg);
     }
     p->ready_fd = -2; /* done */
     set_tick(TICK_MS);
@@ -411,9 +506,12 @@ static void tick(struct pool *p)
         upgrade_check(p);
     if (p->ready_fd != -2)
         announce_ready(p);
-    if (p->stopping && now > p->stop_deadline_ms && n_alive(p)) {
-        dg_log("stop-kill", "graceful timeout: SIGKILL to %d children", n_alive(p));
+    if (p->stopping && now > p->stop_deadline_ms && (n_alive(p) || upgrade_pending(p))) {
+        dg_log("stop-kill", "graceful timeout: SIGKILL to %d children%s", n_alive(p),
+               upgrade_pending(p) ? " and the new master" : "");
         signal_children(p, SIGKILL);
+        if (upgrade_pending(p))
+            kill(p->upgrade_pid, SIGKILL);
         p->stop_deadline_ms = INT64_MAX;
     }
 }
@@ -485,11 +583,18 @@ static void master_loop(struct pool *p)
             got_upgrade = 0;
             upgrade_start(p);
         }
+        if (got_reopen) {
+            /* nginx's "reopen logs": an operator's habit must not kill the master (USR1's
+             * default action), and there is no file to reopen. */
+            got_reopen = 0;
+            dg_log("reopen-ignored", "SIGUSR1: logs go to stderr, nothing to reopen");
+        }
         if (got_tick) {
             got_tick = 0;
             tick(p);
         }
-        if (p->stopping && !n_alive(p))
+        /* Wait for an abandoned new master too: leaving it would orphan it (and its pool). */
+        if (p->stopping && !n_alive(p) && !upgrade_pending(p))
             return;
     }
 }

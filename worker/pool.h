@@ -2,16 +2,23 @@
  *
  * Signals (handlers only set flags; the master blocks them and waits in sigsuspend):
  *   TERM, INT, QUIT  graceful stop: children finish the request in flight and exit; leftovers
- *                    get SIGKILL after graceful_timeout.
+ *                    get SIGKILL after graceful_timeout. A new master still starting (USR2
+ *                    not yet handed over) is sent TERM too and waited for, never orphaned.
  *   USR2             zero-downtime upgrade (nginx-style): the master forks a new master that
  *                    execs exe (the original argv[0], absolute) with the listen fd in
  *                    DIGITD_LISTEN_FD and a readiness pipe in DIGITD_READY_FD. Once all its
  *                    children accept, the new master writes the pid file and one byte to the
  *                    pipe; only then does the old master stop its children gracefully and
  *                    exit. If the new binary fails (exec error, early exit, no readiness
- *                    within 30 s) the old pool keeps serving and logs why.
+ *                    within 30 s) the old pool keeps serving and logs why. Under systemd
+ *                    (Type=notify, NotifyAccess=main) the old master sends MAINPID=<new>
+ *                    on $NOTIFY_SOCKET at the hand-over; the first master sends READY=1.
+ *   USR1             logged and ignored (nginx's "reopen logs": logs go to stderr here).
  *   CHLD             reap (waitpid WNOHANG), respawn with exponential back-off.
- *   ALRM             the supervision tick: request timeouts, delayed respawns, upgrade state. */
+ *   ALRM             the supervision tick: request timeouts, delayed respawns, upgrade state.
+ * Children get PR_SET_PDEATHSIG=TERM (Linux): if the master dies, they stop gracefully.
+ * A child counts as busy (for --request-timeout) from the moment it accepts a connection,
+ * so a client stalling in the FastCGI header is cut off like one stalling in the body. */
 #ifndef DIGITD_POOL_H
 #define DIGITD_POOL_H
 

@@ -1,0 +1,77 @@
+#!/bin/bash
+# server_signals.sh DIGITD: --request-timeout also covers a client stalling inside the
+# FastCGI header; SIGUSR1 does not kill the master; children stop when the master is killed.
+DIGITD=$1
+. "$(dirname "$0")/server_lib.sh"
+wait_until() { # command... : retries for 10 s
+    local i=0
+    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
+}
+has_n() { [ "$(nchildren)" = "$1" ]; }
+skipped=0
+
+start_pool --workers 3 --request-timeout 1 --graceful-timeout 5
+
+# 1. half a FastCGI record header (3 of 8 bytes), then silence: libfcgi blocks inside
+# FCGX_Accept_r reading the rest, so the child must count as busy from the accept on. The
+# client reports whether the server dropped the connection within 10 s.
+if command -v python3 >/dev/null; then
+    python3 - "$SOCK" >"$T/half" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"\x01\x01\x00")  # version 1, FCGI_BEGIN_REQUEST, first byte of the request id
+s.settimeout(10)
+try:
+    print("closed" if s.recv(1) == b"" else "data")
+except socket.timeout:
+    print("still open after 10 s")
+except ConnectionResetError:
+    print("closed")
+PY
+    half=$!
+    wait $half
+    [ "$(cat "$T/half")" = closed ] || fail "half-header client: $(cat "$T/half")"
+    victim=$(sed -n 's/.*request-timeout slot=[0-9]* child=\([0-9]*\).*/\1/p' "$LOG" | head -1)
+    [ -n "$victim" ] || fail "no request-timeout record for the half-header client"
+    wait_until has_n 3 || fail "pool not back to 3 after the timeout kill"
+    [ -n "$victim" ] && children | grep -qw "$victim" && fail "stuck child $victim still there"
+    grep -q "child-exit slot=[0-9]* child=$victim signal=9.*(request timeout)" "$LOG" ||
+        fail "no timeout exit record for $victim"
+    [ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "health after the kill"
+    ok "half a FastCGI header: child $victim killed after --request-timeout and replaced"
+else
+    echo "skip: python3 not found (half-header test)"
+    skipped=1
+fi
+
+# 2. SIGUSR1 (nginx's "reopen logs" habit): master and children stay, the pool answers
+m=$(master)
+kids=$(children)
+kill -USR1 "$m"
+wait_until grep -q "reopen-ignored" "$LOG" || fail "no reopen-ignored record"
+alive "$m" || fail "master $m died of SIGUSR1"
+[ "$(children)" = "$kids" ] || fail "children changed after SIGUSR1: $kids -> $(children)"
+[ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "health after SIGUSR1"
+ok "SIGUSR1 ignored, pool serving"
+
+# 2b. children ignore USR1 too, so signalling the whole process group is harmless
+# (libfcgi would otherwise install its own USR1 handler, which makes accept fail for good)
+for c in $kids; do kill -USR1 "$c"; done
+sleep 0.3
+for _ in 1 2 3 4 5 6; do
+    [ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "health after USR1"
+done
+[ "$(children)" = "$kids" ] || fail "children died of SIGUSR1: $kids -> $(children)"
+grep -q " error " "$LOG" && fail "error records after SIGUSR1: $(grep " error " "$LOG")"
+ok "children ignore SIGUSR1"
+
+# 3. kill -9 the master: its children notice (PR_SET_PDEATHSIG) and exit, none is left
+# accepting with nobody supervising it
+kill -KILL "$m"
+gone() { for c in $kids; do alive "$c" && return 1; done; return 0; }
+wait_until gone || fail "children still alive after the master was killed: $kids"
+rm -f "$PIDF" # names a dead master now; cleanup must not signal a recycled pid
+ok "master killed -> children exited"
+[ $FAILS = 0 ] || exit 1
+[ $skipped = 0 ] || exit 77
