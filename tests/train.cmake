@@ -49,6 +49,15 @@ else()
   message(STATUS "train_engine_match not built: needs targets dg_engine and dg_keras_load")
 endif()
 
+# The retrain workflow itself: a second build tree with -DWEIGHTS_H5=<the short run's .h5>
+# compiles the vectorised engine around it, and its digitd-eval gives the trainer's own
+# probabilities (<= 1e-5, same digits). About 30 s of compiling.
+add_test(NAME train_rebuild
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/train_rebuild.sh ${CMAKE_SOURCE_DIR} ${TRAIN_SHORT}.h5
+                 ${TRAIN_SHORT}.probs ${MNIST_DIR} 1000)
+set_tests_properties(train_rebuild PROPERTIES FIXTURES_REQUIRED train_short_h5 PROCESSORS 2
+                     TIMEOUT 600)
+
 # The trainer's forward pass has Keras's semantics: a real Keras-trained seed model, copied
 # into the trainer's parameters, scores what Keras scores (99.22 %, keras-models/README.md).
 if(TARGET dg_keras_load)
