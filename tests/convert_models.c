@@ -1,13 +1,19 @@
 /* convert_models.c: small Keras models built by the test itself (config JSON + weights
- * written with kh5_write, the trainer's writer), for the converter's tests.
+ * written with kh5_write, the trainer's writer, then moved to other versions' layouts with
+ * libhdf5 where a model asks for it), for the converter's tests.
  *   convert_models check DIR [MODEL]  each model (or just MODEL): .h5 -> dg_keras_load ->
  *                             dg_engine_run, against a straightforward double-precision
  *                             forward pass of the same Keras layers (not of the converted
  *                             ops, so a wrong fold or fusion shows); max abs diff <= 1e-5
+ *   convert_models write DIR MODEL  only writes DIR/MODEL.h5 (the build compiles each into
+ *                             the vectorised engine: tests/engine.cmake)
  *   convert_models bad DIR    writes the models digitd-convert must refuse (convert_refuse.sh)
+ *   convert_models list "A;B;..."  fails unless the names given (CMake's list of the models
+ *                             compiled into the vectorised engine) are exactly `checks`
  * The reference follows Keras's definitions: HWC (channels_last), 'same' padding puts
  * floor(total/2) before, average pooling counts only cells inside the image, BatchNorm and
  * softmax act on the last axis, Flatten/Reshape keep the row-major order. */
+#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +24,11 @@
 #include "keras_load.h"
 
 enum kind { INPUT, CONV, MAXPOOL, AVGPOOL, GAP, DENSE, BN, ACT, SOFTMAX, FLATTEN, RESHAPE,
-            DROPOUT, OTHER };
+            DROPOUT, RELU, ADD, OTHER };
 static const char *class_of[] = {"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                                  "GlobalAveragePooling2D", "Dense", "BatchNormalization",
-                                 "Activation", "Softmax", "Flatten", "Reshape", "Dropout"};
+                                 "Activation", "Softmax", "Flatten", "Reshape", "Dropout",
+                                 "ReLU", "Add"};
 
 struct shp {
     int h, w, c;
@@ -32,30 +39,60 @@ struct lay {
     int n;              /* CONV filters, DENSE units */
     int kh, kw, sh, sw; /* kernel or pool size; strides (0: Keras default) */
     int same, nobias;
+    int nostrides;      /* CONV: no "strides" key at all (Keras's default, 1) */
+    int bn_off;         /* BN: 1 center=false (no beta), 2 scale=false (no gamma), 3 both */
+    int from;           /* ADD: the second input is the layer this many before */
     const char *act;    /* CONV, DENSE, ACT; NULL = linear */
-    int rank, d[3];     /* INPUT batch shape without None; RESHAPE target_shape */
+    int rank, d[3];     /* INPUT batch shape without None (0 = null); RESHAPE target_shape */
     const char *other;  /* OTHER: the class name; else a data_format to write */
+    const char *extra;  /* raw JSON appended to the config ("\"threshold\": 0.0", ...) */
     int poison;         /* 1 NaN in the kernel, 2 Inf in the bias, 3 negative BN variance,
-                           4 a kernel one column too wide */
+                           4 a kernel one column too wide, 5 BN weights in the wrong order */
     /* filled in by build_layer() */
-    char name[24];
+    char name[320];
     struct shp in, out;
     int nw;
     struct kh5_weight w[4];
-    float *data[4];
+    char wnames[4][32];
+    float *data[4];     /* as stored, in weight_names order */
+    const float *kern, *bias, *gamma, *beta, *mean, *var; /* by role (NULL: absent) */
 };
+
+/* Where the model config keeps the input shape (Keras versions differ). */
+enum input_at { IN_LAYER,   /* an InputLayer (tf.keras 2, Keras 3) */
+                IN_FIRST,   /* batch_input_shape on the first layer (Keras <= 2.2) */
+                IN_BUILD2,  /* deferred build: Sequential config's build_input_shape */
+                IN_BUILD3,  /* Keras 3 serialisation: the model's build_config */
+                IN_LBUILD3  /* Keras 3 serialisation: the first layer's build_config */ };
+enum style { SEQUENTIAL, FUNC2 /* Keras 2 inbound_nodes */, FUNC3 /* Keras 3 */ };
+enum naming { TF2,     /* model_weights/<l>/<l>/kernel:0 */
+              RENAMED, /* kernel_1:0 ...: uniquified TF 1.x graph names */
+              KERAS3   /* model_weights/<l>/sequential/<l>/kernel, weight_names without :0 */ };
 
 struct model {
     const char *name;
     struct lay l[16];
+    enum style style;
+    enum input_at input_at;
+    enum naming naming;
+    int long_names; /* layer names of about 300 characters */
 };
 
-static unsigned long long rng = 88172645463325252ull;
+static unsigned long long rng;
 
 static double urand(void) /* [-1, 1) */
 {
     rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
     return (double)(rng >> 11) / 4503599627370496.0 - 1.0;
+}
+
+/* Each model's weights depend only on its name, so `write` and `check` make the same. */
+static void seed(const char *name)
+{
+    rng = 88172645463325252ull;
+    for (const char *s = name; *s; s++)
+        rng = (rng ^ (unsigned char)*s) * 1099511628211ull;
+    rng = rng ? rng : 1;
 }
 
 static int n_layers(const struct model *m)
@@ -64,6 +101,12 @@ static int n_layers(const struct model *m)
     while (n < 16 && (n == 0 || m->l[n].k != INPUT))
         n++;
     return n;
+}
+
+/* Whether layer i appears in the config and the file (a deferred model has no InputLayer). */
+static int emitted(const struct model *m, int i)
+{
+    return i > 0 || m->input_at == IN_LAYER;
 }
 
 /* Keras output size and the padding before ('same': floor(total / 2)). */
@@ -75,13 +118,17 @@ static int out_size(int in, int k, int s, int same, int *before)
     return out;
 }
 
-static float *add_weight(struct lay *L, const char *name, int rank, int d0, int d1, int d2,
-                         int d3, double scale, double offset)
+/* Adds the weight `role` ("kernel", ...) to L, stored as "kernel:0", or "kernel_1:0" in a
+ * RENAMED model, filled with offset + scale * urand(). */
+static float *add_weight(const struct model *m, struct lay *L, const char *role, int rank,
+                         int d0, int d1, int d2, int d3, double scale, double offset)
 {
     struct kh5_weight *w = &L->w[L->nw];
     int dims[4] = {d0, d1, d2, d3};
     size_t n = 1;
-    w->name = name, w->rank = rank;
+    snprintf(L->wnames[L->nw], sizeof L->wnames[0], "%s%s:0", role,
+             m->naming == RENAMED ? "_1" : "");
+    w->name = L->wnames[L->nw], w->rank = rank;
     for (int i = 0; i < rank; i++)
         n *= (size_t)(w->dims[i] = (size_t)dims[i]);
     float *p = malloc(n * sizeof *p);
@@ -91,10 +138,35 @@ static float *add_weight(struct lay *L, const char *name, int rank, int d0, int 
     return p;
 }
 
+/* BatchNorm's weights in Keras's order, gamma/beta left out as center/scale say; poison 5
+ * stores beta before gamma, which Keras would load as gamma = beta. */
+static void bn_weights(const struct model *m, struct lay *L, int c)
+{
+    if (L->poison == 5) {
+        L->beta = add_weight(m, L, "beta", 1, c, 0, 0, 0, 0.3, 0);
+        L->gamma = add_weight(m, L, "gamma", 1, c, 0, 0, 0, 0.5, 1.0);
+    }
+    if (!(L->bn_off & 2) && L->poison != 5)
+        L->gamma = add_weight(m, L, "gamma", 1, c, 0, 0, 0, 0.5, 1.0);
+    if (!(L->bn_off & 1) && L->poison != 5)
+        L->beta = add_weight(m, L, "beta", 1, c, 0, 0, 0, 0.3, 0);
+    L->mean = add_weight(m, L, "moving_mean", 1, c, 0, 0, 0, 0.3, 0);
+    float *v = add_weight(m, L, "moving_variance", 1, c, 0, 0, 0, 0.5, 1.0);
+    v[0] = L->poison == 3 ? -1 : 1;
+    L->var = v;
+}
+
+static int stride(const struct lay *L, int k, int s)
+{
+    return s ? s : L->k == CONV ? 1 : k; /* Keras: 1 for Conv2D, the pool size for pooling */
+}
+
 /* Shapes through the layers and random weights of a size that keeps activations O(1). */
-static void build_layer(struct lay *L, struct shp s)
+static void build_layer(const struct model *m, struct lay *L, struct shp s)
 {
     L->in = L->out = s;
+    L->nw = 0;
+    L->kern = L->bias = L->gamma = L->beta = L->mean = L->var = NULL;
     int pt;
     if (L->k == INPUT) { /* the 784 pixels pass through, as {28, 28, c} or {1, 1, 784} */
         L->out = (struct shp){L->rank == 1 ? 1 : L->d[0], L->rank == 1 ? 1 : L->d[1],
@@ -102,48 +174,47 @@ static void build_layer(struct lay *L, struct shp s)
         L->in = L->out;
     }
     if (L->k == CONV || L->k == MAXPOOL || L->k == AVGPOOL) {
-        int sh = L->sh ? L->sh : L->k == CONV ? 1 : L->kh, sw = L->sw ? L->sw : L->k == CONV ? 1 : L->kw;
-        L->out.h = out_size(s.h, L->kh, sh, L->same, &pt);
-        L->out.w = out_size(s.w, L->kw, sw, L->same, &pt);
+        L->out.h = out_size(s.h, L->kh, stride(L, L->kh, L->sh), L->same, &pt);
+        L->out.w = out_size(s.w, L->kw, stride(L, L->kw, L->sw), L->same, &pt);
     }
     if (L->k == CONV) {
         L->out.c = L->n;
         double sc = 1.5 / sqrt((double)L->kh * L->kw * s.c);
-        float *k = add_weight(L, "kernel:0", 4, L->kh, L->kw, s.c + (L->poison == 4), L->n, sc, 0);
+        float *k = add_weight(m, L, "kernel", 4, L->kh, L->kw, s.c + (L->poison == 4),
+                              L->n, sc, 0);
         if (L->poison == 1)
             k[1] = NAN;
+        L->kern = k;
     }
     if (L->k == GAP)
         L->out = (struct shp){1, 1, s.c};
     if (L->k == DENSE) {
         L->out = (struct shp){1, 1, L->n};
-        float *k = add_weight(L, "kernel:0", 2, s.h * s.w * s.c, L->n + (L->poison == 4), 0, 0,
-                              1.5 / sqrt((double)s.h * s.w * s.c), 0);
+        L->kern = add_weight(m, L, "kernel", 2, s.h * s.w * s.c, L->n + (L->poison == 4),
+                             0, 0, 1.5 / sqrt((double)s.h * s.w * s.c), 0);
         if (L->poison == 1)
-            k[0] = NAN;
+            L->data[0][0] = NAN;
     }
-    if ((L->k == CONV || L->k == DENSE) && !L->nobias)
-        add_weight(L, "bias:0", 1, L->n, 0, 0, 0, 0.2, 0)[0] = L->poison == 2 ? INFINITY : 0.1f;
-    if (L->k == BN) {
-        add_weight(L, "gamma:0", 1, s.c, 0, 0, 0, 0.5, 1.0);
-        add_weight(L, "beta:0", 1, s.c, 0, 0, 0, 0.3, 0);
-        add_weight(L, "moving_mean:0", 1, s.c, 0, 0, 0, 0.3, 0);
-        add_weight(L, "moving_variance:0", 1, s.c, 0, 0, 0, 0.5, 1.0)[0] = L->poison == 3 ? -1 : 1;
+    if ((L->k == CONV || L->k == DENSE) && !L->nobias) {
+        float *b = add_weight(m, L, "bias", 1, L->n, 0, 0, 0, 0.2, 0);
+        b[0] = L->poison == 2 ? INFINITY : 0.1f;
+        L->bias = b;
     }
+    if (L->k == BN)
+        bn_weights(m, L, s.c);
     if (L->k == FLATTEN)
         L->out = (struct shp){1, 1, s.h * s.w * s.c};
-    if (L->k == RESHAPE)
-        L->out = L->rank == 1 ? (struct shp){1, 1, L->d[0]} : (struct shp){L->d[0], L->d[1], L->d[2]};
+    if (L->k == RESHAPE) { /* one size may be -1: what is left of the input's elements */
+        int d[3] = {L->d[0], L->d[1], L->d[2]}, known = 1;
+        for (int i = 0; i < L->rank; i++)
+            known *= d[i] > 0 ? d[i] : 1;
+        for (int i = 0; i < L->rank; i++)
+            d[i] = d[i] > 0 ? d[i] : s.h * s.w * s.c / known;
+        L->out = L->rank == 1 ? (struct shp){1, 1, d[0]} : (struct shp){d[0], d[1], d[2]};
+    }
 }
 
-static void ints(char *j, size_t len, const char *key, int rank, const int *d, int batch)
-{
-    size_t o = strlen(j);
-    o += (size_t)snprintf(j + o, len - o, ", \"%s\": [%s", key, batch ? "null" : "");
-    for (int i = 0; i < rank; i++)
-        o += (size_t)snprintf(j + o, len - o, "%s%d", i || batch ? ", " : "", d[i]);
-    snprintf(j + o, len - o, "]");
-}
+/* ---- the model config JSON --------------------------------------------------------------- */
 
 static void add(char *j, size_t len, const char *fmt, const char *a)
 {
@@ -151,22 +222,74 @@ static void add(char *j, size_t len, const char *fmt, const char *a)
     snprintf(j + o, len - o, fmt, a);
 }
 
-/* One layer's config as tf.keras 2.x writes it (the keys the converter reads). */
-static void layer_json(char *j, size_t len, const struct lay *L, int first)
+/* ", "key": [null, 28, 28]" (batch adds the leading null; a 0 size is written null). */
+static void ints(char *j, size_t len, const char *key, int rank, const int *d, int batch)
 {
+    size_t o = strlen(j);
+    o += (size_t)snprintf(j + o, len - o, ", \"%s\": [%s", key, batch ? "null" : "");
+    for (int i = 0; i < rank; i++) {
+        char v[16] = "null";
+        if (d[i])
+            snprintf(v, sizeof v, "%d", d[i]);
+        o += (size_t)snprintf(j + o, len - o, "%s%s", i || batch ? ", " : "", v);
+    }
+    snprintf(j + o, len - o, "]");
+}
+
+/* Keras 3's ", "build_config": {"input_shape": [null, ...]}" with the model's input shape. */
+static void build_config(char *j, size_t len, const struct model *m)
+{
+    add(j, len, "%s", ", \"build_config\": {\"input_shape\": [null");
+    for (int i = 0; i < m->l[0].rank; i++) {
+        char v[16];
+        snprintf(v, sizeof v, ", %d", m->l[0].d[i]);
+        add(j, len, "%s", v);
+    }
+    add(j, len, "%s", "]}");
+}
+
+/* A Functional layer's inbound_nodes: the previous layer (and, for ADD, another one). */
+static void inbound(char *j, size_t len, const struct model *m, int i)
+{
+    const struct lay *L = &m->l[i];
+    char buf[1024];
+    add(j, len, "%s", ", \"inbound_nodes\": [");
+    for (int k = 0; i > 0 && k < 1 + (L->k == ADD); k++) {
+        const char *from = m->l[k ? i - L->from : i - 1].name;
+        if (m->style == FUNC2)
+            snprintf(buf, sizeof buf, "%s[\"%s\", 0, 0, {}]", k ? ", " : "[", from);
+        else
+            snprintf(buf, sizeof buf, "%s{\"class_name\": \"__keras_tensor__\", \"config\": "
+                     "{\"dtype\": \"float32\", \"keras_history\": [\"%s\", 0, 0]}}",
+                     k ? ", " : "{\"args\": [", from);
+        add(j, len, "%s", buf);
+    }
+    if (i > 0)
+        add(j, len, "%s", m->style == FUNC2 ? "]" : "], \"kwargs\": {}}");
+    add(j, len, "%s", "]");
+}
+
+/* One layer's config as tf.keras 2.x writes it (the keys the converter reads). */
+static void layer_json(char *j, size_t len, const struct model *m, int i)
+{
+    const struct lay *L = &m->l[i];
     const char *df = L->k != OTHER && L->other ? L->other : "channels_last";
-    int k[2] = {L->kh, L->kw}, st[2] = {L->sh ? L->sh : 1, L->sw ? L->sw : 1};
-    char buf[160];
-    snprintf(buf, sizeof buf, "%s{\"class_name\": \"%s\", \"config\": {\"name\": \"%s\"",
-             first ? "" : ", ", L->k == OTHER ? L->other : class_of[L->k], L->name);
+    int k[2] = {L->kh, L->kw}, st[2] = {stride(L, L->kh, L->sh), stride(L, L->kw, L->sw)};
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s{\"class_name\": \"%s\", \"name\": \"%s\", \"config\": "
+             "{\"name\": \"%s\"", i > !emitted(m, 0) ? ", " : "",
+             L->k == OTHER ? L->other : class_of[L->k], L->name, L->name);
     add(j, len, "%s", buf);
-    if (L->k == INPUT)
-        ints(j, len, "batch_input_shape", L->rank, L->d, 1);
+    if (L->k == INPUT) /* Keras 3 says batch_shape */
+        ints(j, len, m->style == FUNC3 || m->naming == KERAS3 ? "batch_shape" : "batch_input_shape",
+             L->rank, L->d, 1);
+    if (i == 1 && m->input_at == IN_FIRST)
+        ints(j, len, "batch_input_shape", m->l[0].rank, m->l[0].d, 1);
     if (L->k == CONV || L->k == MAXPOOL || L->k == AVGPOOL) {
         ints(j, len, L->k == CONV ? "kernel_size" : "pool_size", 2, k, 0);
-        if (L->k == CONV || L->sh)
+        if (L->k == CONV ? !L->nostrides : L->sh != 0)
             ints(j, len, "strides", 2, st, 0);
-        else
+        else if (L->k != CONV)
             add(j, len, "%s", ", \"strides\": null");
         add(j, len, ", \"padding\": \"%s\"", L->same ? "same" : "valid");
     }
@@ -179,44 +302,162 @@ static void layer_json(char *j, size_t len, const struct lay *L, int first)
     }
     if (L->k == CONV || L->k == DENSE || L->k == ACT)
         add(j, len, ", \"activation\": \"%s\"", L->act ? L->act : "linear");
-    if (L->k == BN)
-        add(j, len, "%s", ", \"axis\": -1, \"epsilon\": 0.001, \"center\": true, \"scale\": true");
+    if (L->k == BN) {
+        snprintf(buf, sizeof buf, ", \"axis\": -1, \"epsilon\": 0.001, \"center\": %s, "
+                 "\"scale\": %s", L->bn_off & 1 ? "false" : "true",
+                 L->bn_off & 2 ? "false" : "true");
+        add(j, len, "%s", buf);
+    }
     if (L->k == SOFTMAX)
         add(j, len, "%s", ", \"axis\": -1");
     if (L->k == RESHAPE)
         ints(j, len, "target_shape", L->rank, L->d, 0);
     if (L->k == DROPOUT)
         add(j, len, "%s", ", \"rate\": 0.5");
-    add(j, len, "%s", "}}");
+    if (L->extra)
+        add(j, len, ", %s", L->extra);
+    add(j, len, "%s", "}");
+    if (m->style != SEQUENTIAL)
+        inbound(j, len, m, i);
+    if (i == 1 && m->input_at == IN_LBUILD3)
+        build_config(j, len, m);
+    add(j, len, "%s", "}");
+}
+
+/* The whole model_config; 0 or -1 when it does not fit. */
+static int model_json(char *j, size_t len, const struct model *m, int n)
+{
+    const int func = m->style != SEQUENTIAL;
+    snprintf(j, len, "{\"class_name\": \"%s\", \"config\": {\"name\": \"%s\", \"layers\": [",
+             func ? "Functional" : "Sequential", func ? "model" : "sequential");
+    for (int i = 0; i < n; i++)
+        if (emitted(m, i))
+            layer_json(j, len, m, i);
+    add(j, len, "%s", "]");
+    if (func) {
+        char buf[1024];
+        snprintf(buf, sizeof buf, ", \"input_layers\": [[\"%s\", 0, 0]], \"output_layers\": "
+                 "[[\"%s\", 0, 0]]", m->l[0].name, m->l[n - 1].name);
+        add(j, len, "%s", buf);
+    }
+    if (m->input_at == IN_BUILD2)
+        ints(j, len, "build_input_shape", m->l[0].rank, m->l[0].d, 1);
+    add(j, len, "%s", "}");
+    if (m->input_at == IN_BUILD3)
+        build_config(j, len, m);
+    add(j, len, "%s", "}");
+    return strlen(j) + 1 < len ? 0 : -1;
+}
+
+/* ---- the .h5 ------------------------------------------------------------------------------ */
+
+static int set_names(hid_t g, const char **names, int n)
+{
+    hsize_t dim = (hsize_t)n;
+    hid_t t = H5Tcopy(H5T_C_S1), s = H5Screate_simple(1, &dim, NULL);
+    H5Tset_size(t, H5T_VARIABLE);
+    int rc = H5Adelete(g, "weight_names") < 0 ? -1 : 0;
+    hid_t a = rc ? -1 : H5Acreate2(g, "weight_names", t, s, H5P_DEFAULT, H5P_DEFAULT);
+    rc = a < 0 || H5Awrite(a, t, names) < 0 ? -1 : 0;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s), H5Tclose(t);
+    return rc;
+}
+
+/* Keras 3's legacy .h5 layout, from the tf.keras one kh5_write wrote: each weight moves to
+ * model_weights/<l>/sequential/<l>/<var> (no ":0") and weight_names follow. */
+static int keras3_layout(const char *path, const struct model *m, int n)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), lcpl = H5Pcreate(H5P_LINK_CREATE);
+    int rc = f < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0 ? -1 : 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const struct lay *L = &m->l[i];
+        char src[2048], dst[2048], names[4][1024];
+        const char *np[4];
+        for (int w = 0; w < L->nw && rc == 0; w++) {
+            snprintf(src, sizeof src, "model_weights/%s/%s/%s", L->name, L->name, L->w[w].name);
+            snprintf(names[w], sizeof names[w], "sequential/%s/%.*s", L->name,
+                     (int)strcspn(L->w[w].name, ":"), L->w[w].name);
+            snprintf(dst, sizeof dst, "model_weights/%s/%s", L->name, names[w]);
+            np[w] = names[w];
+            rc = H5Lmove(f, src, f, dst, lcpl, H5P_DEFAULT) < 0 ? -1 : 0;
+        }
+        if (L->nw && rc == 0) {
+            snprintf(src, sizeof src, "model_weights/%s/%s", L->name, L->name);
+            snprintf(dst, sizeof dst, "model_weights/%s", L->name);
+            hid_t g = H5Gopen2(f, dst, H5P_DEFAULT);
+            rc = g < 0 || H5Ldelete(f, src, H5P_DEFAULT) < 0 || set_names(g, np, L->nw) ? -1 : 0;
+            if (g >= 0)
+                H5Gclose(g);
+        }
+    }
+    H5Pclose(lcpl);
+    if (f >= 0 && H5Fclose(f) < 0)
+        rc = -1;
+    return rc;
 }
 
 /* Shapes, weights, and the .h5 at DIR/<name>.h5; 0 or -1. */
 static int write_model(struct model *m, const char *dir)
 {
     static const char *kn[] = {"input", "conv", "maxpool", "avgpool", "gap", "dense", "bn",
-                               "act", "softmax", "flatten", "reshape", "dropout", "other"};
-    static char json[65536];
+                               "act", "softmax", "flatten", "reshape", "dropout", "relu", "add",
+                               "other"};
+    static char json[1 << 17];
     struct kh5_layer hl[16];
     const int n = n_layers(m);
+    int nh = 0;
     struct shp s = {0, 0, 0};
-    snprintf(json, sizeof json, "{\"class_name\": \"Sequential\", \"config\": {\"name\": "
-                                "\"sequential\", \"layers\": [");
+    seed(m->name);
     for (int i = 0; i < n; i++) {
         struct lay *L = &m->l[i];
-        snprintf(L->name, sizeof L->name, "%s_%d", kn[L->k], i);
-        build_layer(L, s);
+        snprintf(L->name, sizeof L->name, "%s_%d%s%.290s", kn[L->k], i, m->long_names ? "_" : "",
+                 m->long_names ? "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"
+                                 "123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopq"
+                                 "rstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefg"
+                                 "hijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456"
+                                 "789abcdefghijklmnopqrstuvwxyz0123456789" : "");
+        build_layer(m, L, s);
         s = L->out;
-        layer_json(json, sizeof json, L, i == 0);
-        hl[i] = (struct kh5_layer){L->name, L->nw, L->w};
+        if (emitted(m, i))
+            hl[nh++] = (struct kh5_layer){L->name, L->nw, L->w};
     }
-    add(json, sizeof json, "%s", "]}}");
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/%s.h5", dir, m->name);
-    if (kh5_write(path, json, "2.15.0", hl, n, err, sizeof err)) {
+    if (model_json(json, sizeof json, m, n)) {
+        fprintf(stderr, "%s: model_config does not fit the buffer\n", m->name);
+        return -1;
+    }
+    if (kh5_write(path, json, m->naming == KERAS3 ? "3.8.0" : "2.15.0", hl, nh, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
+    if (m->naming == KERAS3 && keras3_layout(path, m, n)) {
+        fprintf(stderr, "%s: cannot move the weights to the Keras 3 layout\n", path);
+        return -1;
+    }
     return 0;
+}
+
+/* An HDF5 file that is no Keras model: one dataset, no model_config. */
+static int write_not_keras(const char *dir)
+{
+    char path[4096];
+    hsize_t dim = 4;
+    const float v[4] = {1, 2, 3, 4};
+    snprintf(path, sizeof path, "%s/not_keras.h5", dir);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t s = H5Screate_simple(1, &dim, NULL);
+    hid_t d = f < 0 ? -1 : H5Dcreate2(f, "data", H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT,
+                                      H5P_DEFAULT);
+    int rc = d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0;
+    if (d >= 0)
+        H5Dclose(d);
+    H5Sclose(s);
+    if (f < 0 || H5Fclose(f) < 0)
+        rc = 1;
+    return rc ? -1 : 0;
 }
 
 /* ---- the reference: Keras's layers in double, straight from the definitions ---------- */
@@ -252,10 +493,10 @@ static void softmax_last(double *v, struct shp s)
 static double window_value(const struct lay *L, const double *in, int oy, int ox, int o)
 {
     const struct shp I = L->in;
-    int sh = L->sh ? L->sh : L->k == CONV ? 1 : L->kh, sw = L->sw ? L->sw : L->k == CONV ? 1 : L->kw;
+    int sh = stride(L, L->kh, L->sh), sw = stride(L, L->kw, L->sw);
     int pt, pl;
     out_size(I.h, L->kh, sh, L->same, &pt), out_size(I.w, L->kw, sw, L->same, &pl);
-    double acc = L->k == CONV && !L->nobias ? L->data[1][o] : 0, best = -INFINITY;
+    double acc = L->bias ? L->bias[o] : 0, best = -INFINITY;
     int cells = 0;
     for (int ky = 0; ky < L->kh; ky++)
         for (int kx = 0; kx < L->kw; kx++) {
@@ -266,7 +507,7 @@ static double window_value(const struct lay *L, const double *in, int oy, int ox
             cells++;
             if (L->k == CONV)
                 for (int ic = 0; ic < I.c; ic++)
-                    acc += px[ic] * L->data[0][((ky * L->kw + kx) * I.c + ic) * L->n + o];
+                    acc += px[ic] * L->kern[((ky * L->kw + kx) * I.c + ic) * L->n + o];
             else
                 acc += px[o], best = px[o] > best ? px[o] : best;
         }
@@ -291,17 +532,18 @@ static void ref_layer(const struct lay *L, const double *in, double *out)
         }
     if (L->k == DENSE)
         for (size_t o = 0; o < nout; o++) {
-            out[o] = L->nobias ? 0 : L->data[1][o];
+            out[o] = L->bias ? L->bias[o] : 0;
             for (size_t i = 0; i < nin; i++)
-                out[o] += in[i] * L->data[0][i * nout + o];
+                out[o] += in[i] * L->kern[i * nout + o];
         }
     if (L->k == BN)
         for (size_t i = 0; i < nout; i++) {
             const size_t c = i % (size_t)O.c;
-            out[i] = (in[i] - L->data[2][c]) / sqrt(L->data[3][c] + 1e-3) * L->data[0][c] +
-                     L->data[1][c];
+            out[i] = (in[i] - L->mean[c]) / sqrt(L->var[c] + 1e-3) * (L->gamma ? L->gamma[c] : 1) +
+                     (L->beta ? L->beta[c] : 0);
         }
-    const char *a = L->k == SOFTMAX ? "softmax" : L->k == CONV || L->k == DENSE || L->k == ACT ? L->act : NULL;
+    const char *a = L->k == SOFTMAX ? "softmax" : L->k == RELU ? "relu"
+                    : L->k == CONV || L->k == DENSE || L->k == ACT ? L->act : NULL;
     if (a && strcmp(a, "softmax") == 0)
         softmax_last(out, O);
     else
@@ -337,7 +579,8 @@ static double check_model(struct model *m, const char *dir)
         for (int o = 0; o < 10; o++)
             worst = fmax(worst, isnan(y[o]) ? INFINITY : fabs(y[o] - a[o]));
     }
-    printf("%-22s %2d ops  max |engine - reference| = %.3g\n", m->name, km.model.n_ops, worst);
+    printf("%-22.22s %2d ops  max |engine - reference| = %.3g\n", m->name, km.model.n_ops,
+           worst);
     dg_keras_free(&km);
     return worst;
 }
@@ -358,70 +601,178 @@ static void free_model(struct model *m)
 #define DN(N, ...) {.k = DENSE, .n = (N), __VA_ARGS__}
 #define PL(K, KH, KW, ...) {.k = (K), .kh = (KH), .kw = (KW), __VA_ARGS__}
 #define L(K, ...) {.k = (K), __VA_ARGS__}
+#define M(NAME, ...) .name = (NAME), .l = {__VA_ARGS__} /* a model: name, layers */
 #define R3(A, B, C) {.k = RESHAPE, .rank = 3, .d = {(A), (B), (C)}}
+#define RELU_KERAS22 L(RELU) /* Keras 2.2.0-2.2.2: no keys but the name */
+#define RELU_FULL \
+    L(RELU, .extra = "\"max_value\": null, \"negative_slope\": 0.0, \"threshold\": 0.0")
 
-/* Each layer type and option, and the fusions around BatchNorm, activations, Flatten. */
+/* Each layer type and option, the fusions around BatchNorm, activations, Flatten and
+ * pooling, and the layouts of the Keras versions.  Every one of them is also compiled into
+ * the vectorised engine and checked there (DG_SELF_BUILT_MODELS in tests/engine.cmake). */
 static struct model checks[] = {
-    {"avgpool_strides", {IN3, CV(4, 3, 3, .sh = 2, .sw = 2, .same = 1, .act = "relu"),
-                         PL(AVGPOOL, 3, 3, .sh = 2, .sw = 2, .same = 1), PL(AVGPOOL, 2, 2),
-                         L(FLATTEN), DN(10, .act = "softmax")}},
-    {"nobias_sigmoid_tanh", {IN2, CV(3, 5, 5, .nobias = 1, .act = "sigmoid"), PL(MAXPOOL, 2, 2),
-                             CV(4, 3, 3, .same = 1, .nobias = 1, .act = "tanh"),
-                             PL(MAXPOOL, 3, 3, .sh = 2, .sw = 2, .same = 1), L(FLATTEN),
-                             DN(10, .nobias = 1, .act = "tanh")}},
-    {"bn_before_conv", {IN3, CV(4, 3, 3, .act = "relu"), L(BN), CV(6, 3, 3), L(BN),
-                        L(ACT, .act = "relu"), PL(MAXPOOL, 2, 2), L(BN),
-                        CV(8, 4, 4, .sh = 2, .sw = 1, .same = 1, .act = "relu"), L(DROPOUT),
-                        L(GAP), DN(10), L(SOFTMAX)}},
-    {"reshape_784", {IN1, R3(28, 28, 1), CV(4, 3, 3, .sh = 2, .sw = 2, .act = "relu"), L(FLATTEN),
-                     DN(32, .act = "relu"), R3(2, 4, 4), CV(10, 2, 4), L(FLATTEN),
-                     L(ACT, .act = "softmax")}},
+    {M("avgpool_strides", IN3, CV(4, 3, 3, .sh = 2, .sw = 2, .same = 1, .act = "relu"),
+        PL(AVGPOOL, 3, 3, .sh = 2, .sw = 2, .same = 1), PL(AVGPOOL, 2, 2),
+        L(FLATTEN), DN(10, .act = "softmax"))},
+    {M("nobias_sigmoid_tanh", IN2, CV(3, 5, 5, .nobias = 1, .act = "sigmoid"), PL(MAXPOOL, 2, 2),
+        CV(4, 3, 3, .same = 1, .nobias = 1, .act = "tanh"),
+        PL(MAXPOOL, 3, 3, .sh = 2, .sw = 2, .same = 1), L(FLATTEN),
+        DN(10, .nobias = 1, .act = "tanh"))},
+    {M("bn_before_conv", IN3, CV(4, 3, 3, .act = "relu"), L(BN), CV(6, 3, 3), L(BN),
+        L(ACT, .act = "relu"), PL(MAXPOOL, 2, 2), L(BN),
+        CV(8, 4, 4, .sh = 2, .sw = 1, .same = 1, .act = "relu"), L(DROPOUT),
+        L(GAP), DN(10), L(SOFTMAX))},
+    {M("reshape_784", IN1, R3(28, 28, 1), CV(4, 3, 3, .sh = 2, .sw = 2, .act = "relu"), L(FLATTEN),
+        DN(32, .act = "relu"), R3(2, 4, 4), CV(10, 2, 4), L(FLATTEN),
+        L(ACT, .act = "softmax"))},
     /* Flatten/Reshape changing the channel axis: no fusion across it */
-    {"conv_flatten_bn", {IN3, CV(3, 3, 3), L(FLATTEN), L(BN), DN(10), L(SOFTMAX)}},
-    {"conv_flatten_bn_relu", {IN3, CV(3, 3, 3), L(FLATTEN), L(BN), L(ACT, .act = "relu"), DN(10)}},
-    {"conv_flatten_softmax", {IN3, CV(5, 27, 28), L(FLATTEN), L(SOFTMAX)}},
-    {"dense_reshape_bn", {IN1, DN(40), R3(2, 2, 10), L(BN), L(FLATTEN), L(ACT, .act = "tanh"),
-                          DN(10)}},
-    {"dense_bn_sigmoid", {IN2, L(FLATTEN), DN(16), L(BN), L(ACT, .act = "sigmoid"),
-                          DN(10, .act = "softmax")}},
+    {M("conv_flatten_bn", IN3, CV(3, 3, 3), L(FLATTEN), L(BN), DN(10), L(SOFTMAX))},
+    {M("conv_flatten_bn_relu", IN3, CV(3, 3, 3), L(FLATTEN), L(BN), L(ACT, .act = "relu"), DN(10))},
+    {M("conv_flatten_softmax", IN3, CV(5, 27, 28), L(FLATTEN), L(SOFTMAX))},
+    {M("dense_reshape_bn", IN1, DN(40), R3(2, 2, 10), L(BN), L(FLATTEN), L(ACT, .act = "tanh"),
+        DN(10))},
+    {M("dense_bn_sigmoid", IN2, L(FLATTEN), DN(16), L(BN), L(ACT, .act = "sigmoid"),
+        DN(10, .act = "softmax"))},
+    /* 2x2/2 max pooling after a conv, which the vector engine fuses when it may: 'same' on
+     * an odd size (11 -> 6, 25 -> 13) pads after the last row, 'valid' (11 -> 5) drops it */
+    {M("pool_same_odd", IN3, CV(4, 3, 3, .act = "relu"), PL(MAXPOOL, 2, 2),
+        CV(8, 3, 3, .act = "relu"), PL(MAXPOOL, 2, 2, .same = 1), L(FLATTEN),
+        DN(10, .act = "softmax"))},
+    {M("k4_pool_same", IN3, CV(8, 4, 4, .act = "relu"), PL(MAXPOOL, 2, 2, .same = 1), L(FLATTEN),
+        DN(10, .act = "softmax"))},
+    {M("pool_valid_odd", IN3, CV(6, 3, 3, .act = "relu"), PL(MAXPOOL, 2, 2), CV(13, 3, 3),
+        PL(MAXPOOL, 2, 2), L(FLATTEN), DN(10))},
+    /* Conv2D without a strides key: Keras's default is 1, not the kernel size */
+    {M("conv_no_strides", IN3, CV(4, 3, 3, .nostrides = 1, .act = "relu"), PL(MAXPOOL, 2, 2),
+        L(FLATTEN), DN(10, .act = "softmax"))},
+    /* ReLU layers as Keras 2.2.0-2.2.2 (no threshold key) and later versions write them */
+    {M("relu_layers", IN3, CV(4, 3, 3), RELU_KERAS22, PL(MAXPOOL, 2, 2), L(FLATTEN), DN(16),
+        RELU_FULL, DN(10, .act = "softmax"))},
+    /* BatchNormalization with center=false / scale=false: no beta / gamma stored */
+    {M("bn_center_scale", IN3, CV(4, 3, 3, .act = "relu"), L(BN, .bn_off = 1), CV(6, 3, 3),
+        L(BN, .bn_off = 2), L(BN, .bn_off = 3), L(FLATTEN), DN(10))},
+    {M("reshape_infer", IN1, R3(28, -1, 1), CV(4, 3, 3, .act = "relu"), L(FLATTEN),
+        DN(10, .act = "softmax"))},
+    /* the layouts: Functional chains (Keras 2 and 3 inbound_nodes), weight names */
+    {M("functional_keras2", IN3, CV(4, 3, 3, .act = "relu"), PL(MAXPOOL, 2, 2), L(DROPOUT),
+        L(FLATTEN), DN(10, .act = "softmax")), .style = FUNC2},
+    {M("functional_keras3", IN2, L(FLATTEN), DN(16, .act = "relu"), L(BN),
+        DN(10, .act = "softmax")), .style = FUNC3, .naming = KERAS3},
+    {M("keras3_naming", IN3, CV(4, 3, 3), L(BN), L(ACT, .act = "relu"), PL(MAXPOOL, 2, 2),
+        L(FLATTEN), DN(10)), .naming = KERAS3},
+    {M("renamed_weights", IN3, CV(4, 3, 3, .act = "relu"), L(BN), PL(MAXPOOL, 2, 2), L(FLATTEN),
+        DN(10)), .naming = RENAMED},
+    {M("long_layer_names", IN3, CV(4, 3, 3, .act = "relu"), L(FLATTEN), DN(10)), .long_names = 1},
+    /* where the input shape is: first layer (Keras <= 2.2), or a deferred build */
+    {M("input_on_first_layer", IN3, CV(4, 3, 3, .act = "relu"), L(FLATTEN), DN(10)),
+     .input_at = IN_FIRST},
+    {M("deferred_keras2", IN2, L(FLATTEN), DN(10, .act = "softmax")), .input_at = IN_BUILD2},
+    {M("deferred_keras3", IN3, CV(4, 3, 3, .act = "relu"), L(FLATTEN), DN(10)),
+     .input_at = IN_BUILD3},
+    {M("deferred_keras3_layer", IN1, DN(10, .act = "softmax")), .input_at = IN_LBUILD3},
 };
 
 /* What digitd-convert must refuse (tests/convert_refuse.sh checks each message). */
 static struct model bad[] = {
-    {"channels_first", {{.k = INPUT, .rank = 3, .d = {1, 28, 28}},
-                        CV(4, 1, 1, .other = "channels_first"), L(FLATTEN), DN(10)}},
-    {"input32", {{.k = INPUT, .rank = 3, .d = {32, 32, 1}}, L(FLATTEN), DN(10)}},
-    {"bad_shape", {IN3, L(FLATTEN), DN(10, .poison = 4)}},
-    {"lstm", {IN2, L(OTHER, .other = "LSTM"), DN(10)}},
-    {"conv2dtranspose", {IN3, L(OTHER, .other = "Conv2DTranspose"), L(FLATTEN), DN(10)}},
-    {"nan_kernel", {IN3, CV(2, 3, 3, .poison = 1), L(FLATTEN), DN(10)}},
-    {"inf_bias", {IN3, L(FLATTEN), DN(10, .poison = 2)}},
-    {"bn_negative_variance", {IN3, CV(2, 3, 3), L(BN, .poison = 3), L(FLATTEN), DN(10)}},
+    {M("channels_first", {.k = INPUT, .rank = 3, .d = {1, 28, 28}},
+        CV(4, 1, 1, .other = "channels_first"), L(FLATTEN), DN(10))},
+    {M("input32", {.k = INPUT, .rank = 3, .d = {32, 32, 1}}, L(FLATTEN), DN(10))},
+    {M("input_null", {.k = INPUT, .rank = 3, .d = {0, 0, 1}}, L(FLATTEN), DN(10))},
+    {M("bad_shape", IN3, L(FLATTEN), DN(10, .poison = 4))},
+    {M("lstm", IN2, L(OTHER, .other = "LSTM"), DN(10))},
+    {M("conv2dtranspose", IN3, L(OTHER, .other = "Conv2DTranspose"), L(FLATTEN), DN(10))},
+    {M("nan_kernel", IN3, CV(2, 3, 3, .poison = 1), L(FLATTEN), DN(10))},
+    {M("inf_bias", IN3, L(FLATTEN), DN(10, .poison = 2))},
+    {M("bn_negative_variance", IN3, CV(2, 3, 3), L(BN, .poison = 3), L(FLATTEN), DN(10))},
+    {M("bn_wrong_order", IN3, CV(2, 3, 3), L(BN, .poison = 5), L(FLATTEN), DN(10))},
+    {M("skip_connection", IN3, CV(4, 3, 3, .same = 1), CV(4, 3, 3, .same = 1),
+        L(ADD, .from = 2), L(FLATTEN), DN(10)), .style = FUNC2},
+    {M("elu", IN2, L(FLATTEN), DN(16), L(ACT, .act = "elu"), DN(10))},
+    {M("swish", IN2, L(FLATTEN), DN(10, .act = "swish"))},
+    {M("relu6", IN2, L(FLATTEN), DN(16), L(RELU, .extra = "\"max_value\": 6.0"), DN(10))},
+    {M("out12", IN3, L(FLATTEN), DN(12, .act = "softmax"))},
+    {M("dense_on_image", IN3, CV(4, 3, 3), DN(10))},
+    {M("filters_fraction", IN3, L(OTHER, .other = "Conv2D",
+        .extra = "\"filters\": 2.5, \"kernel_size\": [3, 3]"),
+        L(FLATTEN), DN(10))},
+    {M("units_huge", IN2, L(FLATTEN), L(OTHER, .other = "Dense", .extra = "\"units\": 1e300"))},
+    {M("keras1", IN3, L(OTHER, .other = "Convolution2D",
+        .extra = "\"nb_filter\": 4, \"nb_row\": 3, \"nb_col\": 3, "
+        "\"border_mode\": \"valid\""), L(FLATTEN), DN(10))},
 };
+
+/* `list`: every model of `checks` in the ';'-separated names, and nothing else. */
+static int same_list(const char *names, size_t n)
+{
+    size_t given = 0, len = strlen(names);
+    int missing = 0;
+    for (const char *p = names; p < names + len; p += strcspn(p, ";") + 1)
+        given += strcspn(p, ";") > 0;
+    for (size_t i = 0; i < n; i++) {
+        const size_t k = strlen(checks[i].name);
+        int found = 0;
+        for (const char *p = names; !found && p < names + len; p += strcspn(p, ";") + 1)
+            found = strcspn(p, ";") == k && strncmp(p, checks[i].name, k) == 0;
+        if (!found)
+            fprintf(stderr, "model '%s' is not in the list\n", checks[i].name);
+        missing |= !found;
+    }
+    if (given != n)
+        fprintf(stderr, "%zu names given, %zu models in checks\n", given, n);
+    return missing || given != n;
+}
+
+static struct model *find(struct model *set, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(set[i].name, name) == 0)
+            return &set[i];
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 4 || (strcmp(argv[1], "check") && strcmp(argv[1], "bad"))) {
-        fprintf(stderr, "usage: convert_models check|bad DIR [MODEL]\n");
+    const int check = argc >= 3 && strcmp(argv[1], "check") == 0;
+    const int write = argc == 4 && strcmp(argv[1], "write") == 0;
+    const int badset = argc == 3 && strcmp(argv[1], "bad") == 0;
+    const size_t nchecks = sizeof checks / sizeof *checks;
+    if (argc == 3 && strcmp(argv[1], "list") == 0)
+        return same_list(argv[2], nchecks);
+    if (!(check && argc <= 4) && !write && !badset) {
+        fprintf(stderr, "usage: convert_models check DIR [MODEL] | write DIR MODEL | bad DIR | "
+                        "list NAMES\n");
         return 2;
     }
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int failed = 0;
-    if (strcmp(argv[1], "bad") == 0) {
+    if (badset) {
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
             failed |= write_model(&bad[i], argv[2]) != 0;
             free_model(&bad[i]);
         }
+        return failed | (write_not_keras(argv[2]) != 0);
+    }
+    if (write) {
+        struct model *m = find(checks, nchecks, argv[3]);
+        if (!m) {
+            fprintf(stderr, "convert_models: no model '%s'\n", argv[3]);
+            return 2;
+        }
+        failed = write_model(m, argv[2]) != 0;
+        free_model(m);
         return failed;
     }
-    for (size_t i = 0; i < sizeof checks / sizeof *checks; i++) {
+    int ran = 0;
+    for (size_t i = 0; i < nchecks; i++) {
         if (argc == 4 && strcmp(argv[3], checks[i].name) != 0)
             continue; /* one model, when debugging */
         double d = check_model(&checks[i], argv[2]);
+        ran++;
         if (!(d <= 1e-5)) {
             fprintf(stderr, "FAIL %s: max abs difference %.3g > 1e-5\n", checks[i].name, d);
             failed = 1;
         }
         free_model(&checks[i]);
     }
-    return failed;
+    return failed || ran == 0;
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every refusal of digitd-convert, through the real binary: exit status non-zero, a message
-# with the key phrase a user acts on, and no header (nor its .tmp) left behind.
+# with the key phrase a user acts on, and no header (nor a temporary file) left behind.
 #   convert_refuse.sh DIGITD-CONVERT CONVERT_MODELS WORKDIR KERAS_MODELS_DIR
 set -u
 conv=$1 models=$2 dir=$3 keras=$4
@@ -14,12 +14,14 @@ fails=0
 refuse() {
     f=$1 out="$dir/out.h"
     shift
-    rm -f "$out" "$out.tmp"
+    rm -f "$out" "$out".*
     "$conv" "$f" -o "$out" >"$dir/stdout" 2>"$dir/stderr"
     rc=$?
     bad=""
     [ $rc -ne 0 ] || bad="exit status 0"
-    [ -e "$out" ] || [ -e "$out.tmp" ] && bad="$bad; left an output file"
+    for left in "$out" "$out".*; do
+        [ -e "$left" ] && bad="$bad; left $(basename "$left")"
+    done
     [ -s "$dir/stdout" ] && bad="$bad; wrote to stdout"
     for p in "$@"; do
         grep -qF -- "$p" "$dir/stderr" || bad="$bad; no '$p' in the message"
@@ -50,4 +52,23 @@ refuse "$dir/nan_kernel.h5" "layer 'conv_1' (Conv2D)" "non-finite value (nan"
 refuse "$dir/inf_bias.h5" "layer 'dense_2' (Dense)" "non-finite value (inf"
 refuse "$dir/bn_negative_variance.h5" "layer 'bn_2' (BatchNormalization)" \
     "moving_variance[0] + epsilon" "not positive"
+refuse "$dir/bn_wrong_order.h5" "layer 'bn_2' (BatchNormalization)" \
+    "weight 0 of weight_names is 'bn_2/beta:0'" \
+    "Keras's order (gamma, beta, moving_mean, moving_variance) puts the gamma there"
+refuse "$dir/not_keras.h5" "HDF5 but not a Keras model" "no 'model_config'"
+refuse "$dir/input_null.h5" "input shape has 3 axes (None, None, 1)" "28x28"
+refuse "$dir/skip_connection.h5" "layer 'add_3' does not simply follow 'conv_2'" \
+    "Functional models that are a single chain"
+refuse "$dir/elu.h5" "layer 'act_3' (Activation)" "activation 'elu' is not supported" \
+    "(linear, relu, sigmoid, tanh, softmax)"
+refuse "$dir/swish.h5" "layer 'dense_2' (Dense)" "activation 'swish' is not supported"
+refuse "$dir/relu6.h5" "layer 'relu_3' (ReLU)" "only a plain ReLU" "got max_value 6"
+refuse "$dir/out12.h5" "the model outputs 12 values" "must output 10"
+refuse "$dir/dense_on_image.h5" "layer 'dense_2' (Dense)" \
+    "Dense on a 26x26x4 image (no Flatten before it)"
+refuse "$dir/filters_fraction.h5" "layer 'other_1' (Conv2D)" \
+    "'filters' must be an integer in 1..65536 (got 2.5)"
+refuse "$dir/units_huge.h5" "layer 'other_2' (Dense)" "'units' must be an integer in 1..1048576"
+refuse "$dir/keras1.h5" "layer 'other_1' (Convolution2D)" "'nb_filter' is a Keras 1.x config key" \
+    "Keras 1.x files are not supported"
 [ $fails -eq 0 ] || { echo "$fails refusal(s) wrong"; exit 1; }

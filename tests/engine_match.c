@@ -20,8 +20,10 @@ struct isa {
 };
 
 static const struct isa isas[] = {
+#ifdef DG_ENGINE_X86
     { "avx512", dg_engine_forward_avx512 },
     { "avx2", dg_engine_forward_avx2 },
+#endif
     { "generic", dg_engine_forward_generic },
 };
 
@@ -43,7 +45,7 @@ static int check(const struct dg_model *m, const float *x, float *scratch, const
         return 1;
     }
     dg_engine_run(m, x, run, scratch);
-    if (m->ops[m->n_ops - 1].act != DG_ACT_SOFTMAX) {
+    if (dg_model_adds_softmax(m)) {
         dg_softmax(ref, m->n_out);
         dg_softmax(run, m->n_out);
     }
@@ -108,7 +110,11 @@ int main(int argc, char **argv)
         fails += check(m, x, scratch, "MNIST image");
         tested++;
     }
-    printf("%d inputs, isa %s, %d failures\n", tested, dg_engine_isa(), fails);
+    printf("%d inputs, kernel sets checked:", tested);
+    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++)
+        if (dg_engine_isa_supported(isas[k].name))
+            printf(" %s", isas[k].name);
+    printf(" (dispatch picks %s), %d failures\n", dg_engine_isa(), fails);
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
     free(scratch);

@@ -1,10 +1,12 @@
 /* convert.c: digitd-convert, a Keras .h5 -> the C header compiled into digitd.
  *   digitd-convert MODEL.h5 [-o OUT.h] [--summary]
- * The header is written to OUT.h.tmp and renamed, so a failure never leaves a partial one. */
+ * The header is written to a unique OUT.h.XXXXXX and renamed, so a failure never leaves a
+ * partial one and concurrent conversions do not clash. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "header_emit.h"
@@ -18,18 +20,31 @@ static void usage(FILE *f)
                "their output shapes and parameters, and the engine ops they became.\n");
 }
 
+/* OUT.h.XXXXXX beside OUT.h, unique (mkstemp), so concurrent builds writing the same
+ * header never share a temporary file; renamed over OUT.h when complete. */
 static int write_header(const char *out, const struct dg_keras_model *km)
 {
     if (!out || strcmp(out, "-") == 0)
         return dg_header_write(stdout, km) || fflush(stdout) ? -1 : 0;
     size_t n = strlen(out) + 8;
     char *tmp = malloc(n);
-    if (!tmp)
+    if (!tmp) {
+        fprintf(stderr, "digitd-convert: %s: out of memory\n", out);
         return -1;
-    snprintf(tmp, n, "%s.tmp", out);
-    FILE *f = fopen(tmp, "w");
+    }
+    snprintf(tmp, n, "%s.XXXXXX", out);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "digitd-convert: %s: cannot create a temporary file beside it: %m\n",
+                out);
+        free(tmp);
+        return -1;
+    }
+    mode_t mask = umask(0); /* mkstemp makes it 0600; a header is as readable as any file */
+    umask(mask);
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
     int rc = f ? dg_header_write(f, km) : -1;
-    if (f && fclose(f))
+    if (f ? fclose(f) != 0 : close(fd) != 0)
         rc = -1;
     if (rc == 0 && rename(tmp, out))
         rc = -1;

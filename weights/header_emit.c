@@ -46,6 +46,21 @@ static void op_text(char *s, size_t n, const struct dg_op *op)
              op->out.h, op->out.w, op->out.c, act_short[op->act]);
 }
 
+/* What the service reports for this model (dg_model_adds_softmax), in words. */
+static const char *output_note(const struct dg_model *m)
+{
+    switch (m->n_ops ? m->ops[m->n_ops - 1].act : DG_ACT_LINEAR) { /* as dg_model_adds_softmax */
+    case DG_ACT_SOFTMAX: return "the model's softmax, reported as the probabilities";
+    case DG_ACT_SIGMOID:
+    case DG_ACT_TANH:
+        return "the model ends in sigmoid/tanh scores, not probabilities: the service "
+               "reports a softmax of them (same ranking, so the same answer; the values are "
+               "not the model's own outputs)";
+    default: return "the model outputs logits (it does not end in softmax): the service "
+                    "applies softmax to report probabilities";
+    }
+}
+
 static void summary_lines(FILE *f, const struct dg_keras_model *km, const char *pre)
 {
     char shape[64], num[32], lt[160];
@@ -60,7 +75,8 @@ static void summary_lines(FILE *f, const struct dg_keras_model *km, const char *
         fprintf(f, "%s%-40s %-22s %12s\n", pre, lt, shape, num);
     }
     thousands(num, sizeof num, km->model.params);
-    fprintf(f, "%sTotal params: %s\n%sEngine ops (after folding):\n", pre, num, pre);
+    fprintf(f, "%sTotal params: %s\n%sOutput: %s\n%sEngine ops (after folding):\n", pre, num,
+            pre, output_note(&km->model), pre);
     for (int i = 0; i < km->model.n_ops; i++) {
         op_text(lt, sizeof lt, &km->model.ops[i]);
         fprintf(f, "%s  %2d %s\n", pre, i, lt);
@@ -144,9 +160,10 @@ int dg_header_write(FILE *f, const struct dg_keras_model *km)
     fprintf(f, "#define DG_MODEL_NAME \"%s\"\n#define DG_MODEL_SOURCE \"%s\"\n"
                "#define DG_MODEL_SHA256 \"%s\"\n#define DG_MODEL_KERAS_VERSION \"%s\"\n"
                "#define DG_MODEL_PARAMS %ld\n#define DG_MODEL_N_OPS %d\n"
-               "#define DG_MODEL_MAX_ACT %ld\n#define DG_MODEL_N_OUT %d\n\n",
+               "#define DG_MODEL_MAX_ACT %ld\n#define DG_MODEL_N_OUT %d\n"
+               "#define DG_MODEL_ADD_SOFTMAX %d /* the engine adds a softmax (see Output) */\n\n",
             km->name, km->source, km->sha256, km->keras_version, m->params, m->n_ops,
-            m->max_act, m->n_out);
+            m->max_act, m->n_out, dg_model_adds_softmax(m));
     emit_weights(f, m);
     emit_ops(f, m);
     fprintf(f, "__attribute__((unused)) static const struct dg_model dg_model_desc = {\n"

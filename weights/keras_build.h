@@ -15,6 +15,7 @@ struct kb {
     char *err;
     size_t errlen;
     hid_t file;
+    const cJSON *model;        /* the model_config object (class_name, config, ...) */
     const char *lname, *ltype; /* the layer being converted, for messages */
     struct dg_keras_layer *layer;
     struct dg_shape cur;       /* the current activation */

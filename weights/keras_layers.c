@@ -4,6 +4,7 @@
 #include "keras_build.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,20 +28,77 @@ static int bool_field(const cJSON *cfg, const char *k, int dflt)
     return cJSON_IsBool(j) ? cJSON_IsTrue(j) : dflt;
 }
 
-/* An int, or an n-tuple of ints ([3, 3] or 3); -1 if missing or malformed. */
-static int int_pair(const cJSON *cfg, const char *k, int v[2])
+/* The one test of a JSON value as an int: a number, integral, in lo..hi.  Casting a NaN, an
+ * Inf (1e999 parses as one) or any double outside int's range is undefined behaviour, and
+ * cJSON's valueint silently truncates 2.5 to 2, so neither is used for config values. */
+static int json_int(const cJSON *j, int lo, int hi, int *out)
 {
-    const cJSON *j = field(cfg, k);
-    if (cJSON_IsNumber(j)) {
-        v[0] = v[1] = j->valueint;
+    if (!cJSON_IsNumber(j))
+        return -1;
+    const double v = j->valuedouble;
+    if (!(v >= lo && v <= hi) || v != floor(v)) /* NaN fails the first test */
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* The JSON text of a value for a message (at most len - 1 bytes, "missing" for none). */
+static void json_text(const cJSON *j, char *s, size_t len)
+{
+    char *p = j ? cJSON_PrintUnformatted(j) : NULL;
+    snprintf(s, len, "%s", p ? p : "missing");
+    free(p);
+}
+
+/* cfg[key] as an int in lo..hi; else fails naming the key, the range and what is there. */
+static int int_key(struct kb *b, const cJSON *cfg, const char *key, int lo, int hi, int *out)
+{
+    const cJSON *j = field(cfg, key);
+    char got[64];
+    if (json_int(j, lo, hi, out) == 0)
+        return 0;
+    json_text(j, got, sizeof got);
+    kb_fail(b, "'%s' must be an integer in %d..%d (got %s)", key, lo, hi, got);
+    return -1;
+}
+
+/* cfg[key], an int or a pair of ints ([3, 3] or 3), each in lo..hi, into v; fails naming
+ * the key.  When the key is absent, v keeps the caller's default. */
+static int int_pair(struct kb *b, const cJSON *cfg, const char *key, int lo, int hi, int v[2])
+{
+    const cJSON *j = field(cfg, key);
+    char got[64];
+    if (!j)
+        return 0;
+    if (json_int(j, lo, hi, &v[0]) == 0) {
+        v[1] = v[0];
         return 0;
     }
-    if (cJSON_GetArraySize(j) != 2 || !cJSON_IsNumber(cJSON_GetArrayItem(j, 0)) ||
-        !cJSON_IsNumber(cJSON_GetArrayItem(j, 1)))
-        return -1;
-    v[0] = cJSON_GetArrayItem(j, 0)->valueint;
-    v[1] = cJSON_GetArrayItem(j, 1)->valueint;
-    return 0;
+    if (cJSON_GetArraySize(j) == 2 && json_int(cJSON_GetArrayItem(j, 0), lo, hi, &v[0]) == 0 &&
+        json_int(cJSON_GetArrayItem(j, 1), lo, hi, &v[1]) == 0)
+        return 0;
+    json_text(j, got, sizeof got);
+    kb_fail(b, "'%s' must be an integer or a pair of integers in %d..%d (got %s)", key, lo, hi,
+            got);
+    return -1;
+}
+
+/* cfg[key] as a finite number, dflt when the key is absent (Keras's own default: files of
+ * older versions leave out keys added later, e.g. ReLU's threshold before Keras 2.2.3). */
+static int num_key(struct kb *b, const cJSON *cfg, const char *key, double dflt, double *out)
+{
+    const cJSON *j = field(cfg, key);
+    char got[64];
+    *out = dflt;
+    if (!j)
+        return 0;
+    if (cJSON_IsNumber(j) && isfinite(j->valuedouble)) {
+        *out = j->valuedouble;
+        return 0;
+    }
+    json_text(j, got, sizeof got);
+    kb_fail(b, "'%s' must be a number (got %s)", key, got);
+    return -1;
 }
 
 /* "relu", or Keras 3's serialised {"config": "relu"} / {"registered_name": ...}. */
@@ -101,13 +159,14 @@ static struct dg_op *new_op(struct kb *b, enum dg_op_kind kind)
     return op;
 }
 
-/* Reads the layer's weights named by its weight_names attribute into w[role] for each role
- * (e.g. "kernel", "bias"), each checked against rank/dims in want[role]. */
+/* The weights a layer's config implies, in the order Keras creates them (layer.weights:
+ * kernel, bias; gamma, beta, moving_mean, moving_variance), which is the order of the
+ * weight_names attribute: Keras loads by position, so the converter does too. */
 struct kb_want {
     const char *role;
     int rank;
     size_t dims[4];
-    int optional_absent; /* the config says this weight does not exist */
+    int absent; /* the config says this weight does not exist (use_bias, center, scale) */
 };
 
 static size_t want_floats(const struct kb_want *w)
@@ -127,16 +186,39 @@ static void shape_str(char *s, size_t len, int rank, const size_t *dims)
         snprintf(s + o, len - (size_t)o, ")");
 }
 
-static int role_of(const char *wname, const struct kb_want *want, int n)
+/* "a/b" in fresh memory (names come from the file: no fixed-size buffer to truncate them). */
+static char *join_path(struct kb *b, const char *a, const char *c)
+{
+    const size_t la = strlen(a), lc = strlen(c);
+    char *p = la < SIZE_MAX / 2 && lc < SIZE_MAX / 2 ? malloc(la + lc + 2) : NULL;
+    if (!p) {
+        kb_fail(b, "out of memory");
+        return NULL;
+    }
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, c, lc + 1);
+    return p;
+}
+
+/* The sanity check names allow: weight_names entry "conv/kernel_1:0" is "kernel" after
+ * dropping the path, the ":0" and a "_1" uniquifier (TF 1.x graph names).  Refused only
+ * when it names a different one of the layer's weights, which means the order is not the
+ * one Keras would load it in; any other name (renamed variables) is Keras's business. */
+static int name_contradicts(const char *wname, const struct kb_want *want, int n, int r)
 {
     const char *base = strrchr(wname, '/');
     base = base ? base + 1 : wname;
-    size_t len = strcspn(base, ":"); /* "kernel:0" -> "kernel" */
-    for (int r = 0; r < n; r++)
-        if (!want[r].optional_absent && strlen(want[r].role) == len &&
-            strncmp(base, want[r].role, len) == 0)
-            return r;
-    return -1;
+    size_t len = strcspn(base, ":");
+    size_t stem = len;
+    while (stem > 0 && base[stem - 1] >= '0' && base[stem - 1] <= '9')
+        stem--;
+    if (stem > 0 && stem < len && base[stem - 1] == '_')
+        len = stem - 1;
+    for (int i = 0; i < n; i++)
+        if (i != r && strlen(want[i].role) == len && strncmp(base, want[i].role, len) == 0)
+            return 1;
+    return 0;
 }
 
 /* A NaN or Inf weight (diverged training, a corrupt file) would be written into the header
@@ -156,13 +238,15 @@ static int check_finite(struct kb *b, const char *wname, const float *p, size_t 
 static int read_one(struct kb *b, const char *group, const char *wname,
                     const struct kb_want *w, float **out)
 {
-    char path[1024], msg[512], got[96], exp[96];
-    int rank;
+    char msg[512], got[96], exp[96];
+    int rank, rc = -1;
     size_t dims[4];
-    snprintf(path, sizeof path, "%s/%s", group, wname);
+    char *path = join_path(b, group, wname);
+    if (!path)
+        return -1;
     if (h5r_read_floats(b->file, path, &rank, dims, out, msg, sizeof msg)) {
         kb_fail(b, "%s", msg);
-        return -1;
+        goto out;
     }
     int same = rank == w->rank;
     for (int d = 0; same && d < rank; d++)
@@ -170,51 +254,74 @@ static int read_one(struct kb *b, const char *group, const char *wname,
     if (!same) {
         shape_str(got, sizeof got, rank, dims);
         shape_str(exp, sizeof exp, w->rank, w->dims);
-        kb_fail(b, "weight '%s' has shape %s but the config implies %s", wname, got, exp);
+        kb_fail(b, "weight '%s' (the %s) has shape %s but the config implies %s", wname,
+                w->role, got, exp);
         free(*out);
-        return -1;
+        goto out;
     }
-    if (!own(b, *out))
-        return -1;
-    if (check_finite(b, wname, *out, want_floats(w)))
-        return -1;
+    if (!own(b, *out) || check_finite(b, wname, *out, want_floats(w)))
+        goto out;
     b->layer->params += (long)want_floats(w);
-    return 0;
+    rc = 0;
+out:
+    free(path);
+    return rc;
 }
 
+/* "kernel, bias" for a message: the weights the config implies, in order. */
+static void roles_text(char *s, size_t len, const struct kb_want *want, int n)
+{
+    int o = 0;
+    s[0] = 0;
+    for (int r = 0; r < n && o >= 0 && (size_t)o < len; r++)
+        if (!want[r].absent)
+            o += snprintf(s + o, len - (size_t)o, "%s%s", o ? ", " : "", want[r].role);
+}
+
+/* Reads the i-th entry of the layer's weight_names into w[r] for the i-th present role r
+ * (w[r] = NULL for an absent one), each checked against want[r]'s shape. */
 static int read_weights(struct kb *b, const struct kb_want *want, int n, float **w)
 {
-    char group[256], msg[512];
+    char msg[512], roles[128];
     char **names;
     int count, rc = 0, expected = 0;
-    snprintf(group, sizeof group, "model_weights/%s", b->lname);
+    char *group = join_path(b, "model_weights", b->lname);
+    if (!group)
+        return -1;
     if (H5Lexists(b->file, "model_weights", H5P_DEFAULT) <= 0 ||
         H5Lexists(b->file, group, H5P_DEFAULT) <= 0) {
         kb_fail(b, "its weights are missing (no group '%s')", group);
+        free(group);
         return -1;
     }
     if (h5r_attr_strings(b->file, group, "weight_names", &names, &count, msg, sizeof msg)) {
         kb_fail(b, "%s", msg);
+        free(group);
         return -1;
     }
     for (int r = 0; r < n; r++) {
         w[r] = NULL;
-        expected += !want[r].optional_absent;
+        expected += !want[r].absent;
     }
-    for (int i = 0; i < count && rc == 0; i++) {
-        int r = role_of(names[i], want, n);
-        if (r < 0 || w[r]) {
-            kb_fail(b, "unexpected or repeated weight '%s'", names[i]);
+    roles_text(roles, sizeof roles, want, n);
+    if (count != expected) {
+        kb_fail(b, "%d weights stored (weight_names), the config implies %d (%s)", count,
+                expected, roles);
+        rc = -1;
+    }
+    for (int i = 0, r = 0; i < count && rc == 0; i++, r++) {
+        while (want[r].absent)
+            r++;
+        if (name_contradicts(names[i], want, n, r)) {
+            kb_fail(b, "weight %d of weight_names is '%s' but Keras's order (%s) puts the %s "
+                       "there", i, names[i], roles, want[r].role);
             rc = -1;
         } else {
             rc = read_one(b, group, names[i], &want[r], &w[r]);
         }
     }
-    if (rc == 0 && count != expected) {
-        kb_fail(b, "%d weights stored, the config implies %d", count, expected);
-        rc = -1;
-    }
     h5r_free_strings(names, count);
+    free(group);
     return rc;
 }
 
@@ -285,19 +392,27 @@ static int same_out(int in, int k, int s, const char *pad, int *pt)
     return in >= k ? (in - k) / s + 1 : 0;
 }
 
-/* Window, strides and padding of a Conv2D or pooling layer into op; 0 or -1. */
-static int window(struct kb *b, const cJSON *cfg, struct dg_op *op, const char *ksize_key)
+/* Window, strides and padding of a Conv2D or pooling layer into op; 0 or -1.  Missing (or,
+ * for pooling, null) strides take Keras's defaults: 1 for Conv2D, the pool size for
+ * pooling. */
+static int window(struct kb *b, const cJSON *cfg, struct dg_op *op, int is_pool)
 {
-    int k[2], s[2];
+    const char *ksize_key = is_pool ? "pool_size" : "kernel_size";
     const char *pad = str_field(cfg, "padding", "valid");
-    if (int_pair(cfg, ksize_key, k) || k[0] < 1 || k[1] < 1 || k[0] > 64 || k[1] > 64) {
-        kb_fail(b, "'%s' is missing or not in 1..64", ksize_key);
+    int k[2] = {0, 0}, s[2] = {1, 1};
+    if (!field(cfg, ksize_key)) {
+        kb_fail(b, "'%s' is missing", ksize_key);
         return -1;
     }
-    if (int_pair(cfg, "strides", s)) /* pooling: strides null = pool size */
+    if (int_pair(b, cfg, ksize_key, 1, 64, k))
+        return -1;
+    if (is_pool)
         s[0] = k[0], s[1] = k[1];
-    if (s[0] < 1 || s[1] < 1 || (strcmp(pad, "same") && strcmp(pad, "valid"))) {
-        kb_fail(b, "strides must be >= 1 and padding 'valid' or 'same' (got '%s')", pad);
+    if (!(is_pool && cJSON_IsNull(field(cfg, "strides"))) &&
+        int_pair(b, cfg, "strides", 1, 64, s))
+        return -1;
+    if (strcmp(pad, "same") && strcmp(pad, "valid")) {
+        kb_fail(b, "padding '%s' is not supported: only 'valid' or 'same'", pad);
         return -1;
     }
     op->kh = k[0], op->kw = k[1], op->sh = s[0], op->sw = s[1];
@@ -319,23 +434,33 @@ static int need_image(struct kb *b)
     return -1;
 }
 
+/* dilation_rate and groups: only Keras's defaults (1) are supported. */
+static int conv_plain(struct kb *b, const cJSON *cfg)
+{
+    int dil[2] = {1, 1}, groups = 1;
+    if (int_pair(b, cfg, "dilation_rate", 1, 64, dil) ||
+        (field(cfg, "groups") && int_key(b, cfg, "groups", 1, 65536, &groups)))
+        return -1;
+    if (dil[0] == 1 && dil[1] == 1 && groups == 1)
+        return 0;
+    kb_fail(b, "dilation_rate (%d, %d) and groups %d are not supported: only 1", dil[0], dil[1],
+            groups);
+    return -1;
+}
+
 static int layer_conv(struct kb *b, const cJSON *cfg)
 {
-    int dil[2] = {1, 1}, filters = (int)cJSON_GetNumberValue(field(cfg, "filters"));
+    int filters;
     enum dg_act act;
-    if (need_image(b) || check_channels_last(b, cfg) || parse_act(b, field(cfg, "activation"), &act))
+    if (need_image(b) || check_channels_last(b, cfg) ||
+        int_key(b, cfg, "filters", 1, 65536, &filters) || conv_plain(b, cfg) ||
+        parse_act(b, field(cfg, "activation"), &act))
         return -1;
-    if ((field(cfg, "dilation_rate") && int_pair(cfg, "dilation_rate", dil)) || dil[0] != 1 ||
-        dil[1] != 1 || (field(cfg, "groups") && cJSON_GetNumberValue(field(cfg, "groups")) != 1) ||
-        filters < 1 || filters > 65536) {
-        kb_fail(b, "only filters in 1..65536, dilation_rate 1 and groups 1 are supported");
-        return -1;
-    }
     int valid = strcmp(str_field(cfg, "padding", "valid"), "valid") == 0;
     if (!(b->pa_s && valid) && flush_affine(b))
         return -1;
     struct dg_op *op = new_op(b, DG_OP_CONV2D);
-    if (!op || window(b, cfg, op, "kernel_size"))
+    if (!op || window(b, cfg, op, 0))
         return -1;
     op->out.c = filters;
     struct kb_want want[2] = {
@@ -354,18 +479,16 @@ static int layer_conv(struct kb *b, const cJSON *cfg)
 
 static int layer_dense(struct kb *b, const cJSON *cfg)
 {
-    int units = (int)cJSON_GetNumberValue(field(cfg, "units"));
+    int units;
     enum dg_act act;
     if (!b->flat && (b->cur.h != 1 || b->cur.w != 1)) {
         kb_fail(b, "Dense on a %dx%dx%d image (no Flatten before it) is not supported",
                 b->cur.h, b->cur.w, b->cur.c);
         return -1;
     }
-    if (units < 1 || units > (1 << 20) || parse_act(b, field(cfg, "activation"), &act)) {
-        if (units < 1 || units > (1 << 20))
-            kb_fail(b, "'units' is missing or not in 1..%d", 1 << 20);
+    if (int_key(b, cfg, "units", 1, 1 << 20, &units) ||
+        parse_act(b, field(cfg, "activation"), &act))
         return -1;
-    }
     struct dg_op *op = new_op(b, DG_OP_DENSE);
     if (!op)
         return -1;
@@ -389,7 +512,7 @@ static int layer_pool(struct kb *b, const cJSON *cfg, enum dg_op_kind kind)
     if (need_image(b) || check_channels_last(b, cfg) || flush_affine(b))
         return -1;
     struct dg_op *op = new_op(b, kind);
-    if (!op || window(b, cfg, op, "pool_size"))
+    if (!op || window(b, cfg, op, 1))
         return -1;
     op->out.c = op->in.c;
     b->cur = op->out;
@@ -433,18 +556,29 @@ static int layer_flatten(struct kb *b, const cJSON *cfg)
     return 0;
 }
 
+/* Reshape: 1 to 3 sizes, one of them may be -1 (inferred, as Keras does). */
 static int layer_reshape(struct kb *b, const cJSON *cfg)
 {
     const cJSON *t = field(cfg, "target_shape");
-    int n = cJSON_GetArraySize(t), d[3] = {1, 1, 1};
-    long total = 1;
-    for (int i = 0; i < n && i < 3; i++) {
-        d[i] = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(t, i));
-        total *= d[i] > 0 ? d[i] : 0;
+    const int n = cJSON_IsArray(t) ? cJSON_GetArraySize(t) : 0;
+    const long total = (long)b->cur.h * b->cur.w * b->cur.c;
+    int d[3] = {1, 1, 1}, infer = -1, ok = n >= 1 && n <= 3;
+    long prod = 1; /* stays <= total: no overflow */
+    for (int i = 0; ok && i < n; i++) {
+        ok = json_int(cJSON_GetArrayItem(t, i), -1, 1 << 20, &d[i]) == 0 && d[i] != 0 &&
+             !(d[i] == -1 && infer >= 0);
+        if (ok && d[i] == -1)
+            infer = i;
+        else if (ok && (ok = d[i] <= total / prod))
+            prod *= d[i];
     }
-    if (n < 1 || n > 3 || total != (long)b->cur.h * b->cur.w * b->cur.c) {
-        kb_fail(b, "target_shape must have 1 to 3 positive sizes with %d elements in all",
-                b->cur.h * b->cur.w * b->cur.c);
+    if (ok && infer >= 0 && (ok = total % prod == 0))
+        d[infer] = (int)(total / prod), prod = total;
+    if (!ok || prod != total) {
+        char got[64];
+        json_text(t, got, sizeof got);
+        kb_fail(b, "'target_shape' must list 1 to 3 sizes (positive, or one -1) with %ld "
+                   "elements in all (got %s)", total, got);
         return -1;
     }
     if (flush_affine(b))
@@ -483,24 +617,41 @@ static int layer_activation(struct kb *b, const cJSON *cfg)
     return parse_act(b, field(cfg, "activation"), &act) ? -1 : add_act(b, act);
 }
 
+/* A plain ReLU only.  Keys a file leaves out take Keras's defaults (threshold and
+ * negative_slope 0, max_value None): Keras 2.2.0-2.2.2 wrote ReLU without a threshold. */
 static int layer_relu(struct kb *b, const cJSON *cfg)
 {
     const cJSON *mv = field(cfg, "max_value");
-    if ((mv && !cJSON_IsNull(mv)) || cJSON_GetNumberValue(field(cfg, "negative_slope")) > 0 ||
-        cJSON_GetNumberValue(field(cfg, "threshold")) != 0) {
-        kb_fail(b, "only a plain ReLU is supported (no max_value, negative_slope, threshold)");
+    double slope, threshold;
+    if (num_key(b, cfg, "negative_slope", 0, &slope) ||
+        num_key(b, cfg, "threshold", 0, &threshold))
+        return -1;
+    if ((mv && !cJSON_IsNull(mv)) || slope != 0 || threshold != 0) {
+        char got[64];
+        json_text(mv, got, sizeof got);
+        kb_fail(b, "only a plain ReLU is supported (max_value null, negative_slope 0, threshold "
+                   "0; got max_value %s, negative_slope %g, threshold %g)",
+                mv ? got : "null", slope, threshold);
         return -1;
     }
     return add_act(b, DG_ACT_RELU);
 }
 
+/* The layer's axis (default -1, or a one-element list) must be the last one. */
 static int last_axis(struct kb *b, const cJSON *cfg, const char *what)
 {
     const cJSON *a = field(cfg, "axis");
+    const int last = b->flat ? 1 : 3;
+    int axis = -1;
     if (cJSON_IsArray(a) && cJSON_GetArraySize(a) == 1)
         a = cJSON_GetArrayItem(a, 0);
-    int axis = a ? (int)cJSON_GetNumberValue(a) : -1;
-    if (axis == -1 || axis == (b->flat ? 1 : 3))
+    if (a && json_int(a, -last - 1, last, &axis)) {
+        char got[64];
+        json_text(field(cfg, "axis"), got, sizeof got);
+        kb_fail(b, "'axis' must be an integer in %d..%d (got %s)", -last - 1, last, got);
+        return -1;
+    }
+    if (axis == -1 || axis == last)
         return 0;
     kb_fail(b, "%s over axis %d is not supported: only the channel (last) axis", what, axis);
     return -1;
@@ -516,7 +667,9 @@ static int layer_softmax(struct kb *b, const cJSON *cfg)
 static int bn_scale_shift(struct kb *b, const cJSON *cfg, float **s_out, float **t_out)
 {
     const size_t c = (size_t)b->cur.c;
-    const double eps = field(cfg, "epsilon") ? cJSON_GetNumberValue(field(cfg, "epsilon")) : 1e-3;
+    double eps;
+    if (num_key(b, cfg, "epsilon", 1e-3, &eps))
+        return -1;
     struct kb_want want[4] = {{"gamma", 1, {c}, !bool_field(cfg, "scale", 1)},
                               {"beta", 1, {c}, !bool_field(cfg, "center", 1)},
                               {"moving_mean", 1, {c}, 0},
@@ -622,32 +775,54 @@ static const struct {
     "GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, ReLU, Softmax, "             \
     "BatchNormalization, Dropout and other inference no-ops"
 
-/* The model input from the InputLayer (batch_shape / batch_input_shape) or, in Keras <= 2.2,
- * the first layer's batch_input_shape. 28x28x1, 28x28 and 784 are the same pixels. */
-static int input_shape(struct kb *b, const cJSON *first_cfg)
+/* The batch input shape, where the Keras versions put it: the InputLayer's batch_shape
+ * (Keras 3) or batch_input_shape (tf.keras 2), the first layer's batch_input_shape (Keras
+ * <= 2.2, no InputLayer), or for a Sequential model built later (model.build(), no
+ * input_shape=) the model config's build_input_shape (Keras 2 and 3's legacy .h5) or a
+ * build_config's input_shape (Keras 3's serialisation, on the model or its first layer). */
+static const cJSON *batch_shape(const struct kb *b, const cJSON *first)
 {
-    const cJSON *s = field(first_cfg, "batch_shape");
-    if (!s)
-        s = field(first_cfg, "batch_input_shape");
-    int n = cJSON_GetArraySize(s), d[4] = {0, 0, 0, 0};
-    for (int i = 1; i < n && i < 5; i++)
-        d[i - 1] = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(s, i));
+    const cJSON *cfg = field(first, "config");
+    const cJSON *s = field(cfg, "batch_shape");
+    s = s ? s : field(cfg, "batch_input_shape");
+    s = s ? s : field(field(b->model, "config"), "build_input_shape");
+    s = s ? s : field(field(b->model, "build_config"), "input_shape");
+    s = s ? s : field(field(first, "build_config"), "input_shape");
+    return cJSON_IsArray(s) ? s : NULL;
+}
+
+/* The model input; 28x28x1, 28x28 and 784 are the same pixels. */
+static int input_shape(struct kb *b, const cJSON *first)
+{
+    const cJSON *s = batch_shape(b, first);
     if (!s) {
-        kb_fail(b, "model_config gives no input shape (batch_shape / batch_input_shape)");
+        kb_fail(b, "model_config gives no input shape (no batch_shape, batch_input_shape or "
+                   "build_input_shape)");
         return -1;
     }
-    if (n == 2 && d[0] == 784) {
+    const int n = cJSON_GetArraySize(s) - 1; /* axes after the batch axis */
+    int d[3] = {0, 0, 0}, ok = n >= 1 && n <= 3;
+    char text[128] = "(";
+    for (int i = 0; i < n; i++) {
+        const cJSON *j = cJSON_GetArrayItem(s, i + 1);
+        char v[32];
+        ok = i < 3 && json_int(j, 1, 1 << 20, &d[i < 3 ? i : 0]) == 0 && ok;
+        json_text(j, v, sizeof v);
+        size_t o = strlen(text);
+        snprintf(text + o, sizeof text - o, "%s%s", i ? ", " : "", cJSON_IsNull(j) ? "None" : v);
+    }
+    snprintf(text + strlen(text), sizeof text - strlen(text), ")");
+    if (ok && n == 1 && d[0] == 784) {
         b->cur = (struct dg_shape){1, 1, 784};
         b->flat = 1;
         return 0;
     }
-    if ((n == 3 || (n == 4 && d[2] == 1)) && d[0] == 28 && d[1] == 28) {
+    if (ok && (n == 2 || (n == 3 && d[2] == 1)) && d[0] == 28 && d[1] == 28) {
         b->cur = (struct dg_shape){28, 28, 1};
         return 0;
     }
-    kb_fail(b, "input shape has %d axes (%d, %d, %d): the model must take one 28x28 grey "
-               "image (28x28x1, 28x28 or 784, channels_last)",
-            n - 1, d[0], d[1], d[2]);
+    kb_fail(b, "input shape has %d axes %s: the model must take one 28x28 grey image "
+               "(28x28x1, 28x28 or 784, channels_last)", n, text);
     return -1;
 }
 
@@ -739,6 +914,36 @@ static int refuse_channels_first(struct kb *b, const cJSON *layers)
     return 0;
 }
 
+/* Keras 1.x configs use other keys (nb_filter, output_dim, border_mode, ...) for the same
+ * layers; refused as such instead of as "filters missing". */
+static int refuse_keras1(struct kb *b, const cJSON *layers)
+{
+    static const char *keys[] = {"nb_filter", "nb_row", "output_dim", "border_mode",
+                                 "subsample", "dim_ordering"};
+    const char *v = b->km->keras_version;
+    if (v && strncmp(v, "1.", 2) == 0) {
+        kb_fail(b, "keras_version %s: Keras 1.x files are not supported; load the model in "
+                   "Keras 2 or later and save it again with model.save(\"model.h5\")", v);
+        return -1;
+    }
+    const cJSON *l;
+    cJSON_ArrayForEach(l, layers)
+    {
+        const cJSON *cfg = field(l, "config");
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            if (!field(cfg, keys[k]))
+                continue;
+            b->lname = str_field(cfg, "name", "?");
+            b->ltype = str_field(l, "class_name", "?");
+            kb_fail(b, "'%s' is a Keras 1.x config key: Keras 1.x files are not supported; "
+                       "load the model in Keras 2 or later and save it again with "
+                       "model.save(\"model.h5\")", keys[k]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int kb_build(struct kb *b, const cJSON *layers)
 {
     const int n = cJSON_GetArraySize(layers);
@@ -752,7 +957,8 @@ int kb_build(struct kb *b, const cJSON *layers)
         kb_fail(b, "out of memory");
         return -1;
     }
-    if (refuse_channels_first(b, layers) || input_shape(b, field(layers->child, "config")))
+    if (refuse_keras1(b, layers) || refuse_channels_first(b, layers) ||
+        input_shape(b, layers->child))
         return -1;
     const cJSON *l;
     cJSON_ArrayForEach(l, layers)

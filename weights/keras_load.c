@@ -200,6 +200,7 @@ static int parse_and_build(struct kb *b)
         kb_fail(b, "model_config is not valid JSON");
         return -1;
     }
+    b->model = root;
     const cJSON *layers = config_layers(b, root);
     int rc = layers ? kb_build(b, layers) : -1;
     cJSON_Delete(root);
@@ -218,10 +219,10 @@ int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t
         snprintf(err, errlen, "%s: libhdf5 cannot open it (truncated or corrupt?)", path);
         return -1;
     }
-    int rc = parse_and_build(&b);
-    if (rc == 0 && h5r_attr_string(b.file, ".", "keras_version", &km->keras_version, err,
-                                   errlen))
+    /* read first: the layer conversion refuses Keras 1.x by it */
+    if (h5r_attr_string(b.file, ".", "keras_version", &km->keras_version, err, errlen))
         km->keras_version = strdup("unknown");
+    int rc = parse_and_build(&b);
     H5Fclose(b.file);
     km->source = strdup(base_name(path));
     km->sha256 = rc ? NULL : sha256_hex(path);

@@ -15,6 +15,7 @@ const struct dg_model *dg_engine_model(void)
     return &dg_model_desc;
 }
 
+#ifdef DG_ENGINE_X86
 int dg_engine_isa_supported(const char *isa)
 {
     __builtin_cpu_init();
@@ -44,6 +45,22 @@ void dg_engine_forward(const float *x, float *probs)
     else
         dg_engine_forward_generic(x, probs);
 }
+#else /* not x86 (engine.cmake): the portable kernels are the only build */
+int dg_engine_isa_supported(const char *isa)
+{
+    return strcmp(isa, "generic") == 0;
+}
+
+const char *dg_engine_isa(void)
+{
+    return "generic";
+}
+
+void dg_engine_forward(const float *x, float *probs)
+{
+    dg_engine_forward_generic(x, probs);
+}
+#endif
 
 void dg_engine_forward_batch(const float *x, size_t n, float *probs)
 {

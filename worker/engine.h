@@ -23,7 +23,8 @@
 const struct dg_model *dg_engine_model(void);
 
 /* One image, 784 floats in model scale (0 = background, 1 = ink), row-major, to 10
- * probabilities (softmax applied if the model ends in logits). */
+ * probabilities: the model's softmax, or a softmax of its outputs when it ends otherwise
+ * (logits; sigmoid/tanh scores keep their ranking): dg_model_adds_softmax, model_ops.h. */
 void dg_engine_forward(const float *x, float *probs);
 
 /* n images, x = n * 784 floats, probs = n * 10 floats. */

@@ -8,6 +8,10 @@
 #include "kernels_vec.h"
 #include "model_weights.h"
 
+#ifndef DG_MODEL_ADD_SOFTMAX
+#error "model_weights.h comes from an older digitd-convert: regenerate it"
+#endif
+
 #define DG_CAT2(a, b) a##b
 #define DG_CAT(a, b) DG_CAT2(a, b)
 
@@ -21,12 +25,17 @@ DG_INLINE int dg_vec_act(enum dg_act a)
     return a == DG_ACT_LINEAR || a == DG_ACT_RELU;
 }
 
-/* A 2x2 stride-2 max pool without padding right after the conv: fuse it. */
+/* A 2x2 stride-2 max pool right after the conv whose every window lies inside the conv's
+ * output: fuse it (dg_conv2d_pool_vec computes conv rows/columns 0 .. 2 * pool size - 1).
+ * pt = pl = 0 is not enough: 'same' pooling of an odd size (7 -> 4) puts all its padding
+ * after the last row/column, so its last window would read a conv row that does not exist;
+ * exactly floor(n / 2) outputs on both axes means no padding at all. */
 DG_INLINE int dg_fusable_pool(const struct dg_op *cv, const struct dg_op *pl)
 {
     return pl && pl->kind == DG_OP_MAXPOOL && pl->kh == 2 && pl->kw == 2 && pl->sh == 2 &&
-           pl->sw == 2 && pl->pt == 0 && pl->pl == 0 && pl->act == DG_ACT_LINEAR &&
-           dg_vec_act(cv->act);
+           pl->sw == 2 && pl->pt == 0 && pl->pl == 0 && pl->in.h == cv->out.h &&
+           pl->in.w == cv->out.w && pl->out.h == cv->out.h / 2 && pl->out.w == cv->out.w / 2 &&
+           pl->act == DG_ACT_LINEAR && dg_vec_act(cv->act);
 }
 
 /* Zero-pads in to the size the conv's windows cover, so the kernel needs no bounds tests. */
@@ -97,7 +106,9 @@ void DG_CAT(dg_engine_forward_, DG_ISA)(const float *x, float *probs)
     int done = 0;
     DG_MODEL_OPS(DG_RUN_OP)
     memcpy(probs, in, DG_MODEL_N_OUT * sizeof *probs);
-    /* The engine's output is probabilities: a model ending in logits gets a softmax. */
-    if (dg_model_ops[DG_MODEL_N_OPS - 1].act != DG_ACT_SOFTMAX)
-        dg_softmax(probs, DG_MODEL_N_OUT);
+    /* The engine reports probabilities: the converter decided whether the model's own
+     * outputs need a softmax for that (DG_MODEL_ADD_SOFTMAX, see header_emit.c). */
+#if DG_MODEL_ADD_SOFTMAX
+    dg_softmax(probs, DG_MODEL_N_OUT);
+#endif
 }

@@ -3,8 +3,10 @@
 #ifndef DIGITD_ENGINE_ISA_H
 #define DIGITD_ENGINE_ISA_H
 
+#ifdef DG_ENGINE_X86 /* set by engine.cmake on x86, the only targets with the AVX builds */
 void dg_engine_forward_avx512(const float *x, float *probs);
 void dg_engine_forward_avx2(const float *x, float *probs);
+#endif
 void dg_engine_forward_generic(const float *x, float *probs);
 
 /* 1 if this CPU can run the named kernel set ("avx512", "avx2", "generic"). */

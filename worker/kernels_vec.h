@@ -1,7 +1,8 @@
 /* kernels_vec.h: vectorised, register-blocked kernels (GCC vector extensions).
  *
  * Included by engine_fast.c, which is compiled once per ISA; the vector width follows the
- * target flags (AVX-512F: 16 floats, AVX2: 8, otherwise 4, which is SSE2 on x86-64).
+ * target flags (AVX-512F: 16 floats, AVX2: 8, otherwise 4: SSE2 on x86-64, NEON on arm64,
+ * scalar code where the target has no SIMD).
  * Every function is always_inline and takes a pointer to a static const dg_op, so after
  * inlining all dimensions are compile-time constants, loops fully unroll and the
  * accumulator tiles live in registers.
@@ -13,8 +14,10 @@
 #ifndef DIGITD_KERNELS_VEC_H
 #define DIGITD_KERNELS_VEC_H
 
-#include <immintrin.h>
 #include <string.h>
+#if defined(__SSE__)
+#include <immintrin.h>
+#endif
 
 #include "kernels_generic.h"
 
@@ -47,15 +50,20 @@ DG_INLINE void dg_vstore(float *p, dg_vf v, int n)
     memcpy(p, &v, (size_t)n * sizeof(float));
 }
 
-/* C has no vector ?:, so max is the ISA's own instruction. */
+/* C has no vector ?:, so max is the ISA's own instruction on x86; elsewhere a select by
+ * the comparison mask (all ones where a > b), which compilers turn into the target's max. */
 DG_INLINE dg_vf dg_vmax(dg_vf a, dg_vf b)
 {
 #if DG_V == 16
     return (dg_vf)_mm512_max_ps((__m512)a, (__m512)b);
 #elif DG_V == 8
     return (dg_vf)_mm256_max_ps((__m256)a, (__m256)b);
-#else
+#elif defined(__SSE__)
     return (dg_vf)_mm_max_ps((__m128)a, (__m128)b);
+#else
+    typedef int dg_vi __attribute__((vector_size(DG_V * sizeof(int))));
+    const dg_vi gt = a > b;
+    return (dg_vf)((gt & (dg_vi)a) | (~gt & (dg_vi)b));
 #endif
 }
 

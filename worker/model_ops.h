@@ -59,4 +59,14 @@ struct dg_model {
     long max_act;              /* floats in the largest activation (input and outputs included) */
 };
 
+/* What the engine reports for m: ten probabilities.  A model ending in softmax gives them
+ * as they are; any other end (logits from a linear Dense, relu, sigmoid or tanh scores) gets
+ * a softmax added, which keeps the model's ranking, so the answer is the model's own; for a
+ * sigmoid or tanh end the reported values are then not the model's outputs (header comment
+ * and --summary say so). */
+static inline int dg_model_adds_softmax(const struct dg_model *m)
+{
+    return m->n_ops == 0 || m->ops[m->n_ops - 1].act != DG_ACT_SOFTMAX;
+}
+
 #endif
