@@ -5,6 +5,11 @@ add_executable(train_gradcheck tests/train_gradcheck.c)
 target_link_libraries(train_gradcheck PRIVATE dg_train)
 add_test(NAME train_gradcheck COMMAND train_gradcheck)
 
+# training_config as Keras reads it (the rate at every step), and the writer's errors
+add_executable(train_keras_h5 tests/train_keras_h5.c)
+target_link_libraries(train_keras_h5 PRIVATE dg_train m)
+add_test(NAME train_keras_h5 COMMAND train_keras_h5)
+
 add_executable(train_augment tests/train_augment.c)
 target_link_libraries(train_augment PRIVATE dg_train dg_idx)
 add_test(NAME train_augment COMMAND train_augment ${MNIST_DIR})

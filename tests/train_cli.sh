@@ -31,11 +31,48 @@ if "$train" --data "$mnist" --epochs 1 --out "$tmp/no/such/dir/x.h5" 2>"$tmp/err
 fi
 grep -q "$tmp/no/such/dir/x.h5" "$tmp/err" || fail "no path in: $(cat "$tmp/err")"
 
-# Bad options: usage error (exit 2).
-set +e
-"$train" --epochs zero 2>/dev/null; rc=$?
-set -e
-[ "$rc" = 2 ] || fail "--epochs zero: exit $rc, expected 2"
+# --out an existing directory, or something that is not a regular file (rename would
+# replace it): refused before any training, naming the path.
+mkdir "$tmp/adir"
+mkfifo "$tmp/afifo"
+for out in "$tmp/adir" "$tmp/afifo"; do
+  if "$train" --data "$mnist" --epochs 1 --limit 100 --val-split 100 --test-limit 100 \
+    --out "$out" 2>"$tmp/err"; then
+    fail "--out $out accepted"
+  fi
+  grep -q -- "--out $out: is " "$tmp/err" || fail "no path and reason in: $(cat "$tmp/err")"
+  ! grep -q "^epoch" "$tmp/err" || fail "--out $out refused only after training"
+done
+grep -q "is a directory" <("$train" --data "$mnist" --out "$tmp/adir" 2>&1) || fail "no 'is a directory'"
+
+# Bad options: usage error (exit 2). --seed takes 0..2^64-1 and nothing else.
+usage_error() { # args...
+  set +e
+  "$train" "$@" 2>/dev/null
+  local rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "$*: exit $rc, expected 2"
+}
+usage_error --epochs zero
+usage_error --seed 18446744073709551616
+usage_error --seed -1
+usage_error --seed " 5"
+usage_error --seed 5x
+
+# A small run from a scratch directory, without --out: writes ./best_mnist_model.h5 there
+# (never weights/); the largest seed is taken as given; OMP_THREAD_LIMIT=1 makes
+# --threads 2 impossible, which is said, and the real count is reported; the last line
+# has what the speed benchmark reads.
+mkdir "$tmp/cwd"
+(cd "$tmp/cwd" && OMP_THREAD_LIMIT=1 "$train" --data "$mnist" --limit 200 --val-split 100 \
+  --test-limit 100 --epochs 1 --batch 50 --threads 2 --seed 18446744073709551615 --quiet \
+  2>"$tmp/err") || fail "small run failed: $(cat "$tmp/err")"
+[ -s "$tmp/cwd/best_mnist_model.h5" ] || fail "no best_mnist_model.h5 in the current directory"
+grep -q "seed 18446744073709551615, 1 threads" "$tmp/err" || fail "seed or threads: $(cat "$tmp/err")"
+grep -q "warning: --threads 2, but only 1 run" "$tmp/err" || fail "no thread warning: $(cat "$tmp/err")"
+tail -1 "$tmp/err" | grep -Eq \
+  '[0-9.]+ s total, [0-9.]+ s/epoch of 200 images, 1 epochs, [0-9]+ images/s, 1 threads$' ||
+  fail "last line: $(tail -1 "$tmp/err")"
 
 # Determinism: the same seed and thread count, twice -> byte-identical predictions;
 # another seed -> different ones.

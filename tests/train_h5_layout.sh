@@ -8,8 +8,8 @@ ref=$2/seedarch-nodropout_tfkeras2.15.0_ErenAri.h5
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v h5dump >/dev/null || { echo "h5dump missing (hdf5-tools): skipped"; exit 77; }
 
-# root and model_weights attributes
-for a in keras_version backend model_config; do
+# root and model_weights attributes (training_config: Keras loads the model compiled)
+for a in keras_version backend model_config training_config; do
   h5dump -a "/$a" "$ours" >/dev/null 2>&1 || fail "root attribute $a missing"
 done
 for a in keras_version backend layer_names; do
@@ -49,9 +49,35 @@ for cls in Sequential InputLayer Conv2D MaxPooling2D Dropout Flatten Dense; do
 done
 # string attributes: the same storage (variable length) and character set as Keras's
 strtype() { h5dump -A -a "$2" "$1" | grep -E 'STRSIZE|CSET|H5T_IEEE' | tr -s ' ' | tr '\n' ' '; }
-for a in /keras_version /backend /model_config /model_weights/keras_version /model_weights/backend \
+for a in /keras_version /backend /model_config /training_config \
+         /model_weights/keras_version /model_weights/backend \
          /model_weights/layer_names /model_weights/conv2d/weight_names /model_weights/flatten/weight_names; do
   [ "$(strtype "$ours" "$a")" = "$(strtype "$ref" "$a")" ] ||
     fail "$a stored as '$(strtype "$ours" "$a")', Keras stores it as '$(strtype "$ref" "$a")'"
 done
+# training_config: the top-level keys Keras writes, optimizer keys among Keras's, and the
+# values of the short run (sparse labels, Adam at a constant 1e-3, which Keras also stores as
+# float32: 0.0010000000474974513), as the reference has them
+attr_json() { h5dump -a "$2" "$1" | tr -d '\n' | sed -E 's/.*\(0\): "(.*)" *\} *\}.*/\1/'; }
+command -v python3 >/dev/null || { echo "python3 missing: training_config keys not compared"; exit 77; }
+python3 - "$(attr_json "$ours" /training_config)" "$(attr_json "$ref" /training_config)" <<'PY' ||
+import json, sys
+ours, ref = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+def fail(msg):
+    sys.exit(f"FAIL: training_config: {msg}")
+if set(ours) != set(ref):
+    fail(f"keys {sorted(ours)}, Keras writes {sorted(ref)}")
+oc, rc = ours["optimizer_config"]["config"], ref["optimizer_config"]["config"]
+if not set(oc) <= set(rc):
+    fail(f"optimizer keys Keras does not write: {sorted(set(oc) - set(rc))}")
+for k in ("learning_rate", "beta_1", "beta_2", "epsilon", "amsgrad"):
+    if oc[k] != rc[k] or type(oc[k]) != type(rc[k]):
+        fail(f"{k} is {oc[k]!r}, the reference's {rc[k]!r}")
+for k in ("loss", "loss_weights", "weighted_metrics"):
+    if ours[k] != ref[k]:
+        fail(f"{k} is {ours[k]!r}, the reference's {ref[k]!r}")
+if ours["metrics"] != ["accuracy"]:
+    fail(f"metrics {ours['metrics']!r}")
+PY
+  exit 1
 echo "train_h5_layout: ok"

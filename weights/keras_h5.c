@@ -2,6 +2,7 @@
  * (see keras_h5.h; compare `h5dump -A` of the tf.keras 2.15 file in ../shared/keras-models). */
 #include "keras_h5.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static int write_layer(hid_t mw, const struct kh5_layer *l)
     return rc;
 }
 
-static int write_all(hid_t f, const char *json, const char *version,
+static int write_all(hid_t f, const char *json, const char *training_json, const char *version,
                      const struct kh5_layer *layers, int n_layers)
 {
     const char **names = calloc((size_t)n_layers + 1, sizeof *names);
@@ -100,7 +101,8 @@ static int write_all(hid_t f, const char *json, const char *version,
         names[i] = layers[i].name;
     int rc = attr_str(f, "backend", "tensorflow", H5T_CSET_UTF8) ||
              attr_str(f, "keras_version", version, H5T_CSET_UTF8) ||
-             attr_str(f, "model_config", json, H5T_CSET_ASCII);
+             attr_str(f, "model_config", json, H5T_CSET_ASCII) ||
+             (training_json && attr_str(f, "training_config", training_json, H5T_CSET_ASCII));
     hid_t mw = H5Gcreate2(f, "model_weights", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     /* tf.keras 2.x: the root's strings are UTF-8, model_weights' ASCII (h5dump -A shows it) */
     rc = rc || mw < 0 || attr_str(mw, "backend", "tensorflow", H5T_CSET_ASCII) ||
@@ -118,8 +120,16 @@ static int write_all(hid_t f, const char *json, const char *version,
     return rc ? -1 : 0;
 }
 
-int kh5_write(const char *path, const char *model_config_json, const char *keras_version,
-              const struct kh5_layer *layers, int n_layers, char *err, size_t errlen)
+/* errno's text, or a stand-in when the library that failed set none (HDF5 sets it only
+ * when a system call fails; errno is cleared before each step so it is never stale). */
+static const char *reason(int e, const char *otherwise)
+{
+    return e ? strerror(e) : otherwise;
+}
+
+int kh5_write_compiled(const char *path, const char *model_config_json,
+                       const char *training_config_json, const char *keras_version,
+                       const struct kh5_layer *layers, int n_layers, char *err, size_t errlen)
 {
     size_t len = strlen(path) + 32;
     char *tmp = malloc(len);
@@ -130,16 +140,37 @@ int kh5_write(const char *path, const char *model_config_json, const char *keras
     }
     snprintf(tmp, len, "%s.tmp%ld", path, (long)getpid());
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    errno = 0;
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = f < 0 ? -1 : write_all(f, model_config_json, keras_version, layers, n_layers);
-    if (f >= 0 && H5Fclose(f) < 0)
+    if (f < 0) {
+        snprintf(err, errlen,
+                 "%s: cannot write the model: creating the temporary file %s failed (%s)", path,
+                 tmp, reason(errno, "HDF5 gave no system error"));
+        free(tmp);
+        return -1;
+    }
+    errno = 0;
+    int rc = write_all(f, model_config_json, training_config_json, keras_version, layers, n_layers);
+    if (H5Fclose(f) < 0) /* flushes: a full disk shows here */
         rc = -1;
-    if (rc || rename(tmp, path)) {
-        snprintf(err, errlen, "%s: cannot write the model (%s)", path,
-                 f < 0 ? "cannot create the file" : "HDF5 write failed");
-        unlink(tmp);
+    if (rc) {
+        snprintf(err, errlen,
+                 "%s: cannot write the model: writing the temporary file %s failed (%s)", path,
+                 tmp, reason(errno, "HDF5 error"));
+    } else if (rename(tmp, path)) {
+        snprintf(err, errlen, "%s: cannot write the model: renaming %s to it failed (%s)", path,
+                 tmp, strerror(errno));
         rc = -1;
     }
+    if (rc)
+        unlink(tmp);
     free(tmp);
     return rc;
+}
+
+int kh5_write(const char *path, const char *model_config_json, const char *keras_version,
+              const struct kh5_layer *layers, int n_layers, char *err, size_t errlen)
+{
+    return kh5_write_compiled(path, model_config_json, NULL, keras_version, layers, n_layers, err,
+                              errlen);
 }

@@ -1,6 +1,7 @@
 /* keras_h5.h: write a model to a Keras-format .h5 the way tf.keras 2.x model.save("x.h5")
  * lays it out, with libhdf5:
- *   root attrs   keras_version, backend="tensorflow", model_config (JSON)
+ *   root attrs   keras_version, backend="tensorflow", model_config (JSON), and
+ *                training_config (JSON) for a compiled model (kh5_write_compiled)
  *   /model_weights          attrs keras_version, backend, layer_names (every layer, in order)
  *   /model_weights/<layer>  attr weight_names = ["<layer>/<weight>", ...] (empty float64 array
  *                           for a layer without weights, as Keras writes it)
@@ -24,10 +25,20 @@ struct kh5_layer {
     const struct kh5_weight *weights;
 };
 
-/* Writes path (replacing it atomically: a temporary file then rename). Returns 0, or -1
- * with a message in err. model_config_json is the Sequential/Functional config JSON;
- * layers lists every layer of the config, weightless ones included, in order. */
+/* Writes path (replacing it atomically: a temporary file path.tmp<pid> beside it, then
+ * rename). Returns 0, or -1 with a message in err that names path and the step that
+ * failed (creating the temporary file, writing it, renaming it) and why.
+ * model_config_json is the Sequential/Functional config JSON; layers lists every layer of
+ * the config, weightless ones included, in order. Writes no training_config: Keras loads
+ * such a file uncompiled (as it does a model saved before compile()). */
 int kh5_write(const char *path, const char *model_config_json, const char *keras_version,
               const struct kh5_layer *layers, int n_layers, char *err, size_t errlen);
+
+/* kh5_write plus the root attribute training_config (compile()'s arguments as JSON, the
+ * way tf.keras stores them for a compiled model), so that keras.models.load_model returns
+ * a compiled model. training_config_json NULL: the same as kh5_write. */
+int kh5_write_compiled(const char *path, const char *model_config_json,
+                       const char *training_config_json, const char *keras_version,
+                       const struct kh5_layer *layers, int n_layers, char *err, size_t errlen);
 
 #endif

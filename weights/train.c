@@ -6,16 +6,19 @@
  *                [--extra-eval DIR] [--quiet]
  *
  * Keeps the epoch with the best validation accuracy (Keras's ModelCheckpoint
- * save_best_only) and writes it to --out each time it improves. The defaults are the
- * recipe of the shipped weights/best_mnist_model.h5. */
+ * save_best_only) and writes it to --out each time it improves. --out defaults to
+ * best_mnist_model.h5 in the current directory, as ModelCheckpoint('best_mnist_model.h5')
+ * does, so that a quick run from the repository root cannot overwrite the shipped
+ * weights/best_mnist_model.h5; the other defaults are the recipe that made that file. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,13 +27,11 @@
 #include "nn.h"
 #include "train_net.h"
 
-enum lr_schedule { LR_NONE, LR_COSINE, LR_STEP };
-
 struct options {
     const char *data, *out, *predictions, *extra;
     int epochs, batch, threads, augment, quiet;
     double lr;
-    enum lr_schedule schedule;
+    enum tn_lr_schedule schedule;
     uint64_t seed;
     long val_split, limit, test_limit;
 };
@@ -57,13 +58,15 @@ static void usage(FILE *f)
             "  --lr X              Adam learning rate (default 0.001)\n"
             "  --lr-schedule S     cosine (to 0 over the run; default) | none | step (x0.1 at\n"
             "                      50%% and again at 75%% of the epochs)\n"
-            "  --seed N            initialisation, shuffling, dropout, augmentation (default 1)\n"
+            "  --seed N            initialisation, shuffling, dropout, augmentation: 0 to\n"
+            "                      18446744073709551615 (default 1)\n"
             "  --threads N         worker threads (default: online CPUs)\n"
             "  --augment, --no-augment   random stroke width, rotation, shear, scale, shift\n"
             "                      (default on)\n"
             "  --val-split N       last N training images held out to pick the best epoch\n"
             "                      (default 5000)\n"
-            "  --out PATH          the .h5 to write (default weights/best_mnist_model.h5)\n"
+            "  --out PATH          the .h5 to write (default best_mnist_model.h5, in the\n"
+            "                      current directory)\n"
             "  --limit N           train on the first N training images only\n"
             "  --test-limit N      evaluate on the first N test images only\n"
             "  --predictions PATH  write the kept model's test-set probabilities there\n"
@@ -84,6 +87,25 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* The whole uint64 range. strtoull alone would take "-1" as 2^64 - 1 and skip leading
+ * blanks, so the text must start with a digit. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+#if ULLONG_MAX > UINT64_MAX
+    if (v > UINT64_MAX)
+        return -1;
+#endif
+    *out = (uint64_t)v;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -97,9 +119,9 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"predictions", required_argument, 0, 'P'}, {"extra-eval", required_argument, 0, 'X'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     long n, cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (struct options){.data = dg_mnist_dir(), .out = "weights/best_mnist_model.h5",
+    *o = (struct options){.data = dg_mnist_dir(), .out = "best_mnist_model.h5",
                           .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
-                          .augment = 1, .lr = 1e-3, .schedule = LR_COSINE, .seed = 1,
+                          .augment = 1, .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
                           .val_split = 5000, .limit = -1, .test_limit = -1};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -115,7 +137,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'e': if (parse_long(optarg, 1, 10000, &n)) bad = "--epochs"; else o->epochs = (int)n; break;
         case 'b': if (parse_long(optarg, 1, 65536, &n)) bad = "--batch"; else o->batch = (int)n; break;
         case 't': if (parse_long(optarg, 1, 256, &n)) bad = "--threads"; else o->threads = (int)n; break;
-        case 's': if (parse_long(optarg, 0, LONG_MAX, &n)) bad = "--seed"; else o->seed = (uint64_t)n; break;
+        case 's': if (parse_u64(optarg, &o->seed)) bad = "--seed"; break;
         case 'v': if (parse_long(optarg, 0, 59999, &n)) bad = "--val-split"; else o->val_split = n; break;
         case 'L': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--limit"; else o->limit = n; break;
         case 'T': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--test-limit"; else o->test_limit = n; break;
@@ -127,9 +149,9 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         }
         case 'S':
-            if (!strcmp(optarg, "none")) o->schedule = LR_NONE;
-            else if (!strcmp(optarg, "cosine")) o->schedule = LR_COSINE;
-            else if (!strcmp(optarg, "step")) o->schedule = LR_STEP;
+            if (!strcmp(optarg, "none")) o->schedule = TN_LR_CONSTANT;
+            else if (!strcmp(optarg, "cosine")) o->schedule = TN_LR_COSINE;
+            else if (!strcmp(optarg, "step")) o->schedule = TN_LR_STEP;
             else bad = "--lr-schedule";
             break;
         case 'h': usage(stdout); exit(0);
@@ -145,15 +167,6 @@ static int parse_options(int argc, char **argv, struct options *o)
         return -1;
     }
     return 0;
-}
-
-static double lr_at(const struct options *o, double progress) /* progress 0..1 */
-{
-    switch (o->schedule) {
-    case LR_COSINE: return o->lr * 0.5 * (1.0 + cos(M_PI * progress));
-    case LR_STEP: return o->lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
-    default: return o->lr;
-    }
 }
 
 /* One image of the batch: augmented, or just scaled to 0..1. The stream depends only on
@@ -176,25 +189,22 @@ static void make_batch(float *x, uint8_t *y, const struct dataset *d, const uint
     }
 }
 
-/* Whole-set accuracy (and mean loss) without dropout, images scaled x/255; probs (or
- * NULL) gets the [count][10] probabilities. */
-static double evaluate(struct tn_net *net, const struct dataset *d, double *loss, float *probs)
+#define EVAL_CHUNK 4096 /* images scaled to floats at a time for evaluation */
+
+/* Whole-set accuracy (and mean loss) without dropout, images scaled x/255 into x
+ * (EVAL_CHUNK images, allocated with the run so that evaluation cannot fail midway);
+ * probs (or NULL) gets the [count][10] probabilities. */
+static double evaluate(struct tn_net *net, float *x, const struct dataset *d, double *loss,
+                       float *probs)
 {
-    size_t chunk = 4096;
-    float *x = malloc(chunk * TN_PIXELS * sizeof(float));
-    if (!x) {
-        fprintf(stderr, "digitd-train: out of memory for evaluation\n");
-        return -1;
-    }
     long ok = 0;
     double l = 0;
-    for (size_t b = 0; b < d->count; b += chunk) {
-        size_t n = d->count - b < chunk ? d->count - b : chunk;
+    for (size_t b = 0; b < d->count; b += EVAL_CHUNK) {
+        size_t n = d->count - b < EVAL_CHUNK ? d->count - b : EVAL_CHUNK;
         for (size_t i = 0; i < n * TN_PIXELS; i++)
             x[i] = d->pixels[b * TN_PIXELS + i] * (1.0f / 255.0f);
         l += tn_predict(net, x, d->labels + b, n, probs ? probs + b * TN_CLASSES : NULL, &ok);
     }
-    free(x);
     if (loss)
         *loss = d->count ? l / (double)d->count : 0;
     return d->count ? (double)ok / (double)d->count : 0;
@@ -228,16 +238,23 @@ struct run {
     struct options o;
     struct dataset train, val, test, extra;
     struct tn_net net;
-    float *best, *x;
+    struct tn_training training; /* the learning-rate schedule; the .h5 records it */
+    float *best, *x, *eval_x;
     uint8_t *y;
     uint32_t *order;
+    int threads_running;
 };
+
+static size_t steps_per_epoch(const struct run *r)
+{
+    return (r->train.count + (size_t)r->o.batch - 1) / (size_t)r->o.batch;
+}
 
 /* One pass over the training set; returns its wall time. */
 static double train_epoch(struct run *r, int epoch, const struct aug_params *ap, int tty)
 {
     struct options *o = &r->o;
-    size_t n = r->train.count, steps = (n + (size_t)o->batch - 1) / (size_t)o->batch;
+    size_t n = r->train.count, steps = steps_per_epoch(r);
     double t0 = now(), last = 0, loss = 0;
     long ok = 0;
     shuffle(r->order, n, o->seed, epoch);
@@ -247,8 +264,9 @@ static double train_epoch(struct run *r, int epoch, const struct aug_params *ap,
         make_batch(r->x, r->y, &r->train, r->order + b0, nb, o, ap, epoch);
         uint64_t key = o->seed * 0x9e3779b97f4a7c15ull ^ ((uint64_t)epoch << 32 | s);
         loss += tn_forward_backward(&r->net, r->x, r->y, nb, key, &ok);
-        double lr = lr_at(o, ((double)epoch + (double)s / (double)steps) / o->epochs);
-        tn_adam_step(&r->net, (float)lr, 0.9f, 0.999f, 1e-7f);
+        double lr = tn_lr_at(&r->training, epoch, (long)s);
+        tn_adam_step(&r->net, (float)lr, (float)TN_ADAM_BETA1, (float)TN_ADAM_BETA2,
+                     (float)TN_ADAM_EPSILON);
         if (tty && !o->quiet && now() - last > 0.25) {
             progress(o, epoch, b0 + (size_t)nb, n, t0, loss, ok, 0);
             last = now();
@@ -280,18 +298,20 @@ static int run_training(struct run *r)
     char err[512];
     for (int e = 0; e < o->epochs; e++) {
         epoch_time += train_epoch(r, e, &ap, tty);
-        double vloss = 0, vacc = r->val.count ? evaluate(&r->net, &r->val, &vloss, NULL) : -1;
-        double tloss, tacc = evaluate(&r->net, &r->test, &tloss, NULL);
+        double vloss = 0, vacc = -1, tloss;
+        if (r->val.count)
+            vacc = evaluate(&r->net, r->eval_x, &r->val, &vloss, NULL);
+        double tacc = evaluate(&r->net, r->eval_x, &r->test, &tloss, NULL);
         if (r->val.count)
             fprintf(stderr, "  val %.4f (loss %.4f)", vacc, vloss);
         fprintf(stderr, "  test %.4f (loss %.4f)", tacc, tloss);
         if (r->extra.count)
-            fprintf(stderr, "  extra %.4f", evaluate(&r->net, &r->extra, NULL, NULL));
+            fprintf(stderr, "  extra %.4f", evaluate(&r->net, r->eval_x, &r->extra, NULL, NULL));
         /* without a validation split, every epoch is "best": the last one is kept */
         if (vacc > best_acc || !r->val.count) {
             best_acc = vacc, best_epoch = e;
             memcpy(r->best, r->net.params, tn_n_params() * sizeof(float));
-            if (tn_save_h5(&r->net, r->best, o->out, err, sizeof(err))) {
+            if (tn_save_h5(&r->net, r->best, &r->training, o->out, err, sizeof(err))) {
                 fprintf(stderr, "\ndigitd-train: %s\n", err);
                 return -1;
             }
@@ -305,7 +325,7 @@ static int run_training(struct run *r)
         fprintf(stderr, "digitd-train: out of memory\n");
         return -1;
     }
-    double tloss, tacc = evaluate(&r->net, &r->test, &tloss, probs);
+    double tloss, tacc = evaluate(&r->net, r->eval_x, &r->test, &tloss, probs);
     if (probs && write_floats(o->predictions, probs, r->test.count * TN_CLASSES)) {
         free(probs);
         return -1;
@@ -314,30 +334,66 @@ static int run_training(struct run *r)
     char why[64] = "the last (no validation split)";
     if (r->val.count)
         snprintf(why, sizeof(why), "best: val %.4f", best_acc);
+    /* the benchmark's line: s/epoch and images/s count training passes only (no evaluation) */
     fprintf(stderr,
             "kept epoch %d (%s): test accuracy %.4f on %zu images; %.1f s total, "
-            "%.2f s/epoch of %zu images\n",
+            "%.2f s/epoch of %zu images, %d epochs, %.0f images/s, %d threads\n",
             best_epoch + 1, why, tacc, r->test.count, now() - t_start, epoch_time / o->epochs,
-            r->train.count);
+            r->train.count, o->epochs,
+            epoch_time > 0 ? (double)r->train.count * o->epochs / epoch_time : 0,
+            r->threads_running);
     if (r->extra.count)
         fprintf(stderr, "kept epoch on %s: accuracy %.4f on %zu images\n", o->extra,
-                evaluate(&r->net, &r->extra, NULL, NULL), r->extra.count);
+                evaluate(&r->net, r->eval_x, &r->extra, NULL, NULL), r->extra.count);
     return 0;
 }
 
-/* Fails early (before any training) if --out's directory cannot take the file. */
-static int check_out_dir(const char *out)
+/* "digitd-train: --out PATH: <what>"; returns -1. */
+__attribute__((format(printf, 2, 3))) static int out_error(const char *out, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "digitd-train: --out %s: ", out);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return -1;
+}
+
+/* Fails early, before loading data or training, if --out cannot take the model. The model
+ * is written to a temporary file beside it and renamed over it, so the directory must
+ * exist and be writable, and the path must be a regular file or not exist yet: rename
+ * would fail on a directory only after the first epoch, and would replace a device or
+ * FIFO (run as root, --out /dev/null would replace /dev/null). */
+static int check_out_path(const char *out)
+{
+    size_t len = strlen(out);
+    struct stat st;
+    if (len == 0)
+        return out_error(out, "empty path; give a file path such as best_mnist_model.h5");
+    if (out[len - 1] == '/')
+        return out_error(out, "names a directory; give a file path such as best_mnist_model.h5");
+    if (stat(out, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return out_error(out, "is a directory; give a file path such as "
+                                  "%s/best_mnist_model.h5", out);
+        if (!S_ISREG(st.st_mode))
+            return out_error(out, "is not a regular file (the model would replace it)");
+    } else if (errno != ENOENT) {
+        return out_error(out, "%s", strerror(errno));
+    }
     char dir[4096];
     const char *slash = strrchr(out, '/');
     if (!slash)
         snprintf(dir, sizeof(dir), ".");
     else
         snprintf(dir, sizeof(dir), "%.*s", (int)(slash - out) + (slash == out), out);
-    if (access(dir, W_OK | X_OK)) {
-        fprintf(stderr, "digitd-train: %s: cannot write there (%s)\n", out, strerror(errno));
-        return -1;
-    }
+    if (stat(dir, &st))
+        return out_error(out, "directory %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return out_error(out, "%s is not a directory", dir);
+    if (access(dir, W_OK | X_OK))
+        return out_error(out, "cannot write in %s (%s)", dir, strerror(errno));
     return 0;
 }
 
@@ -403,7 +459,7 @@ int main(int argc, char **argv)
     struct dg_idx_images ti = {0}, ei = {0}, xi = {0};
     struct dg_idx_labels tl = {0}, el = {0}, xl = {0};
     int rc = 1;
-    if (check_out_dir(r.o.out) || load_data(&r, &ti, &tl, &ei, &el, &xi, &xl))
+    if (check_out_path(r.o.out) || load_data(&r, &ti, &tl, &ei, &el, &xi, &xl))
         goto out;
     if (tn_init(&r.net, r.o.batch, r.o.threads, r.o.seed)) {
         fprintf(stderr, "digitd-train: out of memory for batch %d on %d threads\n", r.o.batch,
@@ -414,20 +470,30 @@ int main(int argc, char **argv)
     r.x = malloc((size_t)r.o.batch * TN_PIXELS * sizeof(float));
     r.y = malloc((size_t)r.o.batch);
     r.order = malloc(r.train.count * sizeof(uint32_t));
-    if (!r.best || !r.x || !r.y || !r.order) {
+    r.eval_x = malloc((size_t)EVAL_CHUNK * TN_PIXELS * sizeof(float));
+    if (!r.best || !r.x || !r.y || !r.order || !r.eval_x) {
         fprintf(stderr, "digitd-train: out of memory\n");
         goto out;
     }
+    tn_training_init(&r.training, r.o.lr, r.o.schedule, r.o.epochs, (long)steps_per_epoch(&r));
+    const char *why = NULL;
+    r.threads_running = tn_threads_running(r.o.threads, &why);
+    if (r.threads_running < r.o.threads)
+        fprintf(stderr,
+                "digitd-train: warning: --threads %d, but only %d run (%s); the results are "
+                "those of --threads %d, only slower\n",
+                r.o.threads, r.threads_running, why, r.o.threads);
     fprintf(stderr,
             "digitd-train: %zu training, %zu validation, %zu test images from %s; %d epochs, "
             "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s\n",
             r.train.count, r.val.count, r.test.count, r.o.data, r.o.epochs, r.o.batch, r.o.lr,
-            r.o.schedule == LR_COSINE ? "cosine" : r.o.schedule == LR_STEP ? "step" : "constant",
-            r.o.seed, r.o.threads, r.o.augment ? "on" : "off");
+            r.o.schedule == TN_LR_COSINE ? "cosine" : r.o.schedule == TN_LR_STEP ? "step"
+                                                                                 : "constant",
+            r.o.seed, r.threads_running, r.o.augment ? "on" : "off");
     rc = run_training(&r) ? 1 : 0;
 out:
     tn_free(&r.net);
-    free(r.best), free(r.x), free(r.y), free(r.order);
+    free(r.best), free(r.x), free(r.y), free(r.order), free(r.eval_x);
     dg_idx_free_images(&ti), dg_idx_free_images(&ei), dg_idx_free_images(&xi);
     dg_idx_free_labels(&tl), dg_idx_free_labels(&el), dg_idx_free_labels(&xl);
     return rc;

@@ -12,6 +12,8 @@ if(OpenMP_C_FOUND)
   target_link_libraries(dg_train PUBLIC OpenMP::OpenMP_C)
 else() # the thread slices then run one after the other: same results as --threads N
   target_compile_options(dg_train PUBLIC -Wno-unknown-pragmas)
+  message(WARNING "OpenMP not found: digitd-train will run on one thread (it says so when "
+                  "--threads asks for more). gcc brings it (libgomp); clang needs libomp-dev.")
 endif()
 
 add_executable(digitd-train weights/train.c)

@@ -1,6 +1,8 @@
 /* train_h5.c: saves the seed network as tf.keras 2.15 saves it with model.save("x.h5"):
  * the Sequential model_config (built with cJSON, the same class names, layer names and
- * config keys Keras writes) and the weights through kh5_write (weights/keras_h5.h). */
+ * config keys Keras writes), the training_config of a compiled model (loss, metrics,
+ * optimizer as actually used) and the weights through kh5_write_compiled
+ * (weights/keras_h5.h). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,8 +141,96 @@ char *tn_model_config_json(const struct tn_net *net)
     return json;
 }
 
-int tn_save_h5(const struct tn_net *net, const float *params, const char *path, char *err,
-               size_t errlen)
+/* A JSON number that Python reads back as a float, in Python's shortest form: cJSON prints
+ * 1.0 as "1", which json.loads makes an int, and Keras 3 refuses an int learning_rate. */
+static cJSON *json_float(double v)
+{
+    char buf[48];
+    snprintf(buf, sizeof(buf), "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, sizeof(buf), "%.17g", v);
+    if (!strpbrk(buf, ".eEn")) /* n: nan, inf (not valid JSON; never passed here) */
+        strcat(buf, ".0");
+    return cJSON_CreateRaw(buf);
+}
+
+/* A schedule as Keras serialises one inside an optimizer config. */
+static cJSON *lr_schedule(const char *class_name, cJSON *cfg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "module", "keras.optimizers.schedules");
+    cJSON_AddStringToObject(o, "class_name", class_name);
+    cJSON_AddItemToObject(o, "config", cfg);
+    cJSON_AddNullToObject(o, "registered_name");
+    return o;
+}
+
+/* Adam's learning_rate: a number for a constant rate, else the Keras schedule that gives
+ * the same rate at every step (lr_at in train.c). Only the config keys every Keras since
+ * tf.keras 2.4 accepts (no warmup_*, which tf.keras < 2.13 refuses). A constant is the
+ * float32 value, as Keras stores its learning-rate variable (1e-3 -> 0.0010000000474974513);
+ * schedules keep the Python floats they were given. */
+static cJSON *learning_rate(const struct tn_training *t)
+{
+    cJSON *cfg = cJSON_CreateObject();
+    switch (t->schedule) {
+    case TN_LR_COSINE:
+        cJSON_AddItemToObject(cfg, "initial_learning_rate", json_float(t->lr));
+        cJSON_AddNumberToObject(cfg, "decay_steps", (double)t->steps);
+        cJSON_AddItemToObject(cfg, "alpha", json_float(0.0));
+        cJSON_AddNullToObject(cfg, "name");
+        return lr_schedule("CosineDecay", cfg);
+    case TN_LR_STEP: {
+        cJSON *b = cJSON_CreateArray(), *v = cJSON_CreateArray();
+        cJSON_AddItemToArray(b, cJSON_CreateNumber((double)t->boundaries[0]));
+        cJSON_AddItemToArray(b, cJSON_CreateNumber((double)t->boundaries[1]));
+        cJSON_AddItemToArray(v, json_float(t->lr));
+        cJSON_AddItemToArray(v, json_float(t->lr * 0.1)); /* as lr_at computes them */
+        cJSON_AddItemToArray(v, json_float(t->lr * 0.01));
+        cJSON_AddItemToObject(cfg, "boundaries", b);
+        cJSON_AddItemToObject(cfg, "values", v);
+        cJSON_AddNullToObject(cfg, "name");
+        return lr_schedule("PiecewiseConstantDecay", cfg);
+    }
+    default:
+        cJSON_Delete(cfg);
+        return json_float((double)(float)t->lr);
+    }
+}
+
+/* tf.keras 2.x layout of training_config, with the choices that every loader reads back:
+ * - optimizer "Adam" with only the keys Adam has taken since tf.keras 2.4. tf.keras 2.15
+ *   itself writes "Custom>Adam" with jit_compile and is_legacy_optimizer, which Keras 3
+ *   refuses ("Argument(s) not recognized") and tf.keras < 2.11 cannot resolve; without
+ *   is_legacy_optimizer tf.keras 2.11-2.15 compile with their legacy Adam, the same math.
+ * - metrics ["accuracy"]: every version resolves the string for the model's output.
+ * - loss sparse_categorical_crossentropy: the trainer's labels are digits, not one-hot.
+ * loss_weights must be present: tf.keras indexes it without a default. */
+char *tn_training_config_json(const struct tn_training *t)
+{
+    cJSON *root = cJSON_CreateObject(), *metrics = cJSON_CreateArray();
+    cJSON *opt = cJSON_CreateObject(), *cfg = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "loss", "sparse_categorical_crossentropy");
+    cJSON_AddItemToArray(metrics, cJSON_CreateString("accuracy"));
+    cJSON_AddItemToObject(root, "metrics", metrics);
+    cJSON_AddNullToObject(root, "weighted_metrics");
+    cJSON_AddNullToObject(root, "loss_weights");
+    cJSON_AddItemToObject(root, "optimizer_config", opt);
+    cJSON_AddStringToObject(opt, "class_name", "Adam");
+    cJSON_AddItemToObject(opt, "config", cfg);
+    cJSON_AddStringToObject(cfg, "name", "Adam");
+    cJSON_AddItemToObject(cfg, "learning_rate", learning_rate(t));
+    cJSON_AddItemToObject(cfg, "beta_1", json_float(TN_ADAM_BETA1));
+    cJSON_AddItemToObject(cfg, "beta_2", json_float(TN_ADAM_BETA2));
+    cJSON_AddItemToObject(cfg, "epsilon", json_float(TN_ADAM_EPSILON));
+    cJSON_AddFalseToObject(cfg, "amsgrad");
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return json;
+}
+
+int tn_save_h5(const struct tn_net *net, const float *params, const struct tn_training *training,
+               const char *path, char *err, size_t errlen)
 {
     static const char *const names[] = {"conv2d",  "max_pooling2d",   "dropout",
                                         "conv2d_1", "max_pooling2d_1", "dropout_1",
@@ -168,11 +258,14 @@ int tn_save_h5(const struct tn_net *net, const float *params, const char *path, 
             }
     }
     char *json = tn_model_config_json(net);
-    if (!json) {
-        snprintf(err, errlen, "%s: out of memory building model_config", path);
-        return -1;
-    }
-    int rc = kh5_write(path, json, TN_KERAS_VERSION, layers, N_LAYERS, err, errlen);
+    char *tjson = training ? tn_training_config_json(training) : NULL;
+    int rc = -1;
+    if (!json || (training && !tjson))
+        snprintf(err, errlen, "%s: out of memory building the model's JSON", path);
+    else
+        rc = kh5_write_compiled(path, json, tjson, TN_KERAS_VERSION, layers, N_LAYERS, err,
+                                errlen);
     cJSON_free(json);
+    cJSON_free(tjson);
     return rc;
 }

@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string.h>
 
 #include "nn.h"
@@ -148,12 +151,54 @@ fail:
     return -1;
 }
 
-/* The dropout stream for (layer, image): independent of how the batch is split. */
-static uint64_t drop_stream(uint64_t key, int layer, int image)
+/* Dropout is on when the key is nonzero; forcing the low bit keeps key 0 usable. */
+static uint64_t training_key(uint64_t key)
+{
+    return key | 1;
+}
+
+/* Inverted dropout of one image at one layer. Its stream depends only on (key, layer,
+ * image), not on how the batch is split across threads. */
+static void drop_image(const struct tn_net *net, uint64_t key, int layer, int image, float *out,
+                       float *mask, const float *in, size_t n)
 {
     uint64_t s = key ^ ((uint64_t)image * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)layer << 56);
     nn_splitmix64(&s);
-    return s;
+    nn_dropout_forward(out, mask, in, n, net->drop[layer], &s);
+}
+
+static const size_t drop_size[3] = {P1, TN_FLAT, TN_HIDDEN};
+
+size_t tn_dropout_size(int layer)
+{
+    return layer >= 0 && layer < 3 ? drop_size[layer] : 0;
+}
+
+void tn_dropout_mask(const struct tn_net *net, uint64_t dropout_key, int layer, int image,
+                     float *mask)
+{
+    float ones[P1], out[P1];
+    if (layer < 0 || layer >= 3)
+        return;
+    for (size_t i = 0; i < drop_size[layer]; i++)
+        ones[i] = 1.0f;
+    drop_image(net, training_key(dropout_key), layer, image, out, mask, ones, drop_size[layer]);
+}
+
+int tn_threads_running(int requested, const char **why)
+{
+#ifdef _OPENMP
+    int got = 1;
+#pragma omp parallel num_threads(requested)
+#pragma omp single
+    got = omp_get_num_threads();
+    *why = "OpenMP gives fewer: see OMP_THREAD_LIMIT and OMP_DYNAMIC";
+    return got;
+#else
+    (void)requested; /* the slices of a step run one after the other */
+    *why = "built without OpenMP";
+    return 1;
+#endif
 }
 
 /* Forward over images [lo, lo + n) of the batch; with key != 0 (training) dropout is on. */
@@ -166,33 +211,27 @@ static void forward_slice(struct tn_net *net, struct tn_workspace *w, const floa
     nn_maxpool_forward(w->p1, w->a1, w->c1, n, 26, 26, 32);
     const float *d1 = w->p1, *d2 = w->p2, *d3 = w->h;
     if (training) {
-        for (int i = 0; i < n; i++) {
-            uint64_t s = drop_stream(key, 0, lo + i);
-            nn_dropout_forward(w->d1 + (size_t)i * P1, w->m1 + (size_t)i * P1,
-                               w->p1 + (size_t)i * P1, P1, net->drop[0], &s);
-        }
+        for (int i = 0; i < n; i++)
+            drop_image(net, key, 0, lo + i, w->d1 + (size_t)i * P1, w->m1 + (size_t)i * P1,
+                       w->p1 + (size_t)i * P1, P1);
         d1 = w->d1;
     }
     nn_conv2d_forward(w->c2, d1, tn_tensor_ptr(P, TN_CONV2_W), tn_tensor_ptr(P, TN_CONV2_B), n, 13,
                       13, 32, 64, w->scratch);
     nn_maxpool_forward(w->p2, w->a2, w->c2, n, 11, 11, 64);
     if (training) {
-        for (int i = 0; i < n; i++) {
-            uint64_t s = drop_stream(key, 1, lo + i);
-            nn_dropout_forward(w->d2 + (size_t)i * TN_FLAT, w->m2 + (size_t)i * TN_FLAT,
-                               w->p2 + (size_t)i * TN_FLAT, TN_FLAT, net->drop[1], &s);
-        }
+        for (int i = 0; i < n; i++)
+            drop_image(net, key, 1, lo + i, w->d2 + (size_t)i * TN_FLAT,
+                       w->m2 + (size_t)i * TN_FLAT, w->p2 + (size_t)i * TN_FLAT, TN_FLAT);
         d2 = w->d2;
     }
     nn_dense_forward(w->h, d2, tn_tensor_ptr(P, TN_DENSE1_W), tn_tensor_ptr(P, TN_DENSE1_B), n,
                      TN_FLAT, TN_HIDDEN);
     nn_relu_forward(w->h, (size_t)n * TN_HIDDEN);
     if (training) {
-        for (int i = 0; i < n; i++) {
-            uint64_t s = drop_stream(key, 2, lo + i);
-            nn_dropout_forward(w->d3 + (size_t)i * TN_HIDDEN, w->m3 + (size_t)i * TN_HIDDEN,
-                               w->h + (size_t)i * TN_HIDDEN, TN_HIDDEN, net->drop[2], &s);
-        }
+        for (int i = 0; i < n; i++)
+            drop_image(net, key, 2, lo + i, w->d3 + (size_t)i * TN_HIDDEN,
+                       w->m3 + (size_t)i * TN_HIDDEN, w->h + (size_t)i * TN_HIDDEN, TN_HIDDEN);
         d3 = w->d3;
     }
     nn_dense_forward(w->z, d3, tn_tensor_ptr(P, TN_DENSE2_W), tn_tensor_ptr(P, TN_DENSE2_B), n,
@@ -245,7 +284,7 @@ double tn_forward_backward(struct tn_net *net, const float *x, const uint8_t *la
     nn_transpose(net->wt + WT_DENSE1, tn_tensor_ptr(P, TN_DENSE1_W), TN_FLAT, TN_HIDDEN);
     nn_transpose(net->wt + WT_DENSE2, tn_tensor_ptr(P, TN_DENSE2_W), TN_HIDDEN, TN_CLASSES);
     size_t np = tn_n_params();
-    dropout_key |= 1; /* nonzero: training mode */
+    dropout_key = training_key(dropout_key);
 #pragma omp parallel for num_threads(T) schedule(static, 1)
     for (int t = 0; t < T; t++) {
         int lo = (int)((long)n * t / T), hi = (int)((long)n * (t + 1) / T);
@@ -273,6 +312,40 @@ double tn_forward_backward(struct tn_net *net, const float *x, const uint8_t *la
     for (int t = 0; t < T; t++)
         total += loss[t], *correct += ok[t];
     return total;
+}
+
+/* The fraction of the run done at step s of epoch (0..1); kept in this form, which the
+ * shipped model was trained with, so that its run stays reproducible bit for bit. */
+static double progress_at(const struct tn_training *t, int epoch, long s)
+{
+    return ((double)epoch + (double)s / (double)t->steps_per_epoch) / t->epochs;
+}
+
+double tn_lr_at(const struct tn_training *t, int epoch, long s)
+{
+    double progress = progress_at(t, epoch, s);
+    switch (t->schedule) {
+    case TN_LR_COSINE: return t->lr * 0.5 * (1.0 + cos(M_PI * progress));
+    case TN_LR_STEP: return t->lr * (progress < 0.5 ? 1.0 : progress < 0.75 ? 0.1 : 0.01);
+    default: return t->lr;
+    }
+}
+
+/* The step schedule's boundaries are read off tn_lr_at itself, step by step, so that the
+ * .h5 states exactly the rates the run used (rounding included). */
+void tn_training_init(struct tn_training *t, double lr, enum tn_lr_schedule schedule, int epochs,
+                      long steps_per_epoch)
+{
+    *t = (struct tn_training){.lr = lr, .schedule = schedule, .epochs = epochs,
+                              .steps_per_epoch = steps_per_epoch,
+                              .steps = steps_per_epoch * epochs};
+    for (long g = 0; schedule == TN_LR_STEP && g < t->steps; g++) {
+        double r = tn_lr_at(t, (int)(g / steps_per_epoch), g % steps_per_epoch);
+        if (r >= lr) /* exact: the rate is lr times 1, 0.1 or 0.01 */
+            t->boundaries[0] = g;
+        if (r >= lr * 0.1)
+            t->boundaries[1] = g;
+    }
 }
 
 void tn_adam_step(struct tn_net *net, float lr, float beta1, float beta2, float eps)

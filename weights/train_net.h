@@ -67,6 +67,20 @@ float *tn_tensor_ptr(float *buf, int t);
 double tn_forward_backward(struct tn_net *net, const float *x, const uint8_t *labels, int n,
                            uint64_t dropout_key, long *correct);
 
+/* The dropout mask tn_forward_backward(net, .., dropout_key, ..) applies to image `image`
+ * of its batch at dropout layer `layer` (0: after max_pooling2d, 1: after
+ * max_pooling2d_1, 2: after dense): tn_dropout_size(layer) floats, each 0 or
+ * 1 / (1 - rate). For tests that recompute the network on their own. */
+size_t tn_dropout_size(int layer);
+void tn_dropout_mask(const struct tn_net *net, uint64_t dropout_key, int layer, int image,
+                     float *mask);
+
+/* How many threads a parallel step really gets when `requested` are asked for: 1 in a
+ * build without OpenMP, fewer under OMP_THREAD_LIMIT. *why says which, for a warning.
+ * The batch is still split into net->threads slices, so the results do not change, only
+ * the speed. */
+int tn_threads_running(int requested, const char **why);
+
 /* Adam (Keras 2.x: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t), eps added to sqrt(v)). */
 void tn_adam_step(struct tn_net *net, float lr, float beta1, float beta2, float eps);
 
@@ -75,12 +89,44 @@ void tn_adam_step(struct tn_net *net, float lr, float beta1, float beta2, float 
 double tn_predict(struct tn_net *net, const float *x, const uint8_t *labels, size_t n,
                   float *probs, long *correct);
 
+/* Adam's hyperparameters besides the learning rate: Keras's defaults. */
+#define TN_ADAM_BETA1 0.9
+#define TN_ADAM_BETA2 0.999
+#define TN_ADAM_EPSILON 1e-7
+
+enum tn_lr_schedule { TN_LR_CONSTANT, TN_LR_COSINE, TN_LR_STEP };
+
+/* How the weights are trained: Adam at base rate lr, changed per step by the schedule:
+ * cosine to 0 over the run, or step (x0.1 at 50 % and again at 75 % of the epochs). Also
+ * what the .h5's training_config states: steps and boundaries describe the same rates in
+ * Keras's terms (optimizer iterations counted from 0). tn_training_init fills it. */
+struct tn_training {
+    double lr;
+    enum tn_lr_schedule schedule;
+    int epochs;
+    long steps_per_epoch;
+    long steps;         /* of the whole run: CosineDecay's decay_steps */
+    long boundaries[2]; /* TN_LR_STEP: the last step at lr, and the last at lr * 0.1
+                         * (PiecewiseConstantDecay's boundaries) */
+};
+
+/* epochs >= 1, steps_per_epoch >= 1 (batches per epoch, the last one possibly short). */
+void tn_training_init(struct tn_training *t, double lr, enum tn_lr_schedule schedule, int epochs,
+                      long steps_per_epoch);
+/* The learning rate of step s (0-based) of epoch `epoch`. */
+double tn_lr_at(const struct tn_training *t, int epoch, long s);
+
 /* The tf.keras 2.15 Sequential model_config JSON for this net (malloc'd, cJSON_free). */
 char *tn_model_config_json(const struct tn_net *net);
 
+/* The training_config JSON (compile()'s arguments: loss, metrics, optimizer_config) for a
+ * model trained as t says (malloc'd, cJSON_free; NULL if out of memory). */
+char *tn_training_config_json(const struct tn_training *t);
+
 /* Writes params (tn_n_params() floats, e.g. net->params or a saved best copy) to path as
- * tf.keras 2.x model.save() does (weights/keras_h5.h). Returns 0, or -1 with err set. */
-int tn_save_h5(const struct tn_net *net, const float *params, const char *path, char *err,
-               size_t errlen);
+ * tf.keras 2.x model.save() does for a compiled model (weights/keras_h5.h); training NULL:
+ * as for an uncompiled one, without training_config. Returns 0, or -1 with err set. */
+int tn_save_h5(const struct tn_net *net, const float *params, const struct tn_training *training,
+               const char *path, char *err, size_t errlen);
 
 #endif

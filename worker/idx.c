@@ -2,9 +2,12 @@
 #include "idx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #define IDX_MAGIC_LABELS 0x00000801u
@@ -28,7 +31,8 @@ static int read_exact(gzFile f, void *buf, size_t n, const char *path, char *err
         if (got < 0) {
             int zerr;
             const char *msg = gzerror(f, &zerr);
-            snprintf(err, errlen, "%s: corrupt gzip data (%s)", path, msg);
+            snprintf(err, errlen, "%s: %s (%s)", path,
+                     zerr == Z_ERRNO ? "read error" : "corrupt gzip data", msg);
             return -1;
         }
         if (got == 0)
@@ -44,11 +48,29 @@ static uint32_t be32(const unsigned char *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* open() then gzdopen(), not gzopen(): gzopen sets errno only when the open itself fails
+ * (not when zlib cannot allocate its state), so its errno could be stale. Here open()
+ * always sets errno on failure, a directory is refused by name (read() would fail later as
+ * "corrupt gzip data"), and a NULL from gzdopen on a good descriptor and "rb" can only be
+ * zlib out of memory. */
 static gzFile open_idx(const char *path, char *err, size_t errlen)
 {
-    gzFile f = gzopen(path, "rb");
-    if (!f)
-        snprintf(err, errlen, "%s: cannot open (%s)", path, errno ? strerror(errno) : "out of memory");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: cannot open (is a directory, not an IDX file)", path);
+        close(fd);
+        return NULL;
+    }
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open (out of memory for zlib's state)", path);
+        close(fd);
+    }
     return f;
 }
 

@@ -2,7 +2,8 @@
  * Convolutions are im2col + one GEMM per image; every GEMM goes through nn_gemm, whose
  * inner loops run over output channels with GCC vectors (portable: GCC lowers them to
  * whatever the target has). On x86 it picks at run time: 16-float blocks on AVX-512,
- * else 8-float blocks built for AVX2+FMA or SSE2 (target_clones). */
+ * else 8-float blocks built for AVX2+FMA or SSE2 (target_clones); tests can force the
+ * 8-float kernel (nn_gemm_use) to check it on an AVX-512 machine too. */
 #include "nn.h"
 
 #include <math.h>
@@ -96,20 +97,59 @@ static void gemm_tail(int mr, int n0, int N, int K, const float *A, size_t a_ms,
         }
 }
 
-GEMM_KERNELS(v8, v8, 8, 4, NN_CLONES)
+enum { V8_ROWS = 4, V16_ROWS = 6 }; /* the block is ROWS x 2 vectors of C */
+GEMM_KERNELS(v8, v8, 8, V8_ROWS, NN_CLONES)
 #if NN_X86
-GEMM_KERNELS(v16, v16, 16, 6, __attribute__((target("arch=x86-64-v4"))))
+GEMM_KERNELS(v16, v16, 16, V16_ROWS, __attribute__((target("arch=x86-64-v4"))))
 #endif
+
+/* The kernel nn_gemm runs: resolved once from the CPU (AUTO), or forced by nn_gemm_use.
+ * Racy but idempotent: every thread that resolves it stores the same value. */
+static enum nn_gemm_kernel gemm_kernel = NN_GEMM_AUTO;
+
+static int cpu_has_v16(void)
+{
+#if NN_X86
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+static enum nn_gemm_kernel current_kernel(void)
+{
+    if (gemm_kernel == NN_GEMM_AUTO)
+        gemm_kernel = cpu_has_v16() ? NN_GEMM_V16 : NN_GEMM_V8;
+    return gemm_kernel;
+}
+
+int nn_gemm_use(enum nn_gemm_kernel k)
+{
+    if (k != NN_GEMM_AUTO && k != NN_GEMM_V8 && k != NN_GEMM_V16)
+        return -1;
+    if (k == NN_GEMM_V16 && !cpu_has_v16())
+        return -1;
+    gemm_kernel = k;
+    return 0;
+}
+
+const char *nn_gemm_kernel_name(int *rows, int *cols)
+{
+    int wide = current_kernel() == NN_GEMM_V16;
+    if (rows)
+        *rows = wide ? V16_ROWS : V8_ROWS;
+    if (cols)
+        *cols = wide ? 2 * 16 : 2 * 8;
+    return wide ? "v16 (16-float vectors, AVX-512)"
+                : "v8 (8-float vectors, the best clone for the CPU)";
+}
 
 void nn_gemm(int M, int N, int K, const float *A, size_t a_ms, size_t a_ks, const float *B,
              size_t ldb, float *C, size_t ldc, int accumulate)
 {
 #if NN_X86
-    static int avx512 = -1; /* racy but idempotent: every thread stores the same value */
-    if (avx512 < 0)
-        avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-    if (avx512) {
+    if (current_kernel() == NN_GEMM_V16) {
         gemm_v16(M, N, K, A, a_ms, a_ks, B, ldb, C, ldc, accumulate);
         return;
     }

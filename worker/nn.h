@@ -15,10 +15,22 @@
 
 /* C[M][N] (+)= A * B[K][N], where A's element (m, k) is A[m * a_ms + k * a_ks]: A is
  * row-major [M][K] (a_ms = lda, a_ks = 1) or its transpose (a_ms = 1, a_ks = lda).
- * accumulate = 0 overwrites C. Vectorised over N, register-blocked 4 x 16; picks the
- * AVX-512 / AVX2+FMA / portable build at run time. */
+ * accumulate = 0 overwrites C. Vectorised over N in register blocks of rows x cols (see
+ * nn_gemm_kernel_name); the columns right of the last full block run a scalar tail. Picks
+ * the AVX-512 / AVX2+FMA / portable build at run time. */
 void nn_gemm(int M, int N, int K, const float *A, size_t a_ms, size_t a_ks, const float *B,
              size_t ldb, float *C, size_t ldc, int accumulate);
+
+/* Which nn_gemm kernel runs. AUTO (the default) takes the widest the CPU has; tests force
+ * each in turn, so that every kernel is checked on whatever machine runs them. Returns 0,
+ * or -1 (nothing changed) if the CPU or this build lacks the kernel. Call it outside
+ * parallel regions. */
+enum nn_gemm_kernel { NN_GEMM_AUTO, NN_GEMM_V8, NN_GEMM_V16 };
+int nn_gemm_use(enum nn_gemm_kernel k);
+/* The kernel nn_gemm runs now, as text, and its block: *rows x *cols floats of C (either
+ * pointer may be NULL). A GEMM runs its vector block and its tail when M > rows,
+ * N > cols and N % cols != 0. */
+const char *nn_gemm_kernel_name(int *rows, int *cols);
 
 /* dst[c][r] = src[r][c]: src [rows][cols]. */
 void nn_transpose(float *dst, const float *src, int rows, int cols);
