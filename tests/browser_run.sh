@@ -1,12 +1,38 @@
 #!/usr/bin/env bash
-# browser_run.sh DIGITD: starts the real stack (tests/stack_lib.sh) and runs the Chromium
-# test tests/browser/draw.test.mjs against it (npm ci must have run in tests/browser).
+# browser_run.sh DIGITD [--screenshot OUT.png]: starts the real stack (tests/stack_lib.sh:
+# nginx running nginx.conf.example in front of a digitd pool) and runs the Chromium test
+# tests/browser/draw.test.mjs against it; with --screenshot, makes the README's picture of
+# the page instead (tests/browser/screenshot.mjs), e.g.
+#   bash tests/browser_run.sh build/digitd --screenshot web/screenshot.png
+# Needs nginx, node, curl, /usr/bin/chromium (scripts/install-deps.sh --test installs them)
+# and playwright-core (npm ci in tests/browser); a missing one fails the test, by name.
 set -u
 DIGITD=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/stack_lib.sh"
+shot=""
+[ "${2:-}" = --screenshot ] && shot=$(realpath -m "${3:?--screenshot needs a file}")
+
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=("nginx (package nginx-light)")
+command -v node >/dev/null 2>&1 || missing+=("node (package nodejs)")
+command -v curl >/dev/null 2>&1 || missing+=("curl")
+[ -x /usr/bin/chromium ] || missing+=("/usr/bin/chromium (package chromium)")
+[ -x "$DIGITD" ] || missing+=("the digitd binary $DIGITD (build it first)")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "FAIL: the browser test cannot run: missing ${missing[*]}."
+    echo "      Install them with: scripts/install-deps.sh --test   (scripts/test.sh does it)"
+    exit 1
+fi
 [ -d "$ROOT/tests/browser/node_modules/playwright-core" ] || {
-    echo "tests/browser/node_modules missing: run 'npm ci' in tests/browser"; exit 1; }
+    echo "FAIL: the browser test cannot run: tests/browser/node_modules/playwright-core is missing."
+    echo "      Install it with: (cd tests/browser && npm ci)   (scripts/test.sh does it)"
+    exit 1; }
+
+. "$ROOT/tests/stack_lib.sh"
 pool_start --workers 2
 nginx_start
-node "$ROOT/tests/browser/draw.test.mjs" "$BASE" "$STACK_DIR/digitd.pid" || { STACK_FAILED=1; exit 1; }
+if [ -n "$shot" ]; then
+    node "$ROOT/tests/browser/screenshot.mjs" "$BASE" "$shot" || { STACK_FAILED=1; exit 1; }
+else
+    node "$ROOT/tests/browser/draw.test.mjs" "$BASE" "$STACK_DIR/digitd.pid" || { STACK_FAILED=1; exit 1; }
+fi

@@ -2,13 +2,15 @@
  *
  * Strokes are kept as vectors in canvas-independent units (0..1 of the side), so the
  * visible canvas can be any CSS size and device pixel ratio, Undo simply redraws, and the
- * image sent to the server is always the same 280x280 black-on-white PNG whatever the
- * theme or screen. */
+ * image sent to the server is always a 280x280 opaque PNG whatever the theme or screen:
+ * black on white for drawings, an upload on the background that keeps its contrast. */
 "use strict";
 
 const API = "/api/predict";
 const SEND_SIDE = 280;          /* side of the PNG sent to the server */
 const LIVE_INTERVAL_MS = 120;   /* at most one live prediction per interval while drawing */
+const FETCH_TIMEOUT_MS = 5000;  /* a request unanswered this long is abandoned and shown as an error */
+const UPLOAD_MAX_SIDE = 1400;   /* uploads are kept at most this large (enough for a 3x phone canvas) */
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas");
@@ -19,7 +21,7 @@ const ui = {
   result: $("result"),
 };
 
-/* history: strokes {width, points: [[x, y], ...]} and uploaded images {image}, in order. */
+/* history: strokes {width, points: [[x, y], ...]} and uploaded images {image, bg, ink}, in order. */
 const history = [];
 let current = null;             /* the stroke being drawn */
 let activePointer = null;
@@ -77,18 +79,25 @@ function drawStroke(c, stroke, side, ink) {
   c.stroke();
 }
 
-function drawImageFit(c, img, side) {
+/* An upload fills the square: its background first (see prepareUpload), then the image. */
+function drawImageFit(c, item, side) {
+  const img = item.image;
   const s = Math.min(side / img.width, side / img.height);
   const w = img.width * s, h = img.height * s;
+  c.fillStyle = item.bg;
+  c.fillRect(0, 0, side, side);
   c.drawImage(img, (side - w) / 2, (side - h) / 2, w, h);
 }
 
+/* Strokes drawn over an upload take the ink that contrasts with the upload's background, on
+ * the screen and in the PNG sent alike, so what is sent has one polarity. */
 function render(c, side, paper, ink) {
   c.fillStyle = paper;
   c.fillRect(0, 0, side, side);
+  let strokeInk = ink;
   for (const item of history.concat(current ? [current] : [])) {
-    if (item.image) drawImageFit(c, item.image, side);
-    else drawStroke(c, item, side, ink);
+    if (item.image) { drawImageFit(c, item, side); strokeInk = item.ink; }
+    else drawStroke(c, item, side, strokeInk);
   }
 }
 
@@ -162,20 +171,27 @@ function snapshotPng() {
   return new Promise((resolve) => off.toBlob(resolve, "image/png"));
 }
 
+/* A request (its answer's body included) that takes longer than FETCH_TIMEOUT_MS is aborted:
+ * a hung server shows the error within that time and frees the in-flight gate above, so
+ * live predictions resume with the next stroke. The round trip shown is the network's only:
+ * the clock starts after the PNG is encoded, right before fetch. */
 async function predict(final) {
   if (!hasDrawing()) { showEmpty(); return; }
   const seq = ++seqSent;
   lastSend = performance.now();
   inFlight++;
-  const t0 = performance.now();
+  const abort = new AbortController();
+  let timedOut = false, timeout = null;
   try {
     const body = await snapshotPng();
-    const res = await fetch(API, { method: "POST", headers: { "Content-Type": "image/png" }, body });
+    timeout = setTimeout(() => { timedOut = true; abort.abort(); }, FETCH_TIMEOUT_MS);
+    const t0 = performance.now();
+    const res = await fetch(API, { method: "POST", headers: { "Content-Type": "image/png" }, body, signal: abort.signal });
     let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
+    try { data = await res.json(); } catch (e) { if (timedOut) throw e; data = null; }
+    const ms = performance.now() - t0;
     if (seq < seqShown) return;          /* a newer answer is already on screen */
     seqShown = seq;
-    const ms = performance.now() - t0;
     if (!hasDrawing()) { showEmpty(); return; }
     if (res.ok && data && Array.isArray(data.probabilities)) showResult(data, ms, final);
     else if (res.status === 422) showNothing(final);
@@ -183,8 +199,10 @@ async function predict(final) {
   } catch (e) {
     if (seq < seqShown) return;
     seqShown = seq;
-    showError("Cannot reach the recognition server. Check your connection; drawing still works and the next stroke retries.");
+    if (timedOut) showError(`The recognition server did not answer within ${FETCH_TIMEOUT_MS / 1000} s. Drawing still works; the next stroke retries.`);
+    else showError("Cannot reach the recognition server. Check your connection; drawing still works and the next stroke retries.");
   } finally {
+    clearTimeout(timeout);
     inFlight--;
   }
 }
@@ -297,13 +315,66 @@ document.addEventListener("keydown", (ev) => {
   }
 });
 
+const luminance = (r, g, b) => 0.2126 * r + 0.7152 * g + 0.0722 * b;   /* 0..255 */
+
+/* An uploaded image as a history item: a copy in a canvas (so the file's object URL can be
+ * revoked at once), the background it goes on, and the ink for strokes drawn over it.
+ * The background is the image's own paper when it has one: the mean colour of its border,
+ * weighted by opacity, when the border is mostly opaque (it also fills the margins of an
+ * image that is not square). When the border is mostly transparent, the paper is the
+ * transparency itself: the background then contrasts with the mean luminance of the visible
+ * (opaque) pixels: black under white or light ink, white under dark ink. Either way the
+ * PNG sent is opaque and keeps the digit's contrast, whatever the theme. */
+function prepareUpload(img) {
+  const nw = img.naturalWidth || SEND_SIDE, nh = img.naturalHeight || SEND_SIDE;  /* SVG: maybe 0 */
+  const k = Math.min(1, UPLOAD_MAX_SIDE / Math.max(nw, nh));
+  const w = Math.max(1, Math.round(nw * k)), h = Math.max(1, Math.round(nh * k));
+  const copy = document.createElement("canvas");
+  copy.width = w;
+  copy.height = h;
+  const c = copy.getContext("2d", { willReadFrequently: true });
+  c.drawImage(img, 0, 0, w, h);
+  const d = c.getImageData(0, 0, w, h).data;
+  let inkA = 0, inkL = 0;                       /* every pixel: opacity, opacity x luminance */
+  const edge = [0, 0, 0, 0], onEdge = (x, y) => x === 0 || y === 0 || x === w - 1 || y === h - 1;
+  let edgeN = 0;
+  for (let y = 0, i = 0; y < h; y++) {
+    for (let x = 0; x < w; x++, i += 4) {
+      const a = d[i + 3] / 255;
+      inkA += a;
+      inkL += a * luminance(d[i], d[i + 1], d[i + 2]);
+      if (onEdge(x, y)) {
+        edge[0] += a * d[i]; edge[1] += a * d[i + 1]; edge[2] += a * d[i + 2]; edge[3] += a;
+        edgeN++;
+      }
+    }
+  }
+  let bg;
+  if (edge[3] >= edgeN / 2) {                   /* its own paper */
+    bg = edge.slice(0, 3).map((v) => Math.round(v / edge[3]));
+  } else {                                      /* transparent paper */
+    const light = inkA > 0 && inkL / inkA > 127.5;
+    bg = light ? [0, 0, 0] : [255, 255, 255];
+  }
+  return { image: copy, bg: `rgb(${bg.join(",")})`, ink: luminance(...bg) < 127.5 ? "#ffffff" : "#000000" };
+}
+
 $("file").addEventListener("change", (ev) => {
   const f = ev.target.files && ev.target.files[0];
   if (!f) return;
+  const url = URL.createObjectURL(f);
   const img = new Image();
-  img.onload = () => { history.length = 0; history.push({ image: img }); redraw(); schedulePredict(true); };
-  img.onerror = () => showError(`${f.name} is not an image this browser can read.`);
-  img.src = URL.createObjectURL(f);
+  img.onload = () => {
+    URL.revokeObjectURL(url);                   /* the copy in prepareUpload is what is kept */
+    let item;
+    try { item = prepareUpload(img); } catch (e) { showError(`${f.name} could not be read: ${e.message}`); return; }
+    history.length = 0;
+    history.push(item);
+    redraw();
+    schedulePredict(true);
+  };
+  img.onerror = () => { URL.revokeObjectURL(url); showError(`${f.name} is not an image this browser can read.`); };
+  img.src = url;
   ev.target.value = "";
 });
 
@@ -327,7 +398,23 @@ ui.theme.addEventListener("click", () => {
 });
 window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { syncThemeButton(); redraw(); });
 
-window.addEventListener("resize", fitCanvas);
+/* Refit when the canvas's box changes size (its column narrows or widens, a phone turns, the
+ * layout changes for any reason, not only a window resize) and when the device pixel ratio
+ * changes (browser zoom, the window moved to another screen), which no resize reports: the
+ * backing store stays one pixel per device pixel. Pointers are mapped from the box at each
+ * event, so they are right in between too. */
+if (typeof ResizeObserver === "function") {
+  const ro = new ResizeObserver(() => fitCanvas());
+  ro.observe(canvas.parentElement);
+  ro.observe(canvas);
+} else {
+  window.addEventListener("resize", fitCanvas);
+}
+function watchPixelRatio() {
+  const mq = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+  mq.addEventListener("change", () => { fitCanvas(); watchPixelRatio(); }, { once: true });
+}
+watchPixelRatio();
 buildBars();
 syncThemeButton();
 showEmpty();
