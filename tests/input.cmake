@@ -9,9 +9,17 @@ add_executable(input_preprocess tests/input_preprocess.c)
 target_link_libraries(input_preprocess PRIVATE dg_input dg_render dg_idx m)
 add_test(NAME input_preprocess COMMAND input_preprocess ${MNIST_DIR})
 
-# Every file in the corpus gives the error class its name starts with, without crashing.
+# Every file in the corpora gives the error class its name starts with, without crashing:
+# PNGs through the whole input path, raw canvases (worker/fuzz_preprocess.c's format)
+# through dg_preprocess. input_mkcorpus wrote both (input_mkcorpus PNG_DIR CANVAS_DIR).
 file(GLOB DG_PNG_CORPUS ${CMAKE_SOURCE_DIR}/tests/corpus/png/*)
+file(GLOB DG_CANVAS_CORPUS ${CMAKE_SOURCE_DIR}/tests/corpus/canvas/*)
 add_test(NAME input_png_corpus COMMAND digitd-fuzz-input --check ${DG_PNG_CORPUS})
+add_test(NAME input_canvas_corpus COMMAND digitd-fuzz-preprocess --check ${DG_CANVAS_CORPUS})
+# ...and each corpus read as the other target's input (odd shapes and patterns) crashes nothing.
+add_test(NAME input_fuzz_cross COMMAND digitd-fuzz-preprocess ${DG_PNG_CORPUS})
+add_executable(input_mkcorpus tests/input_mkcorpus.c)
+target_link_libraries(input_mkcorpus PRIVATE PkgConfig::SPNG ZLIB::ZLIB)
 
 # A few rendered canvases and the 28x28 each preprocessing makes of them, to look at.
 add_executable(input_samples tests/input_samples.c)

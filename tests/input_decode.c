@@ -208,10 +208,16 @@ static void test_limits(void)
     size_t len = header_only(1u << 30, 1u << 30, png);
     CHECK(len > 0, "could not build a header-only PNG");
     CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "2^30 square not refused");
-    len = header_only(5000, 10, png);
-    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "width 5000 > 4096 not refused");
-    len = header_only(10, 5000, png);
-    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "height 5000 > 4096 not refused");
+    /* the default limits are 2048 a side (a bomb at 4096 cost 64 MiB and 0.3 s per child) */
+    CHECK(lim.max_width == 2048 && lim.max_height == 2048 && lim.max_pixels == 2048u * 2048,
+          "default limits %ux%u, %llu pixels", lim.max_width, lim.max_height,
+          (unsigned long long)lim.max_pixels);
+    len = header_only(2049, 10, png);
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "width 2049 > 2048 not refused");
+    len = header_only(10, 2049, png);
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "height 2049 > 2048 not refused");
+    len = header_only(2048, 2048, png); /* at the limits: only now is the (missing) data read */
+    CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_CORRUPT, "header-only 2048x2048 is not corrupt");
     lim.max_pixels = 1000;
     len = header_only(100, 11, png);
     CHECK(dg_png_decode(png, len, &lim, &c) == DG_INPUT_TOO_LARGE, "1100 pixels > 1000 not refused");

@@ -1,6 +1,8 @@
 /* input_mkcorpus: writes the PNG regression corpus (tests/corpus/png), small files named
- * <expected class>-<what>.png, as the digitd-fuzz-input --check test reads them.
- *   input_mkcorpus OUT_DIR
+ * <expected class>-<what>.png, as the digitd-fuzz-input --check test reads them, and the
+ * canvas corpus (tests/corpus/canvas) in digitd-fuzz-preprocess's format (see
+ * worker/fuzz_preprocess.c), read by its --check test.
+ *   input_mkcorpus PNG_DIR [CANVAS_DIR]
  * The committed corpus was made with it; libFuzzer crashers are added beside, renamed. */
 #include <spng.h>
 #include <stdio.h>
@@ -54,6 +56,24 @@ static void fix_crc(uint8_t *png, size_t off)
         png[off + 8 + n + i] = (uint8_t)(crc >> (24 - 8 * i));
 }
 
+/* A w x h grey canvas, white, with a dark line along its longer side through the middle of
+ * the shorter one, over the central 40 %: the extreme aspect ratios whose canvas side is
+ * shorter than a component-grid cell (once a heap overflow in digit_box). */
+static uint8_t *line_png(uint32_t w, uint32_t h, size_t *len)
+{
+    uint8_t *g = malloc((size_t)w * h);
+    if (!g)
+        exit(1);
+    memset(g, 255, (size_t)w * h);
+    int wide = w >= h;
+    uint32_t n = wide ? w : h, mid = (wide ? h : w) / 2;
+    for (uint32_t i = n * 3 / 10; i < n * 7 / 10; i++)
+        g[wide ? (size_t)mid * w + i : (size_t)i * w + mid] = 0;
+    uint8_t *png = encode(w, h, 0, 8, 0, g, (size_t)w * h, len);
+    free(g);
+    return png;
+}
+
 static void be32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
@@ -72,10 +92,49 @@ static size_t find_chunk(const uint8_t *png, size_t len, const char *type)
     return 0;
 }
 
+/* One canvas file: width - 1 and height - 1 (16-bit little-endian), then the first n pixels;
+ * digitd-fuzz-preprocess fills the rest of the canvas with copies of the first pixel. */
+static void put_canvas(const char *name, uint32_t w, uint32_t h, const uint8_t paper[4],
+                       const uint8_t ink[4], size_t n_ink)
+{
+    size_t n = 4 + 4 * (1 + n_ink);
+    uint8_t *f = malloc(n);
+    if (!f)
+        exit(1);
+    f[0] = (uint8_t)(w - 1), f[1] = (uint8_t)((w - 1) >> 8);
+    f[2] = (uint8_t)(h - 1), f[3] = (uint8_t)((h - 1) >> 8);
+    memcpy(f + 4, paper, 4);
+    for (size_t i = 0; i < n_ink; i++)
+        memcpy(f + 8 + 4 * i, ink, 4);
+    put(name, f, n);
+    free(f);
+}
+
+static void write_canvases(const char *dir)
+{
+    out_dir = dir;
+    static const uint8_t clear[4] = {0, 0, 0, 0}, black[4] = {0, 0, 0, 255},
+                         white[4] = {255, 255, 255, 255};
+    /* the reviewer's crashers: one side shorter than a grid cell, ink in the alpha channel
+     * at the start of the canvas (a bar of the first pixels after the paper pixel) */
+    put_canvas("ok-wide-4000x3.canvas", 4000, 3, clear, black, 1000);
+    put_canvas("ok-tall-3x4000.canvas", 3, 4000, clear, black, 900);
+    put_canvas("ok-wide-200x1.canvas", 200, 1, clear, black, 40);
+    put_canvas("ok-tall-1x200.canvas", 1, 200, clear, black, 40);
+    put_canvas("ok-wide-4096x1.canvas", 4096, 1, clear, black, 100);
+    put_canvas("ok-dark-on-white-280x280.canvas", 280, 280, white, black, 2000);
+    put_canvas("blank-black-1x1.canvas", 1, 1, black, black, 0); /* all paper, no ink */
+    put_canvas("blank-transparent-64x64.canvas", 64, 64, clear, black, 0);
+    put_canvas("blank-white-4096x64.canvas", 4096, 64, white, black, 0);
+    put_canvas("too_large-4096x4096.canvas", 4096, 4096, white, black, 0); /* not run */
+    put_canvas("blank-speck-280x280.canvas", 280, 280, white, black, 1);
+    put("empty-no-header.canvas", "\x01", 1);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: input_mkcorpus OUT_DIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: input_mkcorpus PNG_DIR [CANVAS_DIR]\n");
         return 2;
     }
     out_dir = argv[1];
@@ -169,7 +228,34 @@ int main(int argc, char **argv)
     static const uint8_t jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0};
     put("not_png-jpeg.png", jpeg, sizeof jpeg);
     put("not_png-short.png", base, 5);
+    /* over the default 2048 limit by one, in either direction (checked from IHDR alone) */
+    memcpy(b, base, len);
+    be32(b + 16, 2049);
+    fix_crc(b, 8);
+    put("too_large-width-2049.png", b, len);
+    memcpy(b, base, len);
+    be32(b + 20, 2049);
+    fix_crc(b, 8);
+    put("too_large-height-2049.png", b, len);
     free(base);
     free(b);
+
+    /* canvas sides shorter than a grid cell; 4000x3 is over the default limits now (it
+     * reaches the preprocessing through the canvas corpus below) */
+    static const uint32_t lines[][2] = {{2000, 3}, {3, 2000}, {1000, 3}, {3, 1000}, {200, 1},
+                                        {1, 200}, {2048, 1}};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char name[64];
+        uint32_t w = lines[i][0], h = lines[i][1];
+        snprintf(name, sizeof name, "ok-%s-%ux%u.png", w >= h ? "wide" : "tall", w, h);
+        p = line_png(w, h, &len);
+        put(name, p, len);
+        free(p);
+    }
+    p = line_png(4000, 3, &len);
+    put("too_large-wide-4000x3.png", p, len);
+    free(p);
+    if (argc > 2)
+        write_canvases(argv[2]);
     return failed;
 }

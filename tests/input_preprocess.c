@@ -7,7 +7,8 @@
  *  - blank canvases (also with noise) are DG_INPUT_BLANK;
  *  - moving the drawing on the canvas changes nothing; isolated specks and stray pen taps
  *    away from the digit do not move the box; a detached part of the digit is kept;
- *  - dark ink on grey paper is dark on light, light ink on grey paper light on dark.
+ *  - dark ink on grey paper is dark on light, light ink on grey paper light on dark;
+ *  - canvases of extreme aspect ratio (4000x3, 200x1: a side shorter than a grid cell).
  *   input_preprocess MNIST_DIR */
 #include <math.h>
 #include <stdio.h>
@@ -283,6 +284,36 @@ static void test_aspect(void)
     free(c.rgba);
 }
 
+/* Canvases with a side shorter than a component-grid cell (64 cells a side: a 4000x3
+ * canvas has 63-pixel cells) once made the box search run off the heap. A line along the
+ * long side is found exactly and framed like any digit. */
+static void test_thin_canvases(void)
+{
+    static const uint32_t sizes[][2] = {{4000, 3}, {3, 4000}, {200, 1},
+                                        {1, 200},  {2048, 1}, {65, 1}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        uint32_t w = sizes[k][0], h = sizes[k][1], n = w > h ? w : h, mid = (w > h ? h : w) / 2;
+        struct dg_canvas c = {malloc((size_t)w * h * 4), w, h};
+        fill(&c, 255, 255, 255, 255, 0);
+        uint32_t a = n * 3 / 10, b = n * 7 / 10;
+        for (uint32_t i = a; i < b; i++)
+            memset(c.rgba + (w > h ? (size_t)mid * w + i : (size_t)i * w + mid) * 4, 0, 3);
+        float x[784];
+        struct dg_prep_info info;
+        int rc = dg_preprocess(&c, x, &info);
+        CHECK(rc == DG_INPUT_OK, "%ux%u line: %s", w, h, dg_input_strerror(rc));
+        uint32_t want[4] = {a, mid, b, mid + 1}; /* x0, y0, x1, y1 */
+        if (w < h)
+            want[0] = mid, want[1] = a, want[2] = mid + 1, want[3] = b;
+        CHECK(info.x0 == want[0] && info.y0 == want[1] && info.x1 == want[2] && info.y1 == want[3],
+              "%ux%u line: box %u,%u-%u,%u, want %u,%u-%u,%u", w, h, info.x0, info.y0, info.x1,
+              info.y1, want[0], want[1], want[2], want[3]);
+        if (rc == DG_INPUT_OK)
+            check_frame(x, k);
+        free(c.rgba);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -301,6 +332,7 @@ int main(int argc, char **argv)
     test_blank();
     test_translation(&im, 30);
     test_aspect();
+    test_thin_canvases();
     test_stray_tap(&im, 30);
     test_detached_part();
     test_grey_paper(&im, 30);

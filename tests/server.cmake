@@ -14,10 +14,13 @@ if(TARGET digitd AND TARGET dg_render AND CGI_FCGI)
   add_test(NAME server_signals COMMAND bash ${_srv}/server_signals.sh $<TARGET_FILE:digitd>)
   add_test(NAME server_notify COMMAND bash ${_srv}/server_notify.sh $<TARGET_FILE:digitd>)
   add_test(NAME server_limits COMMAND bash ${_srv}/server_limits.sh $<TARGET_FILE:digitd>)
+  # FCGI_KEEP_CONN, and who owns the unix socket (python3 FastCGI client: server_fcgi.py)
+  add_test(NAME server_keepconn COMMAND bash ${_srv}/server_keepconn.sh $<TARGET_FILE:digitd>)
+  add_test(NAME server_socket COMMAND bash ${_srv}/server_socket.sh $<TARGET_FILE:digitd>)
   # runs scripts/run.sh on this build dir (its build step is then a no-op), in a temp RUN_DIR
   add_test(NAME server_runsh COMMAND bash ${_srv}/server_runsh.sh ${CMAKE_BINARY_DIR})
   set_tests_properties(server_api server_corpus server_supervise server_upgrade server_signals
-                       server_notify server_limits server_runsh
+                       server_notify server_limits server_keepconn server_socket server_runsh
                        PROPERTIES TIMEOUT 120 LABELS server SKIP_RETURN_CODE 77)
 elseif(NOT CGI_FCGI)
   message(STATUS "server tests: skipped (cgi-fcgi from libfcgi-bin not found)")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # server_api.sh DIGITD SERVER_PNGS MNIST_DIR: predict (PNG body and JSON data URL, both
-# routes) on real MNIST digits rendered as canvas PNGs, health and metrics, through FastCGI.
+# routes) on real MNIST digits rendered as canvas PNGs, health and metrics, through FastCGI;
+# data URLs with line-wrapped base64 and with media-type parameters.
 DIGITD=$1
 . "$(dirname "$0")/server_lib.sh"
 N=20
@@ -49,4 +50,27 @@ for k in digitd_request_duration_seconds_bucket digitd_in_flight digitd_child_re
     digitd_model_info 'digitd_workers 2'; do
     echo "$m" | grep -q "$k" || fail "metrics lack $k"
 done
+
+# data URLs as other encoders write them: base64 wrapped in lines (CRLF, as MIME does; LF;
+# spaces), media-type parameters before ;base64 (RFC 2397). Each must give the raw PNG's answer.
+f=$(ls "$T"/png/*.png | head -1)
+want=$(post_png "$f" | body_of | json_field prediction)
+b64=$(base64 -w0 "$f")
+post_url() { # HEADER B64-TEXT (JSON-escaped) -> status and prediction
+    printf '{"imageData":"data:%s,%s"}' "$1" "$2" >"$T/u"
+    local a
+    a=$(req POST /api/predict application/json "$(stat -c %s "$T/u")" <"$T/u")
+    echo "$(echo "$a" | status_of) $(echo "$a" | body_of | json_field prediction)"
+}
+crlf=$(base64 -w76 "$f" | sed 's/$/\\r\\n/' | tr -d '\n')
+lf=$(base64 -w64 "$f" | sed 's/$/\\n/' | tr -d '\n')
+spaced=$(echo "$b64" | sed 's/.\{40\}/& /g')
+for v in "image/png;base64 $crlf" "image/png;base64 $lf" "image/png;base64 $spaced" \
+    "image/png;charset=utf-8;base64 $b64" "image/png;name=digit.png;charset=x;base64 $b64" \
+    "IMAGE/PNG;Base64 $b64"; do
+    head=${v%% *} text=${v#* }
+    got=$(post_url "$head" "$text")
+    [ "$got" = "200 $want" ] || fail "data:$head,${text:0:90}...: '$got', want '200 $want'"
+done
+[ $FAILS = 0 ] && ok "data URLs: wrapped base64 and media-type parameters accepted"
 [ $FAILS = 0 ] && ok "api" || exit 1

@@ -12,6 +12,7 @@ wait_until() { # command... : retries for 10 s
 
 start_pool --workers 2 --graceful-timeout 10
 old=$(master)
+sock_ino=$(stat -c %i "$SOCK")
 old_children=$(children)
 # two client loops: health requests back to back, counting anything but a 200
 : >"$T/bad"
@@ -41,6 +42,8 @@ for c in $old_children; do kill -0 "$c" 2>/dev/null && fail "old child $c still 
 [ -s "$T/bad" ] && fail "requests failed during the upgrade: $(sort "$T/bad" | uniq -c)"
 echo "$(wc -l <"$T/good") requests answered during the upgrade, $(wc -l <"$T/bad") failed"
 grep -q "upgrade-ready" "$LOG" || fail "no upgrade-ready record"
+# the old master neither shut the socket down nor removed its file: the new pool owns both
+[ "$(stat -c %i "$SOCK" 2>/dev/null)" = "$sock_ino" ] || fail "socket file gone or replaced"
 ok "USR2 upgrade: $old -> $new"
 
 # a broken binary at the same path: the upgrade fails, the old pool keeps serving
@@ -52,6 +55,7 @@ wait_until grep -q "upgrade-failed" "$LOG" || fail "no upgrade-failed record"
 [ "$(master)" = "$new" ] || fail "pid file changed after a failed upgrade"
 [ "$(req GET /api/health </dev/null | status_of)" = 200 ] || fail "old pool stopped serving"
 [ "$(children)" = "$kept" ] || fail "children changed after a failed upgrade"
+[ "$(stat -c %i "$SOCK" 2>/dev/null)" = "$sock_ino" ] || fail "failed upgrade touched the socket"
 ok "USR2 with a broken binary: old pool keeps serving"
 
 # TERM while an upgrade is still starting: the old master stops the would-be new master too
@@ -73,5 +77,7 @@ wait_until eval '! alive '"$m" || fail "master $m did not stop"
 for c in $kids; do alive "$c" && fail "child $c still alive"; done
 grep -q "upgrade-abandoned new_master=$nm" "$LOG" || fail "no upgrade-abandoned record"
 grep -q "upgrade-exit new_master=$nm" "$LOG" || fail "new master's exit not reaped by $m"
+# m owned the socket (it took over in the first upgrade): its stop removes the file
+[ -e "$SOCK" ] && fail "socket file left behind by the upgraded master $m"
 ok "TERM during a starting upgrade: new master $nm stopped, master $m exited"
 [ $FAILS = 0 ] || exit 1

@@ -145,7 +145,9 @@ static cJSON *num6(double v)
 }
 
 /* Decodes a data:image/png;base64 URL into a malloc'd PNG (*png, *len). Returns 0 or an
- * HTTP status with *err set. Base64 is strict (standard alphabet, padding required). */
+ * HTTP status with *err set. RFC 2397: data:<type>[;param=value]...;base64,<data>; the
+ * parameters (e.g. charset) say nothing about a PNG and are skipped. Base64 is the standard
+ * alphabet with padding; whitespace is skipped, as encoders that wrap lines insert it. */
 static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_t *len,
                            const char **err)
 {
@@ -154,13 +156,14 @@ static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_
         *err = "imageData is not a data URL";
         return 400;
     }
-    size_t hlen = (size_t)(comma - url) - 5; /* "image/png;base64" */
+    size_t hlen = (size_t)(comma - url) - 5; /* "image/png[;param=value]...;base64" */
     const char *h = url + 5;
     if (hlen < 7 || strncasecmp(h + hlen - 7, ";base64", 7)) {
         *err = "imageData data URL is not base64";
         return 400;
     }
-    if (hlen != 16 || strncasecmp(h, "image/png", 9)) {
+    const char *semi = memchr(h, ';', hlen); /* ends the media type; hlen - 7 at the latest */
+    if ((size_t)(semi - h) != 9 || strncasecmp(h, "image/png", 9)) {
         *err = "imageData must be an image/png data URL";
         return 415;
     }
@@ -172,7 +175,7 @@ static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_
         *err = "out of memory";
         return 500;
     }
-    if (sodium_base642bin(*png, cap, b64, b64_len, NULL, len, NULL,
+    if (sodium_base642bin(*png, cap, b64, b64_len, " \t\r\n", len, NULL,
                           sodium_base64_VARIANT_ORIGINAL) != 0) {
         free(*png);
         *png = NULL;

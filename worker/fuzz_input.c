@@ -1,16 +1,20 @@
-/* fuzz_input.c: fuzz entry point for the whole input path (PNG bytes -> 784 floats).
- *
- * Built with -DDG_LIBFUZZER and -fsanitize=fuzzer it is a libFuzzer target. Otherwise it is
- * a plain program that runs the files named on its command line through the same entry
- * point and prints "<file>: <result>"; with --check it also compares each result with the
- * class the file's name starts with ("corrupt-truncated.png" must give DG_INPUT_CORRUPT),
- * which is how the regression corpus in tests/corpus/png is tested. */
-#include <stddef.h>
-#include <stdint.h>
-
+/* fuzz_input.c: fuzz entry point for the whole input path (PNG bytes -> 784 floats), as the
+ * API runs it. A libFuzzer build compiles png.c with FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION,
+ * which turns off spng's CRC checks there: otherwise nearly every mutation dies at the CRC
+ * and never reaches the decoder or the preprocessing. The plain program (fuzz_main.c) links
+ * the production library, CRCs checked, so the corpus is tested as the server sees it. */
+#include "fuzz_main.h"
 #include "input.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+const char dg_fuzz_name[] = "digitd-fuzz-input";
+
+int dg_fuzz_classify(const uint8_t *data, size_t size)
+{
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    float out[784];
+    return dg_input_from_png(data, size, &lim, out, NULL);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,84 +28,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
-
-#ifndef DG_LIBFUZZER
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-/* File-name prefixes of the corpus, by error code. */
-static const char *const class_names[DG_INPUT_ERR_COUNT] = {
-    "ok", "empty", "not_png", "corrupt", "too_large", "nomem", "blank",
-};
-
-#define MAX_FILE ((size_t)64 << 20)
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    uint8_t *buf = malloc(MAX_FILE + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-    int bad = !buf || ferror(f) || n > MAX_FILE;
-    fclose(f);
-    if (bad) {
-        fprintf(stderr, "%s: %s\n", path, !buf ? "out of memory" : n > MAX_FILE ? "file too large" : "read error");
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
-/* Expected code from the name's prefix, -1 if it names none. */
-static int expected_class(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    for (int i = 0; i < DG_INPUT_ERR_COUNT; i++) {
-        size_t n = strlen(class_names[i]);
-        if (!strncmp(base, class_names[i], n) && base[n] == '-')
-            return i;
-    }
-    return -1;
-}
-
-int main(int argc, char **argv)
-{
-    int check = argc > 1 && !strcmp(argv[1], "--check");
-    if (argc < 2 + check) {
-        fprintf(stderr, "usage: digitd-fuzz-input [--check] FILE...\n");
-        return 2;
-    }
-    int failures = 0;
-    for (int i = 1 + check; i < argc; i++) {
-        size_t len = 0;
-        uint8_t *data = read_file(argv[i], &len);
-        if (!data) {
-            failures++;
-            continue;
-        }
-        LLVMFuzzerTestOneInput(data, len); /* the fuzz path itself must not crash */
-        struct dg_input_limits lim;
-        dg_input_default_limits(&lim);
-        float out[784];
-        int rc = dg_input_from_png(data, len, &lim, out, NULL);
-        free(data);
-        int want = check ? expected_class(argv[i]) : rc;
-        printf("%s: %s (%s)\n", argv[i], class_names[rc], dg_input_strerror(rc));
-        if (want < 0) {
-            fprintf(stderr, "%s: name does not start with an expected class\n", argv[i]);
-            failures++;
-        } else if (want != rc) {
-            fprintf(stderr, "%s: expected %s, got %s\n", argv[i], class_names[want], class_names[rc]);
-            failures++;
-        }
-    }
-    return failures ? 1 : 0;
-}
-#endif

@@ -1,5 +1,5 @@
 # Input part (issue 4, "Preprocessing"): PNG decode under limits, MNIST-style
-# preprocessing, the canvas renderer for tests and the bench, and the fuzz entry point.
+# preprocessing, the canvas renderer for tests and the bench, and the fuzz entry points.
 add_library(dg_input STATIC worker/png.c worker/preprocess.c)
 target_include_directories(dg_input PUBLIC worker)
 target_link_libraries(dg_input PUBLIC PkgConfig::SPNG m)
@@ -8,16 +8,24 @@ add_library(dg_render STATIC bench/render.c)
 target_include_directories(dg_render PUBLIC bench)
 target_link_libraries(dg_render PUBLIC PkgConfig::SPNG m)
 
-# The fuzz target also builds as a plain program that runs the files it is given (the
-# regression corpus in tests/corpus/png); -DDG_FUZZ=ON adds the libFuzzer build (clang).
-add_executable(digitd-fuzz-input worker/fuzz_input.c)
-target_link_libraries(digitd-fuzz-input PRIVATE dg_input)
+# The fuzz targets also build as plain programs that run the files they are given (the
+# regression corpora in tests/corpus/png and tests/corpus/canvas; worker/fuzz_main.c);
+# -DDG_FUZZ=ON adds the libFuzzer builds (clang), with ASan and UBSan.
+#   input       PNG bytes -> 784 floats, the API's path (CRC checks off in the libFuzzer build)
+#   preprocess  raw RGBA canvases -> dg_preprocess (format in worker/fuzz_preprocess.c)
 option(DG_FUZZ "Build libFuzzer targets (needs clang)" OFF)
-if(DG_FUZZ)
-  add_executable(fuzz_input_libfuzzer worker/fuzz_input.c worker/png.c worker/preprocess.c)
-  target_include_directories(fuzz_input_libfuzzer PRIVATE worker)
-  target_compile_definitions(fuzz_input_libfuzzer PRIVATE DG_LIBFUZZER)
-  target_compile_options(fuzz_input_libfuzzer PRIVATE -g -O1 -fsanitize=fuzzer,address,undefined)
-  target_link_options(fuzz_input_libfuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_input_libfuzzer PRIVATE PkgConfig::SPNG m)
-endif()
+foreach(target IN ITEMS input preprocess)
+  add_executable(digitd-fuzz-${target} worker/fuzz_${target}.c worker/fuzz_main.c)
+  target_link_libraries(digitd-fuzz-${target} PRIVATE dg_input)
+  if(DG_FUZZ)
+    add_executable(fuzz_${target}_libfuzzer worker/fuzz_${target}.c worker/png.c
+                   worker/preprocess.c)
+    target_include_directories(fuzz_${target}_libfuzzer PRIVATE worker)
+    target_compile_definitions(fuzz_${target}_libfuzzer PRIVATE DG_LIBFUZZER
+                               FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+    target_compile_options(fuzz_${target}_libfuzzer PRIVATE -g -O1
+                           -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+    target_link_options(fuzz_${target}_libfuzzer PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${target}_libfuzzer PRIVATE PkgConfig::SPNG m)
+  endif()
+endforeach()

@@ -27,9 +27,9 @@ const char *dg_input_strerror(int err);
 int dg_input_http_status(int err);
 
 struct dg_input_limits {
-    uint32_t max_width;      /* default 4096 */
-    uint32_t max_height;     /* default 4096 */
-    uint64_t max_pixels;     /* default 4096 * 4096 */
+    uint32_t max_width;      /* default 2048 */
+    uint32_t max_height;     /* default 2048 */
+    uint64_t max_pixels;     /* default 2048 * 2048 */
     size_t max_chunk_size;   /* ancillary chunk limit for spng_set_chunk_limits, default 1 MiB */
     size_t max_cache_size;   /* spng chunk cache limit, default 4 MiB */
 };
@@ -42,7 +42,10 @@ struct dg_canvas {
     uint32_t w, h;
 };
 
-/* Decodes any PNG (all colour types, bit depths, palettes, tRNS, interlacing) to RGBA8. */
+/* Decodes any PNG (all colour types, bit depths, palettes, tRNS, interlacing) to RGBA8.
+ * The first call in a process tunes glibc's malloc (mallopt M_MMAP_THRESHOLD and
+ * M_TRIM_THRESHOLD, see png.c) so that the per-request canvas buffers stay on the heap
+ * instead of being mapped and unmapped on every request. */
 int dg_png_decode(const void *png, size_t len, const struct dg_input_limits *lim,
                   struct dg_canvas *out);
 

@@ -1,8 +1,10 @@
 /* main.c: digitd, the FastCGI worker pool (see pool.h for the process model, api.h for
  * the routes). Parses the command line and hands over to the master. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +23,15 @@ static void usage(FILE *f)
             "usage: digitd [--listen unix:/path|host:port] [--workers N] [--backlog N]\n"
             "              [--max-requests N] [--request-timeout SEC] [--graceful-timeout SEC]\n"
             "              [--pid-file PATH] [--max-body BYTES] [--max-width PX]\n"
-            "              [--max-height PX] [--version] [--help]\n"
+            "              [--max-height PX] [--keep-conn-idle SEC] [--version] [--help]\n"
             "FastCGI worker pool for handwritten digit recognition. Without --listen, fd 0\n"
             "must be a listening socket (spawn-fcgi). Signals: TERM/INT graceful stop,\n"
             "USR2 zero-downtime upgrade (re-executes this binary's path), USR1 ignored.\n"
-            "Defaults: --workers <CPUs> --backlog 1024 --request-timeout 30\n"
-            "          --graceful-timeout 30 --max-body 2097152 (2 MiB).\n");
+            "A connection kept open by the web server (FCGI_KEEP_CONN) holds its child; it\n"
+            "is closed after --keep-conn-idle seconds without a request (0: after each one).\n"
+            "Defaults: --workers <CPUs this process may run on> --backlog 1024\n"
+            "          --request-timeout 30 --graceful-timeout 30 --max-body 2097152 (2 MiB)\n"
+            "          --max-width 2048 --max-height 2048 --keep-conn-idle 5.\n");
 }
 
 /* Strict integer option in [lo, hi]; prints "digitd: --<option>: <problem>" and sets *bad. */
@@ -70,8 +75,21 @@ static char *exe_path(const char *argv0)
     return NULL;
 }
 
+/* One child per CPU this process may run on: the affinity mask, which taskset, cpusets and
+ * container CPU limits set (sysconf's online count is the whole machine's). */
+static int default_workers(void)
+{
+    cpu_set_t set;
+    long n = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
+    else /* e.g. EINVAL: more CPUs than a cpu_set_t holds */
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (n < DG_MAX_WORKERS ? (int)n : DG_MAX_WORKERS) : 1;
+}
+
 enum { O_LISTEN = 256, O_WORKERS, O_BACKLOG, O_MAXREQ, O_REQTO, O_GRACE, O_PID, O_BODY, O_W,
-       O_H, O_VERSION, O_HELP };
+       O_H, O_KEEPIDLE, O_VERSION, O_HELP };
 
 int main(int argc, char **argv)
 {
@@ -83,10 +101,11 @@ int main(int argc, char **argv)
         {"graceful-timeout", required_argument, 0, O_GRACE},
         {"pid-file", required_argument, 0, O_PID}, {"max-body", required_argument, 0, O_BODY},
         {"max-width", required_argument, 0, O_W}, {"max-height", required_argument, 0, O_H},
+        {"keep-conn-idle", required_argument, 0, O_KEEPIDLE},
         {"version", no_argument, 0, O_VERSION}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
-    struct dg_pool_config cfg = {.backlog = 1024, .request_timeout = 30, .graceful_timeout = 30};
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg.workers = ncpu > 0 ? (ncpu < DG_MAX_WORKERS ? (int)ncpu : DG_MAX_WORKERS) : 1;
+    struct dg_pool_config cfg = {.backlog = 1024, .request_timeout = 30, .graceful_timeout = 30,
+                                 .keep_conn_idle = 5};
+    cfg.workers = default_workers();
     cfg.api.max_body = 2u << 20; /* = client_max_body_size 2m in nginx.conf.example, README */
     dg_input_default_limits(&cfg.api.limits);
     struct dg_input_limits *lim = &cfg.api.limits;
@@ -105,6 +124,7 @@ int main(int argc, char **argv)
         case O_BODY: cfg.api.max_body = (size_t)parse_num(name, optarg, 1, 1LL << 30, &bad); break;
         case O_W: lim->max_width = (uint32_t)parse_num(name, optarg, 1, 1 << 20, &bad); break;
         case O_H: lim->max_height = (uint32_t)parse_num(name, optarg, 1, 1 << 20, &bad); break;
+        case O_KEEPIDLE: cfg.keep_conn_idle = (int)parse_num(name, optarg, 0, 86400, &bad); break;
         case O_VERSION:
             printf("digitd %s (model %s, %ld params, %s)\n", DIGITD_VERSION,
                    dg_engine_model()->name, dg_engine_model()->params, dg_engine_isa());

@@ -70,6 +70,12 @@ struct pool {
     int64_t upgrade_deadline_ms;
     int ready_fd;               /* we are an upgrade: tell the old master when ready */
     int64_t started_ms;         /* master start, for the start-up time in the log */
+    int socket_ours;            /* this pool (or the one we upgraded) opened it from --listen */
+    int owner;                  /* ours, and the old master (if any) has handed over to us */
+    const char *sock_path;      /* unix socket path, NULL for TCP or an inherited fd 0 */
+    int have_sock_id;           /* sock_dev, sock_ino: the socket file this pool bound */
+    dev_t sock_dev;
+    ino_t sock_ino;
 };
 
 static const int master_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM};
@@ -105,6 +111,84 @@ static void child_signals(sigset_t *waitmask)
     sigemptyset(waitmask);
 }
 
+/* TERM, INT or QUIT pending (blocked): ppoll may report a readable fd without delivering it. */
+static int stop_pending(void)
+{
+    sigset_t pend;
+    return sigpending(&pend) == 0 && (sigismember(&pend, SIGTERM) || sigismember(&pend, SIGINT) ||
+                                      sigismember(&pend, SIGQUIT));
+}
+
+/* Closes a connection the web server kept open (FCGI_KEEP_CONN), if there is one. libfcgi
+ * shuts our side down and reads until the peer closes (so that it sees an orderly end, not a
+ * reset), up to 2 s per read: busy meanwhile, so that --request-timeout bounds a peer that
+ * trickles bytes into that drain. */
+static void close_kept(struct dg_slot *slot, FCGX_Request *req)
+{
+    if (req->ipcFd < 0)
+        return;
+    atomic_store(&slot->busy_since_ms, dg_now_ms());
+    FCGX_Free(req, 1);
+    atomic_store(&slot->busy_since_ms, 0);
+}
+
+/* Before FCGX_Finish_r on a connection the web server keeps: libfcgi 2.4.2 does not read
+ * what the handler left of the request's stdin (the empty record that ends a GET's, the body
+ * of a refused request), and the next FCGX_Accept_r would take it for the next request's
+ * header: a protocol error, the connection dropped. Reads the rest, up to a bound; returns 0
+ * if stdin is not at its end after that (a large unread body: the connection is not worth
+ * keeping, the caller closes it). */
+#define KEPT_DRAIN_MAX (64 << 10)
+
+static int drain_stdin(FCGX_Request *req)
+{
+    char buf[4096];
+    int n = 0;
+    for (size_t got = 0; got < KEPT_DRAIN_MAX && (n = FCGX_GetStr(buf, sizeof buf, req->in)) > 0;)
+        got += (size_t)n;
+    return FCGX_HasSeenEOF(req->in) == EOF;
+}
+
+/* Waits in ppoll, the only place TERM is unblocked, for the next request: on the kept
+ * connection if there is one (until *kept_until_ms, then it is closed), else on the listen
+ * socket. Returns 1 when FCGX_Accept_r has something to read, 0 to wait again, -1 to stop. */
+static int wait_for_request(struct pool *p, int slot_i, FCGX_Request *req, const sigset_t *waitmask,
+                            int64_t kept_until_ms)
+{
+    int kept = req->ipcFd >= 0;
+    struct timespec ts, *tmo = NULL;
+    if (kept) {
+        int64_t left = kept_until_ms - dg_now_ms();
+        if (left <= 0) {
+            close_kept(&p->sh->slot[slot_i], req); /* idle too long: the listen socket again */
+            return 0;
+        }
+        ts.tv_sec = (time_t)(left / 1000);
+        ts.tv_nsec = (long)(left % 1000) * 1000000;
+        tmo = &ts;
+    }
+    struct pollfd pfd = {.fd = kept ? req->ipcFd : p->fd, .events = POLLIN};
+    int n = ppoll(&pfd, 1, tmo, waitmask);
+    if (n < 0 && errno != EINTR) {
+        dg_log("error", "slot=%d ppoll: %s", slot_i, strerror(errno));
+        _exit(1);
+    }
+    if (child_stop)
+        return -1;
+    if (n <= 0) /* a timeout: the next call closes the kept connection */
+        return 0;
+    /* When ppoll finds the fd readable it restores the mask without delivering a pending
+     * TERM, so under steady load a stopping child would keep accepting until the SIGKILL
+     * deadline: look for it explicitly. */
+    if (stop_pending())
+        return -1;
+    if (!kept && (pfd.revents & (POLLERR | POLLNVAL))) {
+        dg_log("error", "slot=%d listen socket unusable", slot_i);
+        _exit(1);
+    }
+    return 1; /* readable, or the kept connection's peer hung up: FCGX_Accept_r sorts it out */
+}
+
 static void child_serve(struct pool *p, int slot_i)
 {
     struct dg_slot *slot = &p->sh->slot[slot_i];
@@ -128,32 +212,19 @@ static void child_serve(struct pool *p, int slot_i)
     atomic_store(&slot->pid, getpid());
     atomic_store(&slot->ready, 1);
     long served = 0;
-    while (!child_stop) {
-        struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
-        int n = ppoll(&pfd, 1, NULL, &waitmask);
-        if (n < 0 && errno != EINTR) {
-            dg_log("error", "slot=%d ppoll: %s", slot_i, strerror(errno));
-            _exit(1);
-        }
-        if (n <= 0 || child_stop)
+    int64_t kept_until_ms = 0;
+    int w;
+    while (!child_stop && (w = wait_for_request(p, slot_i, &req, &waitmask, kept_until_ms)) >= 0) {
+        if (w == 0)
             continue;
-        /* When ppoll finds the socket readable it restores the mask without delivering a
-         * pending TERM, so under steady load a stopping child would keep accepting until
-         * the SIGKILL deadline: look for it explicitly. */
-        sigset_t pend;
-        if (sigpending(&pend) == 0 && (sigismember(&pend, SIGTERM) ||
-                                       sigismember(&pend, SIGINT) || sigismember(&pend, SIGQUIT)))
-            break;
-        if (pfd.revents & (POLLERR | POLLNVAL)) {
-            dg_log("error", "slot=%d listen socket unusable", slot_i);
-            _exit(1);
-        }
         /* Busy from here on, not from when FCGX_Accept_r returns: it reads BEGIN_REQUEST and
          * PARAMS with blocking reads, so a client that sends half a header would otherwise
          * hold this child forever, out of --request-timeout's reach. */
         atomic_store(&slot->busy_since_ms, dg_now_ms());
-        /* Non-blocking listen socket: another child may have won the connection; then
-         * FCGX_Accept_r fails with EAGAIN and we wait again. */
+        /* With no kept connection, FCGX_Accept_r accepts on the non-blocking listen socket:
+         * another child may have won the connection, then it fails with EAGAIN and we wait
+         * again. On a kept connection it reads the next request from it; if the peer closed
+         * it, libfcgi closes our end and falls back to that same accept. */
         int rc = FCGX_Accept_r(&req);
         if (rc < 0) {
             atomic_store(&slot->busy_since_ms, 0);
@@ -167,14 +238,22 @@ static void child_serve(struct pool *p, int slot_i)
         int64_t t0 = dg_now_us(); /* latency counts from a complete header, as before */
         enum dg_route route = DG_ROUTE_OTHER;
         int status = dg_api_handle(&req, &p->cfg->api, &route);
-        FCGX_Finish_r(&req);
+        int keep = req.keepConnection && p->cfg->keep_conn_idle > 0 && drain_stdin(&req);
+        FCGX_Finish_r(&req); /* keeps req.ipcFd open if the web server set FCGI_KEEP_CONN */
         dg_metrics_record(slot, route, status, dg_now_us() - t0);
         atomic_store(&slot->busy_since_ms, 0);
+        if (!keep)
+            close_kept(slot, &req); /* no-op unless libfcgi kept it */
+        kept_until_ms = dg_now_ms() + (int64_t)p->cfg->keep_conn_idle * 1000;
         if (p->cfg->max_requests > 0 && ++served >= p->cfg->max_requests) {
             dg_log("recycle", "slot=%d after %ld requests", slot_i, served);
             break;
         }
     }
+    /* No more accepting: drop our copy of the listen socket at once (the master has shut it
+     * down already if the pool is stopping), then end a kept connection. */
+    close(p->fd);
+    close_kept(slot, &req);
     atomic_store(&slot->ready, 0);
     _exit(0);
 }
@@ -327,15 +406,33 @@ static void signal_children(struct pool *p, int sig)
             kill(p->w[i].pid, sig);
 }
 
+/* At a stop: children finishing a request still hold copies of the listen socket, so
+ * closing ours would not stop the kernel from queueing new connections, which would then be
+ * reset when the last copy closes, seconds later: shutdown(SHUT_RD) makes it refuse them
+ * now, for every holder (Linux: unix sockets answer ECONNREFUSED, TCP ones RST), and nginx
+ * moves on to another pool at once. Not when the socket is not ours to end: after a USR2
+ * hand-over the new pool accepts on this very socket, an upgrade that has not taken over
+ * yet shares the old pool's, and an fd 0 someone handed us may be handed to our successor. */
+static void stop_listening(struct pool *p)
+{
+    if (p->fd < 0)
+        return;
+    if (p->owner && !p->handed_over && shutdown(p->fd, SHUT_RD) != 0)
+        dg_log("error", "shutdown of the listen socket: %s", strerror(errno));
+    close(p->fd);
+    p->fd = -1;
+}
+
 static void begin_stop(struct pool *p, const char *why)
 {
     if (p->stopping)
         return;
     p->stopping = 1;
     p->stop_deadline_ms = dg_now_ms() + (int64_t)p->cfg->graceful_timeout * 1000;
+    signal_children(p, SIGTERM);
+    stop_listening(p); /* after the signals: a child then sees TERM before a dead socket */
     dg_log("stop", "%s; graceful_timeout=%ds children=%d", why, p->cfg->graceful_timeout,
            n_alive(p));
-    signal_children(p, SIGTERM);
     /* A new master still starting would outlive us and serve on as an orphan that nobody
      * asked for: stop it too (TERM is its graceful stop; before its handlers are in place,
      * the default action ends it), and keep its pid so that we wait for it and, at the
@@ -375,6 +472,12 @@ static void upgrade_start(struct pool *p)
         fcntl(pp[1], F_SETFD, 0);
         setenv("DIGITD_LISTEN_FD", fdbuf, 1);
         setenv("DIGITD_READY_FD", rdbuf, 1);
+        if (p->have_sock_id) { /* so that the last owner, not just the first, removes it */
+            char id[48];
+            snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)p->sock_dev,
+                     (unsigned long long)p->sock_ino);
+            setenv("DIGITD_LISTEN_ID", id, 1);
+        }
         sigset_t none;
         sigemptyset(&none);
         struct sigaction sa = {0};
@@ -405,6 +508,7 @@ static void upgrade_check(struct pool *p)
         close(p->upgrade_rd);
         p->upgrade_rd = -1;
         p->handed_over = 1;
+        p->owner = 0;
         /* Under systemd we are the service's main process: name the new master before we
          * exit, or systemd takes our exit for the service's end and kills the new pool. We
          * send it, not the new master, so that NotifyAccess=main suffices (children, which
@@ -472,6 +576,9 @@ static void announce_ready(struct pool *p)
         dg_log("upgrade-ready", "children accepting; told the old master (%s)",
                w == 1 ? "ok" : strerror(errno));
         close(p->ready_fd);
+        /* The old master stops now: the socket is ours to shut down and remove. Before this
+         * (an upgrade abandoned or stopped while starting) it is still the old pool's. */
+        p->owner = p->socket_ours;
     } else {
         /* First start: Type=notify waits for this. After an upgrade the old master names
          * us in MAINPID= instead (see upgrade_check). */
@@ -516,21 +623,124 @@ static void tick(struct pool *p)
     }
 }
 
-/* The listen socket: handed over by an old master, opened from --listen, or fd 0. */
-static int open_listen(const struct dg_pool_config *cfg)
+/* The unix socket path in --listen, or NULL for host:port (libfcgi's rule: a ':' followed
+ * by a port number). */
+static const char *unix_path(const char *listen)
 {
+    if (!listen)
+        return NULL;
+    const char *path = !strncmp(listen, "unix:", 5) ? listen + 5 : listen;
+    const char *colon = strchr(path, ':');
+    return colon && atoi(colon + 1) != 0 ? NULL : path;
+}
+
+/* Before binding path: refuses it if a server accepts on it or it is not a socket, removes
+ * a stale socket (nothing listens: ECONNREFUSED). FCGX_OpenSocket would unlink whatever is
+ * there, so a second pool started by mistake silently took a running pool's socket. */
+static int claim_unix_path(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        dg_log("error", "cannot listen on unix:%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(st.st_mode)) {
+        dg_log("error", "cannot listen on unix:%s: exists and is not a socket", path);
+        return -1;
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1); /* the caller checked the length */
+    /* non-blocking: a listener with a full backlog answers EAGAIN instead of making us wait */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        dg_log("error", "cannot listen on unix:%s: socket: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa), e = errno;
+    close(fd);
+    if (rc == 0 || e == EAGAIN) {
+        dg_log("error", "cannot listen on unix:%s: already in use by a running server", path);
+        return -1;
+    }
+    if (e != ECONNREFUSED) {
+        dg_log("error", "cannot listen on unix:%s: probing it: %s", path, strerror(e));
+        return -1;
+    }
+    if (unlink(path) != 0 && errno != ENOENT) {
+        dg_log("error", "cannot listen on unix:%s: removing the stale socket: %s", path,
+               strerror(errno));
+        return -1;
+    }
+    dg_log("stale-socket", "unix:%s: nothing listened on it; replaced", path);
+    return 0;
+}
+
+/* A unix listening socket at path (not FCGX_OpenSocket, which unlinks any file there and
+ * exit()s when bind fails); records the socket file's identity for the exit. */
+static int listen_unix(struct pool *p, const char *path, int backlog)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) {
+        dg_log("error", "cannot listen on unix:%s: path longer than %zu bytes", path,
+               sizeof sa.sun_path - 1);
+        return -1;
+    }
+    if (claim_unix_path(path) != 0)
+        return -1;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, backlog) != 0) {
+        /* EADDRINUSE here: another server bound it since the probe */
+        dg_log("error", "cannot listen on unix:%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        p->have_sock_id = 1;
+        p->sock_dev = st.st_dev;
+        p->sock_ino = st.st_ino;
+    }
+    return fd;
+}
+
+/* An upgraded master's socket file identity, from the old master. */
+static void inherit_sock_id(struct pool *p)
+{
+    const char *id = getenv("DIGITD_LISTEN_ID");
+    unsigned long long dev, ino;
+    if (id && sscanf(id, "%llu:%llu", &dev, &ino) == 2) {
+        p->have_sock_id = 1;
+        p->sock_dev = (dev_t)dev;
+        p->sock_ino = (ino_t)ino;
+    }
+    unsetenv("DIGITD_LISTEN_ID");
+}
+
+/* The listen socket: handed over by an old master, opened from --listen, or fd 0. */
+static int open_listen(struct pool *p)
+{
+    const struct dg_pool_config *cfg = p->cfg;
+    p->sock_path = unix_path(cfg->listen);
+    p->socket_ours = cfg->listen != NULL;
     const char *env = getenv("DIGITD_LISTEN_FD");
     if (env) {
         int fd = atoi(env);
         unsetenv("DIGITD_LISTEN_FD");
+        inherit_sock_id(p);
         fcntl(fd, F_SETFD, FD_CLOEXEC);
-        return fd;
+        return fd; /* owned once we have taken over (announce_ready) */
+    }
+    if (p->sock_path) {
+        p->owner = 1;
+        return listen_unix(p, p->sock_path, cfg->backlog);
     }
     if (cfg->listen) {
-        const char *path = cfg->listen;
-        if (!strncmp(path, "unix:", 5))
-            path += 5;
-        int fd = FCGX_OpenSocket(path, cfg->backlog);
+        p->owner = 1;
+        int fd = FCGX_OpenSocket(cfg->listen, cfg->backlog);
         if (fd < 0)
             dg_log("error", "cannot listen on %s: %s", cfg->listen, strerror(errno));
         else
@@ -545,6 +755,17 @@ static int open_listen(const struct dg_pool_config *cfg)
         return 0;
     dg_log("error", "no --listen given and fd 0 is not a listening socket");
     return -1;
+}
+
+/* At exit: the socket file goes only if it is still the one this pool bound; another pool
+ * may have replaced it (after ours was removed by hand), and after a hand-over it is the new
+ * master's to remove. */
+static void remove_socket_file(const struct pool *p)
+{
+    struct stat st;
+    if (p->owner && !p->handed_over && p->sock_path && p->have_sock_id &&
+        lstat(p->sock_path, &st) == 0 && st.st_dev == p->sock_dev && st.st_ino == p->sock_ino)
+        unlink(p->sock_path);
 }
 
 static void install_signals(struct pool *p)
@@ -611,7 +832,7 @@ int dg_pool_run(struct dg_pool_config *cfg)
     unsetenv("DIGITD_READY_FD");
     if (p->ready_fd >= 0)
         fcntl(p->ready_fd, F_SETFD, FD_CLOEXEC);
-    p->fd = open_listen(cfg);
+    p->fd = open_listen(p);
     if (p->fd < 0)
         return 1;
     /* Children poll and then accept: non-blocking so losing the race is EAGAIN, not a hang. */
@@ -631,8 +852,7 @@ int dg_pool_run(struct dg_pool_config *cfg)
     master_loop(p);
     if (cfg->pid_file)
         remove_pid_file(cfg->pid_file);
-    if (!p->handed_over && cfg->listen && !strncmp(cfg->listen, "unix:", 5))
-        unlink(cfg->listen + 5);
+    remove_socket_file(p);
     dg_log("exit", "%s", p->handed_over ? "handed over to the new master" : "stopped");
     return 0;
 }

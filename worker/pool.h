@@ -18,7 +18,20 @@
  *   ALRM             the supervision tick: request timeouts, delayed respawns, upgrade state.
  * Children get PR_SET_PDEATHSIG=TERM (Linux): if the master dies, they stop gracefully.
  * A child counts as busy (for --request-timeout) from the moment it accepts a connection,
- * so a client stalling in the FastCGI header is cut off like one stalling in the body. */
+ * so a client stalling in the FastCGI header is cut off like one stalling in the body.
+ *
+ * Graceful stop and the socket: the master shuts the listen socket down (shutdown SHUT_RD)
+ * as it signals the children, so new connections are refused at once (nginx tries its next
+ * upstream) instead of waiting in the backlog for children that will never accept them; not
+ * after a USR2 hand-over (the new pool accepts on that same socket) and not for an fd 0
+ * someone else handed us. A unix socket path is only taken over when nothing accepts on it
+ * (a stale socket is replaced, a live one refused), and removed at exit only if it is still
+ * the socket this pool bound (same device and inode), by whichever master owns it last.
+ *
+ * FCGI_KEEP_CONN: when the web server asks to keep the connection, the child waits for the
+ * next request on it (not busy meanwhile) instead of accepting, and closes it after
+ * keep_conn_idle seconds without one, so that a connection cached by the web server cannot
+ * hold a child forever; a stopping child closes it after its request in flight. */
 #ifndef DIGITD_POOL_H
 #define DIGITD_POOL_H
 
@@ -31,6 +44,7 @@ struct dg_pool_config {
     long max_requests;         /* 0: never recycle */
     int request_timeout;       /* seconds, 0: none */
     int graceful_timeout;      /* seconds */
+    int keep_conn_idle;        /* seconds a kept connection may idle; 0: close after each request */
     const char *pid_file;      /* NULL: none */
     const char *exe;           /* absolute path re-executed on USR2 */
     char **argv;               /* original argv, passed again on USR2 */

@@ -255,7 +255,8 @@ static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
             uint32_t d = gap(box->x0, box->x1, k->x0, k->x1);
             uint32_t dy = gap(box->y0, box->y1, k->y0, k->y1);
             d = dy > d ? dy : d;
-            if (k->count * PART_INK_DIV < comps[main_].count && d * NEAR_DIV > side + NEAR_DIV)
+            uint64_t ink10 = (uint64_t)k->count * PART_INK_DIV; /* counts reach 2^28 */
+            if (ink10 < comps[main_].count && d * NEAR_DIV > side + NEAR_DIV)
                 continue;
             k->keep = 1, kept++, grew = 1;
             box->x0 = k->x0 < box->x0 ? k->x0 : box->x0, box->x1 = k->x1 > box->x1 ? k->x1 : box->x1;
@@ -300,8 +301,10 @@ static void digit_box(const struct grid *g, const struct comp *comps, const stru
     uint32_t xa = cells->x0 * g->cs, ya = cells->y0 * g->cs;
     uint32_t xb = (cells->x1 + 1) * g->cs < w ? (cells->x1 + 1) * g->cs : w;
     uint32_t yb = (cells->y1 + 1) * g->cs < h ? (cells->y1 + 1) * g->cs : h;
-    uint32_t xa_end = xa + g->cs < xb ? xa + g->cs : xb, xb_start = xb - g->cs > xa ? xb - g->cs : xa;
-    uint32_t ya_end = ya + g->cs < yb ? ya + g->cs : yb, yb_start = yb - g->cs > ya ? yb - g->cs : ya;
+    /* xb - cs wraps when the canvas is narrower than a cell (a 2000x3 canvas has 32-pixel
+     * cells): compare before subtracting. */
+    uint32_t xa_end = xa + g->cs < xb ? xa + g->cs : xb, xb_start = xb > xa + g->cs ? xb - g->cs : xa;
+    uint32_t ya_end = ya + g->cs < yb ? ya + g->cs : yb, yb_start = yb > ya + g->cs ? yb - g->cs : ya;
     b->x0 = xa_end, b->x1 = xb_start, b->y0 = ya_end, b->y1 = yb_start;
     for (uint32_t y = ya; y < yb; y++) { /* left and right bands */
         const uint8_t *row = ink + (size_t)y * w;
@@ -546,7 +549,8 @@ void dg_preprocess_seed(const struct dg_canvas *c, float out[784])
 {
     memset(out, 0, 784 * sizeof(float));
     size_t n = (size_t)c->w * c->h;
-    uint8_t *grey = c->rgba && n ? malloc(n) : NULL;
+    int fits = c->w <= MAX_SIDE && c->h <= MAX_SIDE; /* as dg_preprocess: spans index with int */
+    uint8_t *grey = c->rgba && n && fits ? malloc(n) : NULL;
     if (!grey)
         return;
     for (size_t i = 0; i < n; i++)
