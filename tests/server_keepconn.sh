@@ -10,13 +10,8 @@
 #     completes, both connections are closed, the pool exits before the graceful timeout.
 DIGITD=$1
 . "$(dirname "$0")/server_lib.sh"
-command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }
-export PYTHONPATH=$(cd "$(dirname "$0")" && pwd) PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the tree
+need_python
 PNG=$(dirname "$0")/server_digit.png
-wait_until() { # command... : retries for 10 s
-    local i=0
-    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
-}
 py() { timeout 60 python3 - "$SOCK" "$PNG" "$T" "$@"; }
 
 # 1 and 2 (--workers 2): the idle limit is short, but no step depends on its timing: the

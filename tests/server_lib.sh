@@ -2,6 +2,8 @@
 # Each test starts real digitd processes on a unix socket in a private temp dir and talks
 # to them with cgi-fcgi (libfcgi-bin). Needs: DIGITD (binary path).
 set -u
+command -v cgi-fcgi >/dev/null ||
+    { echo "FAIL: cgi-fcgi not found: apt-get install libfcgi-bin (scripts/install-deps.sh --test)"; exit 1; }
 T=$(mktemp -d /tmp/digitd-test.XXXXXX)
 SOCK=$T/sock
 PIDF=$T/pid
@@ -26,6 +28,18 @@ start_pool() {
     rm -f "$PIDF"
     "$DIGITD" --listen "unix:$SOCK" --pid-file "$PIDF" "$@" 2>>"$LOG" &
     wait_for_file "$PIDF" || { echo "digitd did not start"; cat "$LOG"; exit 1; }
+}
+
+wait_until() { # command... : retries for 10 s
+    local i=0
+    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
+}
+
+# need_python: python3 for the tests' own FastCGI client (tests/server_fcgi.py), importable,
+# leaving no __pycache__ in the tree.
+need_python() {
+    command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }
+    export PYTHONPATH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd) PYTHONDONTWRITEBYTECODE=1
 }
 
 wait_for_file() { # path [tries of 0.1 s]

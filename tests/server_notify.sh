@@ -7,11 +7,7 @@
 # follows the new master instead of taking the old one's exit for the service's end.
 DIGITD=$1
 . "$(dirname "$0")/server_lib.sh"
-command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }
-wait_until() { # command... : retries for 10 s
-    local i=0
-    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
-}
+need_python
 NOTES=$T/notes
 python3 - "$T/notify" "$NOTES" <<'PY' &
 import socket, struct, sys

@@ -12,13 +12,8 @@
 # (USR2 upgrades keep the socket: server_upgrade.sh.)
 DIGITD=$1
 . "$(dirname "$0")/server_lib.sh"
-command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }
-export PYTHONPATH=$(cd "$(dirname "$0")" && pwd) PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the tree
+need_python
 PNG=$(dirname "$0")/server_digit.png
-wait_until() { # command... : retries for 10 s
-    local i=0
-    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
-}
 inode() { stat -c %i "$1" 2>/dev/null; }
 # listen_on PATH: a python3 server that binds PATH and accepts (closing what it accepts)
 # until PATH.stop exists; prints "ready" to PATH.ready once listening

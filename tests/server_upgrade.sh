@@ -1,30 +1,34 @@
 #!/bin/bash
 # server_upgrade.sh DIGITD: USR2 zero-downtime upgrade. The pool runs from a copy of the
-# binary; the copy is replaced (as a rebuild does) and USR2 makes a new master serve while a
-# client loop runs: no request may fail. Then a broken binary: the old pool keeps serving.
+# binary; the copy is replaced (as a rebuild does) and USR2 makes a new master serve while
+# client loops send predictions and health requests: no request may fail. Then a broken binary: the old pool keeps serving.
 . "$(dirname "$0")/server_lib.sh"
 cp "$1" "$T/digitd"
 DIGITD=$T/digitd
-wait_until() { # command... : retries for 10 s
-    local i=0
-    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
-}
 
 start_pool --workers 2 --graceful-timeout 10
 old=$(master)
 sock_ino=$(stat -c %i "$SOCK")
 old_children=$(children)
-# two client loops: health requests back to back, counting anything but a 200
+# two client loops back to back, counting anything but a right answer: predictions of a
+# real digit (tests/server_digit.png is a 1) and health requests
 : >"$T/bad"
+PNG=$(dirname "$0")/server_digit.png
 client_loop() {
     while [ ! -e "$T/stop" ]; do
-        st=$(req GET /api/health </dev/null | status_of)
-        [ "$st" = 200 ] && echo >>"$T/good" || echo "status '$st'" >>"$T/bad"
+        if [ "$1" = predict ]; then
+            a=$(post_png "$PNG")
+            st=$(echo "$a" | status_of) d=$(echo "$a" | body_of | json_field prediction)
+            [ "$st" = 200 ] && [ "$d" = 1 ] && echo >>"$T/good" || echo "predict: status '$st', digit '$d'" >>"$T/bad"
+        else
+            st=$(req GET /api/health </dev/null | status_of)
+            [ "$st" = 200 ] && echo >>"$T/good" || echo "health: status '$st'" >>"$T/bad"
+        fi
     done
 }
-client_loop &
+client_loop predict &
 loop=$!
-client_loop &
+client_loop health &
 loop2=$!
 sleep 0.5
 cp "$1" "$T/digitd.new" && mv -f "$T/digitd.new" "$T/digitd" # a rebuild replaces the file
