@@ -22,7 +22,7 @@
 struct options {
     const char *url, *fcgi, *path, *mnist, *dir;
     int engine, json_out, allow_remote, fail_on_error, progress, rounds, body_json, at_rest;
-    int no_noise;
+    int no_noise, style;
     double min_accuracy;
     struct bench_load_opts load;
     size_t count;
@@ -48,6 +48,8 @@ static void usage(FILE *f)
             "  --dir DIR              PNG files instead; label from '7_x.png' or 'label-7/'\n"
             "  --count N              distinct payloads, 1..%d, default 2000\n"
             "  --seed N               renderer series, default 1\n"
+            "  --style scan|pen|mix   rendered strokes: the scan's own (default), its path\n"
+            "                         with one round pen width as a browser draws, or both\n"
             "  --body png|json        image/png (default) or {\"imageData\": data URL}\n"
             "  --no-noise             no browser read-back noise in rendered payloads (by\n"
             "                         default a third carry it, as privacy-hardened browsers\n"
@@ -82,7 +84,7 @@ static int num_arg(const char *opt, const char *s, double lo, double hi, double 
 static int parse_args(int argc, char **argv, struct options *o)
 {
     enum { O_FCGI = 256, O_PATH, O_ENGINE, O_DUR, O_REQ, O_CONN, O_THR, O_TMO, O_REMOTE,
-           O_MNIST, O_DIR, O_COUNT, O_SEED, O_BODY, O_NOISE, O_NOREST, O_JSON, O_NOPROG, O_FAIL,
+           O_MNIST, O_DIR, O_COUNT, O_SEED, O_BODY, O_NOISE, O_STYLE, O_NOREST, O_JSON, O_NOPROG, O_FAIL,
            O_MINACC, O_ROUNDS, O_HELP };
     static const struct option lo[] = {
         {"fcgi", 1, 0, O_FCGI},          {"path", 1, 0, O_PATH},
@@ -92,7 +94,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"allow-remote", 0, 0, O_REMOTE}, {"mnist", 1, 0, O_MNIST},
         {"dir", 1, 0, O_DIR},            {"count", 1, 0, O_COUNT},
         {"seed", 1, 0, O_SEED},          {"body", 1, 0, O_BODY},
-        {"no-noise", 0, 0, O_NOISE},     {"no-at-rest", 0, 0, O_NOREST},
+        {"no-noise", 0, 0, O_NOISE},     {"style", 1, 0, O_STYLE},
+        {"no-at-rest", 0, 0, O_NOREST},
         {"json", 0, 0, O_JSON},
         {"no-progress", 0, 0, O_NOPROG}, {"fail-on-error", 0, 0, O_FAIL},
         {"min-accuracy", 1, 0, O_MINACC}, {"rounds", 1, 0, O_ROUNDS},
@@ -124,6 +127,14 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->body_json = strcmp(optarg, "json") == 0;
             break;
         case O_NOISE: o->no_noise = 1; break;
+        case O_STYLE:
+            o->style = !strcmp(optarg, "scan") ? BENCH_STYLE_SCAN : !strcmp(optarg, "pen") ? BENCH_STYLE_PEN
+                     : !strcmp(optarg, "mix") ? BENCH_STYLE_MIX : -1;
+            if (o->style < 0) {
+                fprintf(stderr, "digitd-bench: --style: '%s' is not scan, pen or mix\n", optarg);
+                bad = 1;
+            }
+            break;
         case O_NOREST: o->at_rest = 0; break;
         case O_JSON: o->json_out = 1; break;
         case O_NOPROG: o->progress = 0; break;
@@ -352,7 +363,8 @@ int main(int argc, char **argv)
     o.load.progress = o.progress;
     struct bench_payload_opts po = {.mnist_dir = o.mnist ? o.mnist : dg_mnist_dir(),
                                     .png_dir = o.dir, .count = o.count, .seed = o.seed,
-                                    .json = o.body_json, .no_noise = o.no_noise};
+                                    .json = o.body_json, .no_noise = o.no_noise,
+                                    .style = o.style};
     struct bench_payloads ps;
     char err[512];
     if (bench_payloads_load(&po, &ps, err, sizeof err) != 0) {

@@ -71,7 +71,12 @@ struct bench_payload_opts {
     uint64_t seed;
     int json;               /* send {"imageData": data URL} instead of raw image/png */
     int no_noise;           /* render without browser read-back noise */
+    int style;              /* BENCH_STYLE_*: the renderer's stroke style */
 };
+
+/* The rendered payloads' stroke style (bench/render.h): the scan's own stroke, its path
+ * redrawn with one round pen width, or half and half. */
+enum { BENCH_STYLE_SCAN, BENCH_STYLE_PEN, BENCH_STYLE_MIX };
 
 int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                         size_t errlen);

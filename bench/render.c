@@ -3,7 +3,12 @@
  * The 28x28 grey scan is enlarged with a cubic filter into a smooth field; thresholding
  * that field gives the stroke's shape (a lower threshold, a thicker pen), and the distance
  * to the threshold in units of the field's local gradient gives a one-pixel anti-aliased
- * edge, as a canvas draws it. */
+ * edge, as a canvas draws it.
+ *
+ * The pen style goes one step further, towards what a browser's round-capped lineTo makes:
+ * the thresholded shape is thinned to its one-pixel skeleton (the path the pen took), and
+ * every pixel is inked by its distance to that path, so the stroke has one width
+ * everywhere, whatever the scan's pen pressure was. */
 #include <math.h>
 #include <spng.h>
 #include <stdlib.h>
@@ -28,13 +33,18 @@ static float uniform(uint64_t h, int shift, float lo, float hi)
     return lo + (hi - lo) * (float)((h >> shift) & 0xffffff) / 16777216.f;
 }
 
-void dg_render_params_for(uint64_t seed, size_t index, struct dg_render_params *p)
+void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style style,
+                          struct dg_render_params *p)
 {
     uint64_t h = splitmix64(splitmix64(seed) ^ (uint64_t)index);
     uint64_t h2 = splitmix64(h);
     p->canvas = 280;
     p->digit_height = uniform(h, 0, 90.f, 230.f);
     p->thickness = uniform(h, 24, 0.65f, 1.8f);
+    if (style == DG_STYLE_MIX)
+        style = (h2 >> 60) & 1 ? DG_STYLE_PEN : DG_STYLE_SCAN;
+    /* the page's stroke slider spans 8 to 40 px, 20 by default; log-uniform 8..32 */
+    p->pen_width = style == DG_STYLE_PEN ? 8.f * expf(uniform(splitmix64(h2), 0, 0.f, logf(4.f))) : 0.f;
     float half = p->digit_height / 2 + 8.f;
     p->cx = uniform(h2, 0, half, 280.f - half);
     p->cy = uniform(h2, 24, half, 280.f - half);
@@ -146,6 +156,118 @@ static void stroke(const float *f, int side, float t, uint8_t *cov)
     }
 }
 
+/* One Zhang-Suen sub-iteration over the stroke mask m (side x side, 1 = ink, 0 on the
+ * border): marks the contour pixels whose removal keeps the shape connected, then removes
+ * them. Returns whether any went. */
+static int thin_step(uint8_t *m, uint8_t *mark, int side, int second)
+{
+    int changed = 0;
+    for (int y = 1; y < side - 1; y++)
+        for (int x = 1; x < side - 1; x++) {
+            const uint8_t *c = m + (size_t)y * side + x;
+            if (!*c)
+                continue;
+            /* neighbours clockwise from north: p2 .. p9 */
+            int p[8] = {c[-side], c[-side + 1], c[1], c[side + 1], c[side], c[side - 1], c[-1], c[-side - 1]};
+            int b = 0, a = 0;
+            for (int k = 0; k < 8; k++)
+                b += p[k], a += !p[k] && p[(k + 1) % 8];
+            if (b < 2 || b > 6 || a != 1)
+                continue;
+            if (second ? (p[0] && p[2] && p[6]) || (p[0] && p[4] && p[6])
+                       : (p[0] && p[2] && p[4]) || (p[2] && p[4] && p[6]))
+                continue;
+            mark[(size_t)y * side + x] = 1;
+            changed = 1;
+        }
+    for (size_t i = 0; i < (size_t)side * side; i++)
+        if (mark[i])
+            m[i] = 0, mark[i] = 0;
+    return changed;
+}
+
+/* Squared distance to the nearest zero of f along one line of n samples (f: 0 on the path,
+ * FAR elsewhere), after Felzenszwalb and Huttenlocher: the lower envelope of parabolas.
+ * v: n ints, z: n + 1 floats of scratch. */
+#define FAR 1e20f
+static void edt_line(const float *f, int n, float *d, int *v, float *z)
+{
+    int k = 0;
+    v[0] = 0, z[0] = -FAR, z[1] = FAR;
+    for (int q = 1; q < n; q++) {
+        float s;
+        for (;; k--) { /* ends at k = 0 at the latest: z[0] = -FAR */
+            int r = v[k];
+            s = ((f[q] + (float)(q * q)) - (f[r] + (float)(r * r))) / (float)(2 * q - 2 * r);
+            if (s > z[k])
+                break;
+        }
+        k++;
+        v[k] = q, z[k] = s, z[k + 1] = FAR;
+    }
+    k = 0;
+    for (int q = 0; q < n; q++) {
+        while (z[k + 1] < (float)q)
+            k++;
+        d[q] = (float)((q - v[k]) * (q - v[k])) + f[v[k]];
+    }
+}
+
+/* In place over the side x side plane g (0 on the target pixels, FAR elsewhere): the squared
+ * Euclidean distance to the nearest target, columns then rows. line: 3 * side + 1 floats,
+ * v: side ints of scratch. */
+static void edt(float *g, int side, float *line, int *v)
+{
+    float *in = line, *out = line + side, *z = line + 2 * side;
+    for (int x = 0; x < side; x++) {
+        for (int y = 0; y < side; y++)
+            in[y] = g[(size_t)y * side + x];
+        edt_line(in, side, out, v, z);
+        for (int y = 0; y < side; y++)
+            g[(size_t)y * side + x] = out[y];
+    }
+    for (int y = 0; y < side; y++) {
+        memcpy(in, g + (size_t)y * side, (size_t)side * sizeof *in);
+        edt_line(in, side, g + (size_t)y * side, v, z);
+    }
+}
+
+/* Coverage 0..1 of each pixel for a round pen of the given width moved along the skeleton
+ * of the field's shape at threshold t: 1 within width/2 of the path, a one-pixel
+ * anti-aliased rim. Returns 0, or -1 on allocation failure. */
+static int pen_stroke(const float *f, int side, float t, float width, uint8_t *cov)
+{
+    size_t n = (size_t)side * side;
+    uint8_t *m = malloc(n), *mark = calloc(n, 1);
+    float *g = malloc(n * sizeof *g), *line = malloc(((size_t)side * 3 + 1) * sizeof *line);
+    int *v = malloc((size_t)side * sizeof *v);
+    int rc = -1;
+    if (m && mark && g && line && v) {
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++) {
+                int edge = x == 0 || y == 0 || x == side - 1 || y == side - 1;
+                m[(size_t)y * side + x] = !edge && f[(size_t)y * side + x] >= t;
+            }
+        while (thin_step(m, mark, side, 0) | thin_step(m, mark, side, 1))
+            ;
+        for (size_t i = 0; i < n; i++)
+            g[i] = m[i] ? 0.f : FAR;
+        edt(g, side, line, v);
+        for (size_t i = 0; i < n; i++) {
+            float c = width / 2 + 0.5f - sqrtf(g[i]);
+            c = c < 0.f ? 0.f : c > 1.f ? 1.f : c;
+            cov[i] = (uint8_t)(c * 255.f + 0.5f);
+        }
+        rc = 0;
+    }
+    free(m);
+    free(mark);
+    free(g);
+    free(line);
+    free(v);
+    return rc;
+}
+
 static uint8_t noisy(uint8_t v, int amp, uint64_t h)
 {
     int n = (int)(h % (uint64_t)(2 * amp + 1)) - amp;
@@ -197,26 +319,40 @@ static int encode(const uint8_t *rgba, int side, uint8_t **png, size_t *len)
     return e || !*png ? -1 : 0;
 }
 
+int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba)
+{
+    if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || !(p->thickness > 0.f))
+        return -1;
+    size_t n = (size_t)p->canvas * p->canvas;
+    float *field = malloc(n * sizeof(float));
+    uint8_t *cov = malloc(n);
+    int rc = -1;
+    if (field && cov) {
+        enlarge(pixels, p, field);
+        float t = 0.45f / p->thickness; /* thicker pen: lower threshold on the field */
+        if (p->pen_width > 0.f)
+            rc = pen_stroke(field, p->canvas, 0.45f, p->pen_width, cov);
+        else
+            stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, cov), rc = 0;
+        if (rc == 0)
+            paint(cov, p, rgba);
+    }
+    free(field);
+    free(cov);
+    return rc;
+}
+
 int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,
                   size_t *len)
 {
     *png = NULL;
     *len = 0;
-    if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || !(p->thickness > 0.f))
+    if (p->canvas < 32 || p->canvas > 512)
         return -1;
-    size_t n = (size_t)p->canvas * p->canvas;
-    float *field = malloc(n * sizeof(float));
-    uint8_t *cov = malloc(n), *rgba = malloc(n * 4);
-    int rc = -1;
-    if (field && cov && rgba) {
-        enlarge(pixels, p, field);
-        float t = 0.45f / p->thickness; /* thicker pen: lower threshold on the field */
-        stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, cov);
-        paint(cov, p, rgba);
+    uint8_t *rgba = malloc((size_t)p->canvas * p->canvas * 4);
+    int rc = rgba ? dg_render_rgba(pixels, p, rgba) : -1;
+    if (rc == 0)
         rc = encode(rgba, p->canvas, png, len);
-    }
-    free(field);
-    free(cov);
     free(rgba);
     return rc;
 }

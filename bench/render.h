@@ -2,8 +2,11 @@
  *
  * The 28x28 scan is enlarged to a smooth pen-stroke shape on a 280x280 canvas at a varied
  * size, position and stroke thickness, in one of three looks (dark ink on white, white ink
- * on black, dark ink on a transparent canvas), and encoded as PNG. Deterministic for a
- * given (digit pixels, params). Used by the worker's tests and by digitd-bench payloads. */
+ * on black, dark ink on a transparent canvas), and encoded as PNG. Two styles: the scan's
+ * own stroke shape (its pen pressure kept), or the pen: the stroke's path redrawn with one
+ * round pen width, as a browser draws mouse and touch strokes. Deterministic for a given
+ * (digit pixels, params). Used by the worker's tests, digitd-bench payloads and the
+ * trainer's augmentation and validation. */
 #ifndef DIGITD_RENDER_H
 #define DIGITD_RENDER_H
 
@@ -17,16 +20,29 @@ struct dg_render_params {
     float digit_height;      /* height of the digit's ink box on the canvas, px */
     float cx, cy;            /* where its centre lands on the canvas, px */
     float thickness;         /* stroke thickness relative to the scan's (1 = as drawn) */
+    float pen_width;         /* > 0: the pen style instead, one stroke width (px) throughout */
     enum dg_render_look look;
     int noise;               /* browser read-back noise, +-noise grey levels per channel (0: none) */
 };
 
+enum dg_render_style {
+    DG_STYLE_SCAN, /* the scan's own stroke, thickened or thinned */
+    DG_STYLE_PEN,  /* its path with one pen width, 8 to 32 px */
+    DG_STYLE_MIX   /* either, half and half */
+};
+
 /* Varied, deterministic parameters for test image number index (seed picks the series). */
-void dg_render_params_for(uint64_t seed, size_t index, struct dg_render_params *p);
+void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style style,
+                          struct dg_render_params *p);
+
+/* Draws pixels (784 bytes, MNIST polarity) on the canvas: rgba holds canvas * canvas * 4
+ * bytes, unpremultiplied RGBA as a browser's canvas reads back. Returns 0, or -1 on bad
+ * parameters or allocation failure. */
+int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba);
 
 /* Renders pixels (784 bytes, MNIST polarity) to a PNG (a digit too large for the canvas is
  * shrunk, and moved inward so that it lies fully on it) in a malloc'd buffer (*png, *len).
- * Returns 0, or -1 on allocation or encoding failure. */
+ * Returns 0, or -1 on bad parameters, allocation or encoding failure. */
 int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,
                   size_t *len);
 

@@ -1,5 +1,5 @@
 # Bench tool tests (issue 6): the latency histogram, --engine's JSON, the load modes against
-# a real pool over FastCGI, and the answer checks (wrong digits, mismatches vs at rest)
+# a real pool over FastCGI and through nginx, and the answer checks (wrong digits, mismatches vs at rest)
 # against a fake HTTP server that always answers 0. No timing assertions.
 if(TARGET digitd-bench)
   add_executable(bench_stats_test bench/stats_test.c bench/stats.c)
@@ -19,6 +19,10 @@ if(TARGET digitd-bench)
       add_test(NAME bench_fcgi COMMAND bash ${_bt}/bench_fcgi.sh $<TARGET_FILE:digitd>
                $<TARGET_FILE:digitd-bench> "${MNIST_DIR}")
       set_tests_properties(bench_fcgi PROPERTIES TIMEOUT 180 LABELS bench)
+      # HTTP mode through nginx (nginx.conf.example) to two pools, one of them killed midway
+      add_test(NAME bench_nginx COMMAND bash ${_bt}/bench_nginx.sh $<TARGET_FILE:digitd>
+               $<TARGET_FILE:digitd-bench> "${MNIST_DIR}")
+      set_tests_properties(bench_nginx PROPERTIES TIMEOUT 180 LABELS bench)
       # Issue 4's canvas accuracy, through the real FastCGI API (~1 min).
       add_test(NAME bench_canvas_fcgi COMMAND bash ${_bt}/bench_canvas_fcgi.sh $<TARGET_FILE:digitd>
                $<TARGET_FILE:digitd-bench> "${MNIST_DIR}" ${DG_CANVAS_MIN_ACCURACY})

@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench_answers.sh BENCH MNIST_DIR: the answer checks, against a fake HTTP server that answers
-# every request with digit 0. Wrong digits are errors of kind "wrong" (and lower accuracy)
+# every request with digit 0 (on /bad, with probabilities that do not back the digit: a
+# malformed answer). Wrong digits are errors of kind "wrong" (and lower accuracy)
 # but do not fail --fail-on-error; answers that differ from the in-process answer at rest
 # are mismatches and do; without the answers at rest, mismatches are null, not 0.
 BENCH=$1 MNIST=$2
@@ -20,7 +21,12 @@ class H(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        b = json.dumps({"prediction": 0, "probabilities": [0.1] * 10}).encode()
+        probs = [0.91] + [0.01] * 9
+        if self.path == "/bad":  # digit 3, but 0 is the likeliest
+            a = {"prediction": 3, "confidence": 0.01, "probabilities": probs}
+        else:
+            a = {"prediction": 0, "confidence": 0.91, "probabilities": probs}
+        b = json.dumps(a).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(b)))
@@ -59,6 +65,12 @@ jcheck "$T/rest.json" 'j["compared"] == 100 and j["mismatches"] > 50 and
     --mnist "$MNIST" >"$T/norest.json" || fail "--fail-on-error failed on wrong digits alone"
 jcheck "$T/norest.json" 'j["mismatches"] is None and j["compared"] == 0 and "at_rest" not in j'
 jcheck "$T/norest.json" 'j["errors"]["wrong"] > 25 and j["failed"] == 0'
+
+# answers whose numbers do not hold together are malformed, never counted as answered
+"$BENCH" "${URL%/api/predict}/bad" --requests 20 --count 20 --no-at-rest --fail-on-error --json \
+    --mnist "$MNIST" >"$T/bad.json"
+[ $? = 1 ] || fail "malformed answers did not fail the run"
+jcheck "$T/bad.json" 'j["answered"] == 0 and j["errors"]["json"] == 20' "inconsistent answers not counted as malformed"
 
 # --min-accuracy is what fails on wrong digits
 "$BENCH" "$URL" --requests 20 --count 20 --no-at-rest --min-accuracy 50 --json \

@@ -26,13 +26,16 @@ add_executable(input_samples tests/input_samples.c)
 target_link_libraries(input_samples PRIVATE dg_input dg_render dg_idx)
 
 # The 10,000 MNIST test digits as canvas PNGs through our preprocessing and the seed's,
-# classified by the compiled-in model (~1 min): ours must reach 99.0 %.
-set(DG_CANVAS_MIN_ACCURACY 99.0 CACHE STRING "Canvas test set accuracy the input test requires")
+# classified by the compiled-in model (~2 min), in the scan and the pen style: ours must
+# reach 99.0 % on the scan style (the issue's canvas set) and 98.0 % on the pen style.
+set(DG_CANVAS_MIN_ACCURACY 99.0 CACHE STRING "Scan-style canvas accuracy the input test requires")
+set(DG_CANVAS_MIN_PEN_ACCURACY 98.0 CACHE STRING "Pen-style canvas accuracy the input test requires")
 if(TARGET dg_engine)
   add_executable(input_canvas_accuracy tests/input_canvas_accuracy.c)
   target_link_libraries(input_canvas_accuracy PRIVATE dg_input dg_render dg_engine dg_idx)
   add_test(NAME input_canvas_accuracy
-           COMMAND input_canvas_accuracy ${MNIST_DIR} 10000 ${DG_CANVAS_MIN_ACCURACY})
+           COMMAND input_canvas_accuracy ${MNIST_DIR} 10000 ${DG_CANVAS_MIN_ACCURACY}
+                   ${DG_CANVAS_MIN_PEN_ACCURACY})
 else()
   message(STATUS "input_canvas_accuracy not built: needs target dg_engine")
 endif()

@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     dg_input_default_limits(&lim);
     for (size_t i = 0; i < n && i < im.count; i++) {
         struct dg_render_params p;
-        dg_render_params_for(1, i, &p);
+        dg_render_params_for(1, i, DG_STYLE_MIX, &p);
         uint8_t *png;
         size_t len;
         if (dg_render_png(im.pixels + i * 784, &p, &png, &len))

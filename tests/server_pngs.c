@@ -25,7 +25,7 @@ int main(int argc, char **argv)
     size_t n = strtoul(argv[3], NULL, 10);
     for (size_t i = 0; i < n && i < im.count; i++) {
         struct dg_render_params p;
-        dg_render_params_for(4, i, &p);
+        dg_render_params_for(4, i, DG_STYLE_MIX, &p);
         uint8_t *png;
         size_t len;
         char path[4096];
