@@ -2,13 +2,17 @@
  *
  * Canvas digits reach the model through MNIST's own preprocessing (crop, 20 px box, centre
  * of mass), so size and position are already normalised; what still differs from the
- * scans is the pen: stroke width, slant and aspect. Each image therefore gets a random
- * stroke-thickness change (grey-level dilation or erosion, blended by a random amount),
- * then a random affine map about its centre of mass (rotation, shear, x/y scale, small
- * shift), sampled bilinearly. Deterministic: the same rng state gives the same image. */
+ * scans is the pen: stroke width, slant and aspect. Each image therefore gets either a
+ * redraw as a browser draws a stroke (its path with one round pen width, on a canvas, then
+ * through the worker's own preprocessing: bench/render.h, worker/input.h) or a random
+ * stroke-thickness change of the scan (grey-level dilation or erosion, blended by a random
+ * amount), then a random affine map about its centre of mass (rotation, shear, x/y scale,
+ * small shift), sampled bilinearly. Deterministic: the same rng state gives the same
+ * image. */
 #ifndef DIGITD_AUGMENT_H
 #define DIGITD_AUGMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct aug_params {
@@ -20,13 +24,23 @@ struct aug_params {
     float p_thickness;    /* probability of a stroke-width change */
     float max_dilate;     /* blend towards the 3x3-cross dilation, in [0, d] */
     float max_erode;      /* blend towards the 3x3-cross erosion, in [0, e] */
+    float p_pen;          /* probability of the pen redraw instead of the thickness change */
+    float pen_min, pen_max; /* its width as a fraction of the digit's height, log-uniform */
 };
 
 /* The defaults digitd-train uses (12 degrees, shear .2, scale .1, aspect .15, shift 1.5,
- * half the images get a stroke change). */
+ * 30 % of the images redrawn with a pen of 0.03 to 0.4 of the digit's height, half of the
+ * others get a stroke change). */
 void aug_default_params(struct aug_params *p);
 
 /* in: 784 bytes (0 background, 255 ink) -> out: 784 floats in 0..1. */
 void aug_image(float out[784], const uint8_t in[784], const struct aug_params *p, uint64_t *rng);
+
+/* The digits as the service sees them, for validation: n images (784 bytes each) drawn on
+ * a 280x280 canvas by the renderer's series seed (scan and pen styles, half and half, all
+ * looks), then through the worker's preprocessing (no PNG in between), rounded to bytes
+ * into out.
+ * Returns 0, or -1 if an image could not be drawn (out of memory). */
+int aug_canvas_set(const uint8_t *in, size_t n, uint64_t seed, int threads, uint8_t *out);
 
 #endif

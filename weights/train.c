@@ -1,12 +1,15 @@
 /* train.c: digitd-train, retrains the seed CNN on MNIST and writes a Keras .h5.
  *
  *   digitd-train [--data DIR] [--epochs N] [--batch N] [--lr X] [--lr-schedule none|cosine|step]
- *                [--seed N] [--threads N] [--augment|--no-augment] [--val-split N]
+ *                [--seed N] [--threads N] [--augment|--no-augment] [--pen-fraction P]
+ *                [--val-split N]
  *                [--out PATH] [--limit N] [--test-limit N] [--predictions PATH]
  *                [--extra-eval DIR] [--quiet]
  *
  * Keeps the epoch with the best validation accuracy (Keras's ModelCheckpoint
- * save_best_only) and writes it to --out each time it improves. --out defaults to
+ * save_best_only) and writes it to --out each time it improves. The validation images are
+ * scored twice, as scans and drawn on a canvas as the service receives them (augment.h's
+ * aug_canvas_set), and the mean decides, later epochs winning ties. --out defaults to
  * best_mnist_model.h5 in the current directory, as ModelCheckpoint('best_mnist_model.h5')
  * does, so that a quick run from the repository root cannot overwrite the shipped
  * weights/best_mnist_model.h5; the other defaults are the recipe that made that file. */
@@ -30,7 +33,7 @@
 struct options {
     const char *data, *out, *predictions, *extra;
     int epochs, batch, threads, augment, quiet;
-    double lr;
+    double lr, pen_fraction;
     enum tn_lr_schedule schedule;
     uint64_t seed;
     long val_split, limit, test_limit;
@@ -63,8 +66,10 @@ static void usage(FILE *f)
             "  --threads N         worker threads (default: online CPUs)\n"
             "  --augment, --no-augment   random stroke width, rotation, shear, scale, shift\n"
             "                      (default on)\n"
-            "  --val-split N       last N training images held out to pick the best epoch\n"
-            "                      (default 5000)\n"
+            "  --pen-fraction P    with --augment, the share of images redrawn as a browser\n"
+            "                      draws a stroke, one round pen width (default 0.3; 0: none)\n"
+            "  --val-split N       last N training images held out to pick the best epoch,\n"
+            "                      scored as scans and drawn on a canvas (default 5000)\n"
             "  --out PATH          the .h5 to write (default best_mnist_model.h5, in the\n"
             "                      current directory)\n"
             "  --limit N           train on the first N training images only\n"
@@ -106,6 +111,14 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtod(s, &end);
+    return end == s || *end || errno ? -1 : 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -117,11 +130,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"out", required_argument, 0, 'o'},        {"limit", required_argument, 0, 'L'},
         {"test-limit", required_argument, 0, 'T'}, {"quiet", no_argument, 0, 'q'},
         {"predictions", required_argument, 0, 'P'}, {"extra-eval", required_argument, 0, 'X'},
+        {"pen-fraction", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     long n, cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (struct options){.data = dg_mnist_dir(), .out = "best_mnist_model.h5",
                           .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
-                          .augment = 1, .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
+                          .augment = 1, .pen_fraction = 0.3, .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
                           .val_split = 5000, .limit = -1, .test_limit = -1};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -141,13 +155,11 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'v': if (parse_long(optarg, 0, 59999, &n)) bad = "--val-split"; else o->val_split = n; break;
         case 'L': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--limit"; else o->limit = n; break;
         case 'T': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--test-limit"; else o->test_limit = n; break;
-        case 'l': {
-            char *end;
-            o->lr = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->lr > 0 && o->lr < 10))
-                bad = "--lr";
+        case 'l': if (parse_double(optarg, &o->lr) || !(o->lr > 0 && o->lr < 10)) bad = "--lr"; break;
+        case 'p':
+            if (parse_double(optarg, &o->pen_fraction) || !(o->pen_fraction >= 0 && o->pen_fraction <= 1))
+                bad = "--pen-fraction";
             break;
-        }
         case 'S':
             if (!strcmp(optarg, "none")) o->schedule = TN_LR_CONSTANT;
             else if (!strcmp(optarg, "cosine")) o->schedule = TN_LR_COSINE;
@@ -236,7 +248,8 @@ static void progress(const struct options *o, int epoch, size_t done, size_t tot
 
 struct run {
     struct options o;
-    struct dataset train, val, test, extra;
+    struct dataset train, val, val_canvas, test, extra;
+    uint8_t *val_canvas_px; /* the validation digits drawn on a canvas (aug_canvas_set) */
     struct tn_net net;
     struct tn_training training; /* the learning-rate schedule; the .h5 records it */
     float *best, *x, *eval_x;
@@ -292,6 +305,7 @@ static int run_training(struct run *r)
     struct options *o = &r->o;
     struct aug_params ap;
     aug_default_params(&ap);
+    ap.p_pen = (float)o->pen_fraction;
     int tty = isatty(2);
     double best_acc = -1, t_start = now(), epoch_time = 0;
     int best_epoch = -1;
@@ -299,16 +313,19 @@ static int run_training(struct run *r)
     for (int e = 0; e < o->epochs; e++) {
         epoch_time += train_epoch(r, e, &ap, tty);
         double vloss = 0, vacc = -1, tloss;
-        if (r->val.count)
-            vacc = evaluate(&r->net, r->eval_x, &r->val, &vloss, NULL);
+        if (r->val.count) {
+            double scans = evaluate(&r->net, r->eval_x, &r->val, &vloss, NULL);
+            double drawn = evaluate(&r->net, r->eval_x, &r->val_canvas, NULL, NULL);
+            vacc = (scans + drawn) / 2;
+            fprintf(stderr, "  val %.4f (scans %.4f, loss %.4f; drawn %.4f)", vacc, scans, vloss, drawn);
+        }
         double tacc = evaluate(&r->net, r->eval_x, &r->test, &tloss, NULL);
-        if (r->val.count)
-            fprintf(stderr, "  val %.4f (loss %.4f)", vacc, vloss);
         fprintf(stderr, "  test %.4f (loss %.4f)", tacc, tloss);
         if (r->extra.count)
             fprintf(stderr, "  extra %.4f", evaluate(&r->net, r->eval_x, &r->extra, NULL, NULL));
-        /* without a validation split, every epoch is "best": the last one is kept */
-        if (vacc > best_acc || !r->val.count) {
+        /* later epochs win ties (the learning rate has decayed further); without a
+         * validation split every epoch is "best": the last one is kept */
+        if (vacc >= best_acc || !r->val.count) {
             best_acc = vacc, best_epoch = e;
             memcpy(r->best, r->net.params, tn_n_params() * sizeof(float));
             if (tn_save_h5(&r->net, r->best, &r->training, o->out, err, sizeof(err))) {
@@ -475,6 +492,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "digitd-train: out of memory\n");
         goto out;
     }
+    if (r.val.count) { /* the seed picks the canvases' series: fixed, the same every run */
+        r.val_canvas_px = malloc(r.val.count * TN_PIXELS);
+        if (!r.val_canvas_px ||
+            aug_canvas_set(r.val.pixels, r.val.count, 2, r.o.threads, r.val_canvas_px)) {
+            fprintf(stderr, "digitd-train: out of memory drawing the validation canvases\n");
+            goto out;
+        }
+        r.val_canvas = (struct dataset){r.val_canvas_px, r.val.labels, r.val.count};
+    }
     tn_training_init(&r.training, r.o.lr, r.o.schedule, r.o.epochs, (long)steps_per_epoch(&r));
     const char *why = NULL;
     r.threads_running = tn_threads_running(r.o.threads, &why);
@@ -485,15 +511,15 @@ int main(int argc, char **argv)
                 r.o.threads, r.threads_running, why, r.o.threads);
     fprintf(stderr,
             "digitd-train: %zu training, %zu validation, %zu test images from %s; %d epochs, "
-            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s\n",
+            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s (pen %.2f)\n",
             r.train.count, r.val.count, r.test.count, r.o.data, r.o.epochs, r.o.batch, r.o.lr,
             r.o.schedule == TN_LR_COSINE ? "cosine" : r.o.schedule == TN_LR_STEP ? "step"
                                                                                  : "constant",
-            r.o.seed, r.threads_running, r.o.augment ? "on" : "off");
+            r.o.seed, r.threads_running, r.o.augment ? "on" : "off", r.o.augment ? r.o.pen_fraction : 0.0);
     rc = run_training(&r) ? 1 : 0;
 out:
     tn_free(&r.net);
-    free(r.best), free(r.x), free(r.y), free(r.order), free(r.eval_x);
+    free(r.best), free(r.x), free(r.y), free(r.order), free(r.eval_x), free(r.val_canvas_px);
     dg_idx_free_images(&ti), dg_idx_free_images(&ei), dg_idx_free_images(&xi);
     dg_idx_free_labels(&tl), dg_idx_free_labels(&el), dg_idx_free_labels(&xl);
     return rc;

@@ -7,7 +7,7 @@ target_link_libraries(dg_nn PUBLIC m)
 
 add_library(dg_train STATIC weights/train_net.c weights/train_h5.c weights/augment.c)
 target_include_directories(dg_train PUBLIC weights)
-target_link_libraries(dg_train PUBLIC dg_nn dg_keras_h5 PkgConfig::CJSON m)
+target_link_libraries(dg_train PUBLIC dg_nn dg_keras_h5 dg_render dg_input PkgConfig::CJSON m)
 if(OpenMP_C_FOUND)
   target_link_libraries(dg_train PUBLIC OpenMP::OpenMP_C)
 else() # the thread slices then run one after the other: same results as --threads N
