@@ -81,6 +81,20 @@ static void be32(uint8_t *p, uint32_t v)
 }
 
 /* Offset of the first chunk of this type, or 0. */
+/* A copy of the PNG base (len bytes, into b) whose IHDR claims w x h (0: keep that side),
+ * CRC fixed: only the header lies about the size. */
+static void put_resized(const char *name, const uint8_t *base, size_t len, uint8_t *b, uint32_t w,
+                        uint32_t h)
+{
+    memcpy(b, base, len);
+    if (w)
+        be32(b + 16, w);
+    if (h)
+        be32(b + 20, h);
+    fix_crc(b, 8);
+    put(name, b, len);
+}
+
 static size_t find_chunk(const uint8_t *png, size_t len, const char *type)
 {
     for (size_t off = 8; off + 12 <= len;) {
@@ -203,20 +217,9 @@ int main(int argc, char **argv)
     memcpy(b, base, 33); /* signature + IHDR + IEND: no image data */
     memcpy(b + 33, base + len - 12, 12);
     put("corrupt-no-idat.png", b, 45);
-    memcpy(b, base, len);
-    be32(b + 16, 1u << 30);
-    be32(b + 20, 1u << 30);
-    fix_crc(b, 8);
-    put("too_large-huge-ihdr.png", b, len);
-    memcpy(b, base, len);
-    be32(b + 16, 5000);
-    fix_crc(b, 8);
-    put("too_large-width-5000.png", b, len);
-    memcpy(b, base, len);
-    be32(b + 16, 4000);
-    be32(b + 20, 4097);
-    fix_crc(b, 8);
-    put("too_large-height-4097.png", b, len);
+    put_resized("too_large-huge-ihdr.png", base, len, b, 1u << 30, 1u << 30);
+    put_resized("too_large-width-5000.png", base, len, b, 5000, 0);
+    put_resized("too_large-height-4097.png", base, len, b, 4000, 4097);
     /* an ancillary chunk declaring 2 MiB (over the 1 MiB chunk limit) after IHDR */
     memcpy(b, base, 33);
     be32(b + 33, 2u << 20);
@@ -229,14 +232,8 @@ int main(int argc, char **argv)
     put("not_png-jpeg.png", jpeg, sizeof jpeg);
     put("not_png-short.png", base, 5);
     /* over the default 2048 limit by one, in either direction (checked from IHDR alone) */
-    memcpy(b, base, len);
-    be32(b + 16, 2049);
-    fix_crc(b, 8);
-    put("too_large-width-2049.png", b, len);
-    memcpy(b, base, len);
-    be32(b + 20, 2049);
-    fix_crc(b, 8);
-    put("too_large-height-2049.png", b, len);
+    put_resized("too_large-width-2049.png", base, len, b, 2049, 0);
+    put_resized("too_large-height-2049.png", base, len, b, 0, 2049);
     free(base);
     free(b);
 
