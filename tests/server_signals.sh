@@ -3,10 +3,6 @@
 # FastCGI header; SIGUSR1 does not kill the master; children stop when the master is killed.
 DIGITD=$1
 . "$(dirname "$0")/server_lib.sh"
-wait_until() { # command... : retries for 10 s
-    local i=0
-    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
-}
 has_n() { [ "$(nchildren)" = "$1" ]; }
 skipped=0
 
