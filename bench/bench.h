@@ -74,7 +74,7 @@ struct bench_payload_opts {
     int style;              /* BENCH_STYLE_*: the renderer's stroke style */
 };
 
-/* The rendered payloads' stroke style (bench/render.h): the scan's own stroke, its path
+/* The rendered payloads' stroke style (worker/input/render.h): the scan's own stroke, its path
  * redrawn with one round pen width, or half and half. */
 enum { BENCH_STYLE_SCAN, BENCH_STYLE_PEN, BENCH_STYLE_MIX };
 

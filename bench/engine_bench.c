@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "bench.h"
-#if defined(DG_HAVE_ENGINE) && defined(DG_HAVE_INPUT)
 #include "engine.h"
 #include "input.h"
 
@@ -114,21 +113,3 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
     free(x), free(t);
     return 0;
 }
-
-#else /* built without the engine or the input module */
-
-int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result *r)
-{
-    (void)ps;
-    memset(r, 0, sizeof *r);
-    return -1;
-}
-
-int bench_engine_timing(const struct bench_payloads *ps, int rounds,
-                        struct bench_engine_result *r)
-{
-    (void)ps, (void)rounds;
-    memset(r, 0, sizeof *r);
-    return -1;
-}
-#endif

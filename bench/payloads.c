@@ -1,5 +1,5 @@
 /* payloads.c: what the bench sends. Real handwritten digits with known labels: the MNIST
- * test digits drawn on a canvas by the shared renderer (bench/render.h: the same drawings the
+ * test digits drawn on a canvas by the shared renderer (worker/input/render.h: the same drawings the
  * worker's tests use), or the user's PNG files labelled by their path. Bodies are the raw PNG
  * (Content-Type: image/png) or, with --json, the seed page's {"imageData": data URL}. */
 #define _XOPEN_SOURCE 700
@@ -14,9 +14,7 @@
 
 #include "bench.h"
 #include "idx.h"
-#ifdef DG_HAVE_RENDER
 #include "render.h"
-#endif
 
 #define MAX_PNG_FILE (16u << 20)
 
@@ -68,7 +66,6 @@ static int make_body(struct bench_payload *p, int json)
 static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                       size_t errlen)
 {
-#ifdef DG_HAVE_RENDER
     char ip[4096], lp[4096];
     snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", o->mnist_dir);
     snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", o->mnist_dir);
@@ -103,12 +100,6 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
     return rc;
-#else
-    (void)o;
-    (void)ps;
-    snprintf(err, errlen, "built without the canvas renderer (dg_render): use --dir");
-    return -1;
-#endif
 }
 
 /* nftw has no user pointer: the directory walk collects into this. */

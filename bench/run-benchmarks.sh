@@ -4,7 +4,7 @@
 #   1. the engine and the input path in-process (digitd-bench --engine), and XNNPACK beside
 #      it when libxnnpack-dev is installed (../shared/peers/xnnpack);
 #   2. digitd-train against PyTorch (bench/torch_train_peer.py), same epochs, same cores;
-#   3. the real stack (tests/stack_lib.sh: a digitd pool + nginx running nginx.conf.example):
+#   3. the real stack (tests/lib/stack_lib.sh: a digitd pool + nginx running nginx.conf.example):
 #      digitd-bench through nginx, straight to the pool over FastCGI, wrk on the same
 #      endpoint with the same PNG, the seed stand-in's own request against our /predict, the
 #      CPU each process spent per request, and nginx with FastCGI keep-alive for comparison;
@@ -85,7 +85,7 @@ if [ "$train" = 1 ]; then
 fi
 
 say "3. the stack: nginx (nginx.conf.example) + a pool of $(nproc) children"
-source "$ROOT/tests/stack_lib.sh"
+source "$ROOT/tests/lib/stack_lib.sh"
 pool_start --workers "$(nproc)"
 nginx_start
 url=$BASE/api/predict

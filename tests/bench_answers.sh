@@ -5,7 +5,7 @@
 # but do not fail --fail-on-error; answers that differ from the in-process answer at rest
 # are mismatches and do; without the answers at rest, mismatches are null, not 0.
 BENCH=$1 MNIST=$2
-. "$(dirname "$0")/bench_lib.sh"
+. "$(dirname "$0")/lib/bench_lib.sh"
 T=$(mktemp -d /tmp/digitd-bench-test.XXXXXX)
 SRV=
 cleanup() {

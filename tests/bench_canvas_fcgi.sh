@@ -6,8 +6,8 @@
 # answer must come back, agree with the in-process answer for the same PNG, and the
 # accuracy must reach MIN_ACCURACY (default 99.0 %).
 DIGITD=$1 BENCH=$2 MNIST=$3 MIN=${4:-99.0}
-. "$(dirname "$0")/server_lib.sh"
-. "$(dirname "$0")/bench_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
+. "$(dirname "$0")/lib/bench_lib.sh"
 start_pool --workers 2
 
 "$BENCH" --fcgi "unix:$SOCK" --count 10000 --requests 10000 --duration 600 --connections 4 \

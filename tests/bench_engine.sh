@@ -2,7 +2,7 @@
 # bench_engine.sh BENCH MNIST_DIR: digitd-bench --engine --json reports accuracy at rest and
 # decode, preprocess and inference apart (plus their sum); the values are not timed.
 BENCH=$1 MNIST=$2
-. "$(dirname "$0")/bench_lib.sh"
+. "$(dirname "$0")/lib/bench_lib.sh"
 T=$(mktemp -d /tmp/digitd-bench-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 

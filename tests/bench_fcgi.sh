@@ -3,8 +3,8 @@
 # socket (started as the server tests do): every request answered, no error of any kind but
 # possibly wrong digits, and every answer equal to the in-process answer for the same payload.
 DIGITD=$1 BENCH=$2 MNIST=$3
-. "$(dirname "$0")/server_lib.sh"
-. "$(dirname "$0")/bench_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
+. "$(dirname "$0")/lib/bench_lib.sh"
 start_pool --workers 2
 
 # no_errors FILE N: N requests, all answered, compared with the answer at rest, no mismatch

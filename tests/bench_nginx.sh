@@ -8,8 +8,8 @@
 #      request fails and the answers stay right.
 DIGITD=$1 BENCH=$2 MNIST=$3
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-. "$ROOT/tests/stack_lib.sh"
-. "$ROOT/tests/bench_lib.sh"
+. "$ROOT/tests/lib/stack_lib.sh"
+. "$ROOT/tests/lib/bench_lib.sh"
 trap 'STACK_FAILED=$FAILS; kill_b; stack_stop' EXIT
 
 pool_start --workers 2

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# browser_run.sh DIGITD [--screenshot OUT.png]: starts the real stack (tests/stack_lib.sh:
+# browser_run.sh DIGITD [--screenshot OUT.png]: starts the real stack (tests/lib/stack_lib.sh:
 # nginx running nginx.conf.example in front of a digitd pool) and runs the Chromium test
 # tests/browser/draw.test.mjs against it; with --screenshot, makes the README's picture of
 # the page instead (tests/browser/screenshot.mjs), e.g.
@@ -28,7 +28,7 @@ fi
     echo "      Install it with: (cd tests/browser && npm ci)   (scripts/test.sh does it)"
     exit 1; }
 
-. "$ROOT/tests/stack_lib.sh"
+. "$ROOT/tests/lib/stack_lib.sh"
 pool_start --workers 2
 nginx_start
 if [ -n "$shot" ]; then

@@ -16,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "      Install them with: scripts/install-deps.sh --test   (scripts/test.sh does it)"
     exit 1
 fi
-. "$ROOT/tests/stack_lib.sh"
+. "$ROOT/tests/lib/stack_lib.sh"
 FAILS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); STACK_FAILED=1; }
 ok() { echo "ok: $*"; }

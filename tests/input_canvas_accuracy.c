@@ -1,5 +1,5 @@
 /* input_canvas_accuracy: the canvas test sets, offline. The MNIST test digits are drawn as a
- * person draws them (bench/render.h), once in each style: the scan's own stroke, and its
+ * person draws them (worker/input/render.h), once in each style: the scan's own stroke, and its
  * path redrawn with one round pen width as a browser draws a mouse stroke. Each is encoded
  * as PNG, decoded and preprocessed as the worker does, and classified by the compiled-in
  * engine; the same PNGs through the seed app's preprocessing are measured for comparison.

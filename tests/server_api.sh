@@ -3,7 +3,7 @@
 # routes) on real MNIST digits rendered as canvas PNGs, health and metrics, through FastCGI;
 # data URLs with line-wrapped base64 and with media-type parameters.
 DIGITD=$1
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 N=20
 mkdir "$T/png"
 "$2" "$3" "$T/png" $N || { echo "cannot render test digits"; exit 1; }

@@ -6,7 +6,7 @@
 # tests/corpus/png/ok-*), and the same children are alive afterwards.
 DIGITD=$1
 CORPUS=$2
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 start_pool --workers 2 --max-body 1000000 --max-width 1000 --max-height 1000
 before=$(children)
 n=0

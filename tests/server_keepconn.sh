@@ -1,6 +1,6 @@
 #!/bin/bash
 # server_keepconn.sh DIGITD: FastCGI connections the client keeps open (FCGI_KEEP_CONN, as
-# nginx's fastcgi_keep_conn on), with tests/server_fcgi.py as the client:
+# nginx's fastcgi_keep_conn on), with tests/lib/server_fcgi.py as the client:
 #  1. several requests on one kept connection are all answered, by the same child, which
 #     meanwhile does not count as busy; another client is served by the other child;
 #  2. a kept connection idle for --keep-conn-idle is closed by the server, and a client
@@ -9,7 +9,7 @@
 #  4. TERM with one kept connection idle and a request in flight on another: the request
 #     completes, both connections are closed, the pool exits before the graceful timeout.
 DIGITD=$1
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 need_python
 PNG=$(dirname "$0")/server_digit.png
 py() { timeout 60 python3 - "$SOCK" "$PNG" "$T" "$@"; }

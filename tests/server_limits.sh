@@ -9,7 +9,7 @@
 #    cpusets and containers set it), not per CPU of the machine.
 DIGITD=$1
 CORPUS=$(dirname "$0")/corpus/png
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 start_pool --workers 1
 st=$(req POST /api/predict image/png 2097153 </dev/null | status_of)
 [ "$st" = 413 ] || fail "CONTENT_LENGTH 2 MiB + 1: status $st, want 413"

@@ -6,7 +6,7 @@
 # each USR2 hand-over the then-main master names its successor in MAINPID=, so systemd
 # follows the new master instead of taking the old one's exit for the service's end.
 DIGITD=$1
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 need_python
 NOTES=$T/notes
 python3 - "$T/notify" "$NOTES" <<'PY' &

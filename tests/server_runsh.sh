@@ -15,7 +15,7 @@
 BUILD=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIGITD=$BUILD/digitd
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 for c in python3 curl setsid pgrep; do
     command -v $c >/dev/null || { echo "FAIL: server_runsh needs $c: run scripts/install-deps.sh --test"; exit 1; }
 done

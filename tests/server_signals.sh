@@ -2,7 +2,7 @@
 # server_signals.sh DIGITD: --request-timeout also covers a client stalling inside the
 # FastCGI header; SIGUSR1 does not kill the master; children stop when the master is killed.
 DIGITD=$1
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 has_n() { [ "$(nchildren)" = "$1" ]; }
 skipped=0
 

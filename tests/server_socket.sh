@@ -11,7 +11,7 @@
 #     and the request in flight completes.
 # (USR2 upgrades keep the socket: server_upgrade.sh.)
 DIGITD=$1
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 need_python
 PNG=$(dirname "$0")/server_digit.png
 inode() { stat -c %i "$1" 2>/dev/null; }

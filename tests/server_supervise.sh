@@ -3,7 +3,7 @@
 # --request-timeout kills a child held by a stalled client; TERM lets slow requests finish.
 DIGITD=$1
 PNG=$2
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 LEN=$(stat -c %s "$PNG")
 # slow_post OUT: sends the PNG in two pieces 2 s apart, the answer goes to OUT
 slow_post() {

@@ -2,7 +2,7 @@
 # server_upgrade.sh DIGITD: USR2 zero-downtime upgrade. The pool runs from a copy of the
 # binary; the copy is replaced (as a rebuild does) and USR2 makes a new master serve while
 # client loops send predictions and health requests: no request may fail. Then a broken binary: the old pool keeps serving.
-. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/lib/server_lib.sh"
 cp "$1" "$T/digitd"
 DIGITD=$T/digitd
 

@@ -1,4 +1,4 @@
-/* train_augment.c: weights/augment.c on real MNIST digits.
+/* train_augment.c: weights/train/augment.c on real MNIST digits.
  *   train_augment MNIST_DIR
  * - all ranges zero: the image comes back unchanged (x/255);
  * - the same rng state gives the same image, another state a different one;

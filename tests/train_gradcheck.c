@@ -1,5 +1,5 @@
 /* train_gradcheck.c: finite-difference checks of every layer's backward pass in
- * worker/nn.c, of the loss, and of the whole network's gradient (train_net.c, two
+ * weights/train/nn.c, of the loss, and of the whole network's gradient (train_net.c, two
  * threads).
  *
  * Layers: each is wrapped as a scalar function L = sum(out * R) for a fixed random R, so

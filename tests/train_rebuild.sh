@@ -8,7 +8,7 @@ set -euo pipefail
 root=$1 h5=$2 probs=$3 mnist=$4 n=$5
 b=$(mktemp -d /tmp/digitd-rebuild.XXXXXX)
 trap 'rm -rf "$b"' EXIT
-cmake -S "$root" -B "$b" -DCMAKE_BUILD_TYPE=Release -DWEIGHTS_H5="$h5" -DDG_PARTS=engine \
+cmake -S "$root" -B "$b" -DCMAKE_BUILD_TYPE=Release -DWEIGHTS_H5="$h5" \
       -DMNIST_DIR="$mnist" >"$b/configure.log"
 cmake --build "$b" --target digitd-eval -j2 >"$b/build.log" || { cat "$b/build.log"; exit 1; }
 sum=$(sha256sum "$h5" | cut -c1-64)

@@ -1,6 +1,6 @@
 /* fuzz_preprocess.c: fuzz entry point for dg_preprocess alone, on raw RGBA canvases, so that
  * the fuzzer explores canvas shapes and pixel patterns directly instead of through PNG
- * encoding. Input format (also of tests/corpus/canvas, written by tests/input_mkcorpus.c):
+ * encoding. Input format (also of tests/corpus/canvas, written by tests/tools/input_mkcorpus.c):
  *   bytes 0-1  width - 1, little-endian, modulo 4096 (so 1..4096)
  *   bytes 2-3  height - 1, likewise
  *   the rest   RGBA8 pixels, row-major; a canvas larger than that is filled up with copies

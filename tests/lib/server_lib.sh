@@ -35,7 +35,7 @@ wait_until() { # command... : retries for 10 s
     until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
 }
 
-# need_python: python3 for the tests' own FastCGI client (tests/server_fcgi.py), importable,
+# need_python: python3 for the tests' own FastCGI client (tests/lib/server_fcgi.py), importable,
 # leaving no __pycache__ in the tree.
 need_python() {
     command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }

@@ -1,7 +1,7 @@
 /* input_mkcorpus: writes the PNG regression corpus (tests/corpus/png), small files named
  * <expected class>-<what>.png, as the digitd-fuzz-input --check test reads them, and the
  * canvas corpus (tests/corpus/canvas) in digitd-fuzz-preprocess's format (see
- * worker/fuzz_preprocess.c), read by its --check test.
+ * tests/fuzz/fuzz_preprocess.c), read by its --check test.
  *   input_mkcorpus PNG_DIR [CANVAS_DIR]
  * The committed corpus was made with it; libFuzzer crashers are added beside, renamed. */
 #include <spng.h>

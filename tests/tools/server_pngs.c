@@ -1,4 +1,4 @@
-/* server_pngs: writes the first N MNIST test digits as canvas PNGs (bench/render.h, varied
+/* server_pngs: writes the first N MNIST test digits as canvas PNGs (worker/input/render.h, varied
  * size, position, thickness and look) for the server's FastCGI tests.
  * usage: server_pngs MNIST_DIR OUT_DIR N   ->  OUT_DIR/<index>_<label>.png */
 #include <stdio.h>

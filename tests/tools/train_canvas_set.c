@@ -1,7 +1,7 @@
 /* train_canvas_set.c: the canvas test set as IDX files, for measuring what augmentation
  * does (digitd-train --extra-eval DIR). Each MNIST test digit is drawn on a canvas
- * (bench/render.h), encoded as PNG, decoded and preprocessed exactly as the worker does
- * (worker/input.h), and the 28x28 the model would see is stored (rounded to 8 bits).
+ * (worker/input/render.h), encoded as PNG, decoded and preprocessed exactly as the worker does
+ * (worker/input/input.h), and the 28x28 the model would see is stored (rounded to 8 bits).
  *   train_canvas_set MNIST_DIR OUT_DIR [N] [--pen] [--seed-preprocess]
  * writes OUT_DIR/images-idx3-ubyte and OUT_DIR/labels-idx1-ubyte. --seed-preprocess uses
  * the seed app's preprocessing instead (resize the whole canvas), for comparison; --pen draws

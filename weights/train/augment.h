@@ -4,7 +4,7 @@
  * of mass), so size and position are already normalised; what still differs from the
  * scans is the pen: stroke width, slant and aspect. Each image therefore gets either a
  * redraw as a browser draws a stroke (its path with one round pen width, on a canvas, then
- * through the worker's own preprocessing: bench/render.h, worker/input.h) or a random
+ * through the worker's own preprocessing: worker/input/render.h, worker/input/input.h) or a random
  * stroke-thickness change of the scan (grey-level dilation or erosion, blended by a random
  * amount), then a random affine map about its centre of mass (rotation, shear, x/y scale,
  * small shift), sampled bilinearly. Deterministic: the same rng state gives the same

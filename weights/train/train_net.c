@@ -1,4 +1,4 @@
-/* train_net.c: the seed network on top of worker/nn.c (see train_net.h). */
+/* train_net.c: the seed network on top of weights/train/nn.c (see train_net.h). */
 #include "train_net.h"
 
 #include <math.h>

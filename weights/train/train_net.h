@@ -1,5 +1,5 @@
 /* train_net.h: the seed network, its parameters and one training step, built from the
- * layer kernels in worker/nn.h.
+ * layer kernels in weights/train/nn.c.
  *
  *   x [28][28][1] -> conv2d 3x3x32 relu [26][26][32] -> max_pooling2d [13][13][32]
  *   -> dropout .25 -> conv2d_1 3x3x64 relu [11][11][64] -> max_pooling2d_1 [5][5][64]
