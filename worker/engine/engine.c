@@ -2,6 +2,7 @@
  * The weights are defined here, once (DG_MODEL_DEFINE_WEIGHTS); the per-ISA builds of
  * engine_fast.c only declare them.  The ISA is checked on every call instead of being
  * cached in a global: __builtin_cpu_supports reads libgcc's CPU model, which is cheap. */
+#include <math.h>
 #include <string.h>
 
 #include "engine.h"
@@ -66,4 +67,21 @@ void dg_engine_forward_batch(const float *x, size_t n, float *probs)
 {
     for (size_t i = 0; i < n; i++)
         dg_engine_forward(x + i * DG_INPUT_PIXELS, probs + i * DG_N_CLASSES);
+}
+
+int dg_engine_selftest(void)
+{
+    static float x[DG_INPUT_PIXELS]; /* zeroed: a vertical bar, as a drawn 1 */
+    for (int r = 4; r < 24; r++)
+        for (int c = 13; c < 16; c++)
+            x[r * DG_INPUT_W + c] = 1.f;
+    float p[DG_N_CLASSES];
+    dg_engine_forward(x, p);
+    double sum = 0;
+    for (int i = 0; i < DG_N_CLASSES; i++) {
+        if (!isfinite(p[i]) || p[i] < 0.f || p[i] > 1.f)
+            return -1;
+        sum += p[i];
+    }
+    return fabs(sum - 1.0) <= 1e-3 ? 0 : -1;
 }

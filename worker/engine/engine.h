@@ -30,6 +30,12 @@ void dg_engine_forward(const float *x, float *probs);
 /* n images, x = n * 784 floats, probs = n * 10 floats. */
 void dg_engine_forward_batch(const float *x, size_t n, float *probs);
 
+/* Runs the compiled-in model once on a fixed input (a drawn stroke) and checks that the
+ * answer is a probability distribution: every value finite and in [0, 1], summing to 1.
+ * Returns 0 if so, -1 if not. A child runs it before it reports ready, so a model that
+ * cannot run on this machine never takes traffic (nor wins a USR2 hand-over). */
+int dg_engine_selftest(void);
+
 /* Which kernel set dg_engine_forward uses on this CPU: "avx512", "avx2" or "generic". */
 const char *dg_engine_isa(void);
 
