@@ -18,11 +18,13 @@
 
 #include "bench.h"
 #include "idx.h"
+#include "parse.h"
 
 struct options {
     const char *url, *fcgi, *path, *mnist, *dir;
     int engine, json_out, allow_remote, fail_on_error, progress, rounds, body_json, at_rest;
-    int no_noise, style;
+    int no_noise;
+    enum dg_render_style style;
     double min_accuracy;
     struct bench_load_opts load;
     size_t count;
@@ -68,19 +70,6 @@ static void usage(FILE *f)
             BENCH_MAX_COUNT);
 }
 
-/* Strict number parsing: the whole argument, within [lo, hi]. */
-static int num_arg(const char *opt, const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "digitd-bench: %s: '%s' is not a number in %g..%g\n", opt, s, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
     enum { O_FCGI = 256, O_PATH, O_ENGINE, O_DUR, O_REQ, O_CONN, O_THR, O_TMO, O_REMOTE,
@@ -101,24 +90,25 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"min-accuracy", 1, 0, O_MINACC}, {"rounds", 1, 0, O_ROUNDS},
         {"help", 0, 0, O_HELP},          {0, 0, 0, 0},
     };
-    double v;
+    static const char *const me = "digitd-bench";
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         int bad = 0;
+        int64_t n = 0; /* an integer option's value, assigned only when it parsed */
         switch (c) {
         case O_FCGI: o->fcgi = optarg; break;
         case O_PATH: o->path = optarg; break;
         case O_ENGINE: o->engine = 1; break;
-        case O_DUR: bad = num_arg("--duration", optarg, 0.1, BENCH_MAX_DURATION_S, &o->load.duration_s); break;
-        case O_REQ: bad = num_arg("--requests", optarg, 1, BENCH_MAX_REQUESTS, &v); o->load.requests = (long)v; break;
-        case O_CONN: bad = num_arg("--connections", optarg, 1, BENCH_MAX_CONNECTIONS, &v); o->load.connections = (int)v; break;
-        case O_THR: bad = num_arg("--threads", optarg, 1, BENCH_MAX_THREADS, &v); o->load.threads = (int)v; break;
-        case O_TMO: bad = num_arg("--timeout", optarg, 0.001, BENCH_MAX_TIMEOUT_S, &o->load.timeout_s); break;
+        case O_DUR: bad = dg_parse_double(me, "--duration", optarg, 0.1, BENCH_MAX_DURATION_S, &o->load.duration_s); break;
+        case O_REQ: bad = dg_parse_int(me, "--requests", optarg, 1, BENCH_MAX_REQUESTS, &n); o->load.requests = (long)n; break;
+        case O_CONN: bad = dg_parse_int(me, "--connections", optarg, 1, BENCH_MAX_CONNECTIONS, &n); o->load.connections = (int)n; break;
+        case O_THR: bad = dg_parse_int(me, "--threads", optarg, 1, BENCH_MAX_THREADS, &n); o->load.threads = (int)n; break;
+        case O_TMO: bad = dg_parse_double(me, "--timeout", optarg, 0.001, BENCH_MAX_TIMEOUT_S, &o->load.timeout_s); break;
         case O_REMOTE: o->allow_remote = 1; break;
         case O_MNIST: o->mnist = optarg; break;
         case O_DIR: o->dir = optarg; break;
-        case O_COUNT: bad = num_arg("--count", optarg, 1, BENCH_MAX_COUNT, &v); o->count = (size_t)v; break;
-        case O_SEED: bad = num_arg("--seed", optarg, 0, 1e15, &v); o->seed = (uint64_t)v; break;
+        case O_COUNT: bad = dg_parse_int(me, "--count", optarg, 1, BENCH_MAX_COUNT, &n); o->count = (size_t)n; break;
+        case O_SEED: bad = dg_parse_u64(me, "--seed", optarg, &o->seed); break;
         case O_BODY:
             if (strcmp(optarg, "png") != 0 && strcmp(optarg, "json") != 0) {
                 fprintf(stderr, "digitd-bench: --body: '%s' is not png or json\n", optarg);
@@ -128,9 +118,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case O_NOISE: o->no_noise = 1; break;
         case O_STYLE:
-            o->style = !strcmp(optarg, "scan") ? BENCH_STYLE_SCAN : !strcmp(optarg, "pen") ? BENCH_STYLE_PEN
-                     : !strcmp(optarg, "mix") ? BENCH_STYLE_MIX : -1;
-            if (o->style < 0) {
+            if (!strcmp(optarg, "scan") || !strcmp(optarg, "pen") || !strcmp(optarg, "mix")) {
+                o->style = !strcmp(optarg, "scan") ? DG_STYLE_SCAN
+                         : !strcmp(optarg, "pen") ? DG_STYLE_PEN : DG_STYLE_MIX;
+            } else {
                 fprintf(stderr, "digitd-bench: --style: '%s' is not scan, pen or mix\n", optarg);
                 bad = 1;
             }
@@ -139,8 +130,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         case O_JSON: o->json_out = 1; break;
         case O_NOPROG: o->progress = 0; break;
         case O_FAIL: o->fail_on_error = 1; break;
-        case O_MINACC: bad = num_arg("--min-accuracy", optarg, 0, 100, &o->min_accuracy); break;
-        case O_ROUNDS: bad = num_arg("--rounds", optarg, 1, 1000, &v); o->rounds = (int)v; break;
+        case O_MINACC: bad = dg_parse_double(me, "--min-accuracy", optarg, 0, 100, &o->min_accuracy); break;
+        case O_ROUNDS: bad = dg_parse_int(me, "--rounds", optarg, 1, 1000, &n); o->rounds = (int)n; break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }

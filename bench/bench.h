@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "clock.h"  /* dg_now_ns: every timestamp of the load generator */
+#include "render.h" /* enum dg_render_style */
+
 /* Bounds: the tool always stops by itself. A run given only --requests still ends after
  * BENCH_DEFAULT_REQUESTS_DURATION_S (a dead or stalled server must not hang a script). */
 #define BENCH_MAX_DURATION_S 3600
@@ -71,12 +74,8 @@ struct bench_payload_opts {
     uint64_t seed;
     int json;               /* send {"imageData": data URL} instead of raw image/png */
     int no_noise;           /* render without browser read-back noise */
-    int style;              /* BENCH_STYLE_*: the renderer's stroke style */
+    enum dg_render_style style; /* the renderer's stroke style (render.h) */
 };
-
-/* The rendered payloads' stroke style (worker/input/render.h): the scan's own stroke, its path
- * redrawn with one round pen width, or half and half. */
-enum { BENCH_STYLE_SCAN, BENCH_STYLE_PEN, BENCH_STYLE_MIX };
 
 int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                         size_t errlen);
@@ -209,7 +208,5 @@ struct bench_engine_result {
 int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result *r);
 int bench_engine_timing(const struct bench_payloads *ps, int rounds,
                         struct bench_engine_result *r);
-
-uint64_t bench_now_ns(void);
 
 #endif

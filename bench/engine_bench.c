@@ -9,15 +9,7 @@
 #include "bench.h"
 #include "engine.h"
 #include "input.h"
-
-static int argmax10(const float *p)
-{
-    int best = 0;
-    for (int i = 1; i < 10; i++)
-        if (p[i] > p[best])
-            best = i;
-    return best;
-}
+#include "rank.h"
 
 int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result *r)
 {
@@ -36,7 +28,7 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
             continue;
         }
         dg_engine_forward(x, probs);
-        int digit = argmax10(probs);
+        int digit = dg_argmax(probs, 10);
         ps->v[i].rest_digit = digit;
         if (ps->v[i].label >= 0) {
             r->labelled++;
@@ -44,18 +36,6 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
         }
     }
     return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 int bench_engine_timing(const struct bench_payloads *ps, int rounds,
@@ -82,23 +62,23 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
         for (size_t i = 0; i < ps->n; i++) {
             struct dg_canvas c = {0};
             struct dg_prep_info info;
-            uint64_t t0 = bench_now_ns();
+            uint64_t t0 = dg_now_ns();
             int rc = dg_png_decode(ps->v[i].png, ps->v[i].png_len, &lim, &c);
-            uint64_t t1 = bench_now_ns();
+            uint64_t t1 = dg_now_ns();
             dec_ns += t1 - t0;
             if (rc != DG_INPUT_OK)
                 continue; /* rejected (counted by bench_engine_accuracy): input stays 0 */
             dg_preprocess(&c, x + i * 784, &info);
-            pre_ns += bench_now_ns() - t1;
+            pre_ns += dg_now_ns() - t1;
             free(c.rgba);
         }
-        uint64_t t2 = bench_now_ns();
+        uint64_t t2 = dg_now_ns();
         for (size_t i = 0; i < ps->n; i++) {
             float probs[10];
             dg_engine_forward(x + i * 784, probs);
             sink += probs[0];
         }
-        uint64_t t3 = bench_now_ns();
+        uint64_t t3 = dg_now_ns();
         t_dec[k] = (double)dec_ns / 1e3 / (double)ps->n;
         t_pre[k] = (double)pre_ns / 1e3 / (double)ps->n;
         t_fw[k] = (double)(t3 - t2) / 1e3 / (double)ps->n;
@@ -107,9 +87,9 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
     r->available = 1;
     r->isa = dg_engine_isa();
     r->rounds = rounds;
-    r->decode_us_median = median(t_dec, rounds);
-    r->preprocess_us_median = median(t_pre, rounds);
-    r->forward_us_median = median(t_fw, rounds);
+    r->decode_us_median = dg_median(t_dec, (size_t)rounds);
+    r->preprocess_us_median = dg_median(t_pre, (size_t)rounds);
+    r->forward_us_median = dg_median(t_fw, (size_t)rounds);
     free(x), free(t);
     return 0;
 }

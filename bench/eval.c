@@ -5,35 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "engine.h"
 #include "idx.h"
+#include "rank.h"
 
 #define TIMING_BATCH 100   /* images per timed batch; the median over batches is reported */
 #define TIMING_IMAGES 2000 /* the first this many images are timed ... */
 #define TIMING_ROUNDS 5    /* ... this many times over */
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int argmax(const float *p)
-{
-    int best = 0;
-    for (int i = 1; i < DG_N_CLASSES; i++)
-        best = p[i] > p[best] ? i : best;
-    return best;
-}
 
 /* Median us/image over batches of TIMING_BATCH single-image calls; -1 if out of memory. */
 static double median_us(const float *x, size_t n)
@@ -47,13 +27,12 @@ static double median_us(const float *x, size_t n)
     for (int r = 0; r < TIMING_ROUNDS; r++)
         for (size_t b = 0; b < n; b += TIMING_BATCH) {
             size_t len = n - b < TIMING_BATCH ? n - b : TIMING_BATCH;
-            double t0 = now_us();
+            int64_t t0 = dg_now_ns();
             for (size_t i = 0; i < len; i++)
                 dg_engine_forward(x + (b + i) * DG_INPUT_PIXELS, probs);
-            t[k++] = (now_us() - t0) / (double)len;
+            t[k++] = (double)(dg_now_ns() - t0) / 1e3 / (double)len;
         }
-    qsort(t, k, sizeof *t, cmp_double);
-    med = t[k / 2];
+    med = dg_median(t, k);
     free(t);
     return med;
 }
@@ -80,7 +59,7 @@ static void report(const struct dg_idx_labels *lb, const float *probs)
     long confusion[DG_N_CLASSES][DG_N_CLASSES] = { { 0 } };
     size_t correct = 0;
     for (size_t i = 0; i < lb->count; i++) {
-        int p = argmax(probs + i * DG_N_CLASSES);
+        int p = dg_argmax(probs + i * DG_N_CLASSES, DG_N_CLASSES);
         confusion[lb->labels[i] % DG_N_CLASSES][p]++;
         correct += p == lb->labels[i];
     }

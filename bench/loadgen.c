@@ -69,7 +69,7 @@ static void finish(struct worker *w, struct conn *c, int err)
 {
     struct shared *sh = w->sh;
     if (err == BENCH_OK) {
-        bench_stats_add_latency(&w->stats, bench_now_ns() - c->t0);
+        bench_stats_add_latency(&w->stats, dg_now_ns() - c->t0);
     } else {
         w->stats.errors[err]++;
         atomic_fetch_add(&sh->errors, 1);
@@ -109,7 +109,7 @@ static int conn_open(struct worker *w, struct conn *c)
 static void start_next(struct worker *w, struct conn *c)
 {
     struct shared *sh = w->sh;
-    uint64_t now = bench_now_ns();
+    uint64_t now = dg_now_ns();
     long k = atomic_fetch_add(&sh->issued, 1);
     if ((sh->o->requests > 0 && k >= sh->o->requests) || !time_left(sh, now)) {
         conn_close(w, c);
@@ -249,7 +249,7 @@ static void on_readable(struct worker *w, struct conn *c)
 /* Timeouts and back-offs; returns the number of connections still busy. */
 static int sweep(struct worker *w)
 {
-    uint64_t now = bench_now_ns();
+    uint64_t now = dg_now_ns();
     int busy = 0;
     for (int i = 0; i < w->n; i++) {
         struct conn *c = &w->c[i];
@@ -282,7 +282,7 @@ static void *worker_main(void *arg)
             else if (c->state == C_READING)
                 on_readable(w, c);
         }
-        uint64_t now = bench_now_ns();
+        uint64_t now = dg_now_ns();
         if (n <= 0 || now - last_sweep > 20000000u) {
             last_sweep = now;
             if (sweep(w) == 0)
@@ -295,7 +295,7 @@ static void *worker_main(void *arg)
 
 static void progress(struct shared *sh, int final)
 {
-    double el = (double)(bench_now_ns() - sh->start_ns) / 1e9;
+    double el = (double)(dg_now_ns() - sh->start_ns) / 1e9;
     /* the rate counts answers, as the final report does: failures are not throughput */
     unsigned long done = atomic_load(&sh->done), failed = atomic_load(&sh->errors);
     unsigned long answers = done > failed ? done - failed : 0; /* two loads, not one snapshot */
@@ -343,7 +343,7 @@ int bench_load_run(const struct bench_target *t, const struct bench_payloads *ps
         for (int k = 0; k < ws[i].n; k++)
             ws[i].c[k].fd = -1;
     }
-    sh.start_ns = bench_now_ns();
+    sh.start_ns = dg_now_ns();
     sh.end_ns = o->duration_s > 0 ? sh.start_ns + (uint64_t)(o->duration_s * 1e9) : 0;
     atomic_store(&sh.running, nt);
     pthread_t th[BENCH_MAX_THREADS];
@@ -362,7 +362,7 @@ int bench_load_run(const struct bench_target *t, const struct bench_payloads *ps
     while (atomic_load(&sh.running) > 0) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
-        if (o->progress && bench_now_ns() >= next) {
+        if (o->progress && (uint64_t)dg_now_ns() >= next) {
             progress(&sh, 0);
             next += 1000000000u;
         }
@@ -371,7 +371,7 @@ int bench_load_run(const struct bench_target *t, const struct bench_payloads *ps
         pthread_join(th[i], NULL);
     if (o->progress)
         progress(&sh, 1);
-    out->elapsed_s = (double)(bench_now_ns() - sh.start_ns) / 1e9;
+    out->elapsed_s = (double)(dg_now_ns() - sh.start_ns) / 1e9;
     for (int i = 0; i < nt; i++)
         bench_stats_merge(out, &ws[i].stats);
     workers_free(ws, nt);

@@ -82,10 +82,7 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
         struct bench_payload *p = &ps->v[ps->n];
         size_t k = i % im.count;
         struct dg_render_params rp;
-        static const enum dg_render_style styles[] = {
-            [BENCH_STYLE_SCAN] = DG_STYLE_SCAN, [BENCH_STYLE_PEN] = DG_STYLE_PEN,
-            [BENCH_STYLE_MIX] = DG_STYLE_MIX};
-        dg_render_params_for(o->seed, i, styles[o->style], &rp);
+        dg_render_params_for(o->seed, i, o->style, &rp);
         if (o->no_noise)
             rp.noise = 0;
         if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {

@@ -459,7 +459,7 @@ static void check_net(void)
         double *p = P + tn_tensors[t].offset;
         int stage = t / 2; /* the stage a tensor enters: its layer */
         for (size_t k = 0; k < n; k++) {
-            size_t i = n == tn_tensors[t].size ? k : nn_splitmix64(&rng) % tn_tensors[t].size;
+            size_t i = n == tn_tensors[t].size ? k : dg_splitmix64_next(&rng) % tn_tensors[t].size;
             double keep = p[i];
             idx[k] = i;
             p[i] = keep + NET_H;

@@ -312,9 +312,7 @@ static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
 static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int head)
 {
     const struct dg_model *m = dg_engine_model();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now_ms = dg_realtime_ms();
     cJSON *o = cJSON_CreateObject();
     if (o) {
         cJSON_AddStringToObject(o, "status", "ok");
@@ -335,7 +333,9 @@ static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int h
 static int handle_metrics(FCGX_Request *r, const struct dg_api_config *cfg, int head)
 {
     static char buf[32768];
-    size_t n = dg_metrics_render(cfg->shared, buf, sizeof buf);
+    const struct dg_model *m = dg_engine_model();
+    const struct dg_metrics_model model = {m->name, m->source_sha256, dg_engine_isa(), m->params};
+    size_t n = dg_metrics_render(cfg->shared, &model, buf, sizeof buf);
     if (!n)
         return reply_error(r, 500, "metrics do not fit the buffer", NULL);
     return reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, buf, n, head);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "parse.h"
 #include "pool.h"
 
 #ifndef DIGITD_VERSION
@@ -34,16 +35,14 @@ static void usage(FILE *f)
             "          --max-width 2048 --max-height 2048 --keep-conn-idle 5.\n");
 }
 
-/* Strict integer option in [lo, hi]; prints "digitd: --<option>: <problem>" and sets *bad. */
-static long long parse_num(const char *opt, const char *s, long long lo, long long hi, int *bad)
+/* Integer option --<name> in [lo, hi] (parse.h says what is refused); sets *bad if not. */
+static int64_t parse_num(const char *name, const char *s, int64_t lo, int64_t hi, int *bad)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "digitd: --%s: '%s' is not a number in %lld..%lld\n", opt, s, lo, hi);
+    char opt[64];
+    int64_t v = 0;
+    snprintf(opt, sizeof opt, "--%s", name);
+    if (dg_parse_int("digitd", opt, s, lo, hi, &v) != 0)
         *bad = 1;
-    }
     return v;
 }
 
@@ -122,8 +121,8 @@ int main(int argc, char **argv)
         case O_REQTO: cfg.request_timeout = (int)parse_num(name, optarg, 0, 86400, &bad); break;
         case O_GRACE: cfg.graceful_timeout = (int)parse_num(name, optarg, 0, 86400, &bad); break;
         case O_BODY: cfg.api.max_body = (size_t)parse_num(name, optarg, 1, 1LL << 30, &bad); break;
-        case O_W: lim->max_width = (uint32_t)parse_num(name, optarg, 1, 1 << 20, &bad); break;
-        case O_H: lim->max_height = (uint32_t)parse_num(name, optarg, 1, 1 << 20, &bad); break;
+        case O_W: lim->max_width = (uint32_t)parse_num(name, optarg, 1, DG_INPUT_MAX_SIDE, &bad); break;
+        case O_H: lim->max_height = (uint32_t)parse_num(name, optarg, 1, DG_INPUT_MAX_SIDE, &bad); break;
         case O_KEEPIDLE: cfg.keep_conn_idle = (int)parse_num(name, optarg, 0, 86400, &bad); break;
         case O_VERSION:
             printf("digitd %s (model %s, %ld params, %s)\n", DIGITD_VERSION,

@@ -4,9 +4,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <time.h>
-
-#include "engine.h"
 
 static const int status_codes[DG_N_STATUS] = {
 #define DG_X(c) c,
@@ -25,21 +22,10 @@ struct dg_shared *dg_metrics_create(int n_slots)
     if (p == MAP_FAILED)
         return NULL;
     struct dg_shared *sh = p; /* anonymous mappings start zeroed */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    sh->start_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    sh->start_ms = dg_realtime_ms();
     sh->n_slots = n_slots;
     return sh;
 }
-
-int64_t dg_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t dg_now_ms(void) { return dg_now_us() / 1000; }
 
 int dg_status_index(int status)
 {
@@ -128,7 +114,8 @@ static void label_value(const char *s, char *out, size_t cap)
     out[n] = 0;
 }
 
-static void render_pool(const struct dg_shared *sh, char *buf, size_t cap, size_t *len)
+static void render_pool(const struct dg_shared *sh, const struct dg_metrics_model *m, char *buf,
+                        size_t cap, size_t *len)
 {
     int busy = 0, alive = 0;
     for (int i = 0; i < sh->n_slots; i++) {
@@ -145,20 +132,20 @@ static void render_pool(const struct dg_shared *sh, char *buf, size_t cap, size_
         "# HELP digitd_request_timeouts_total Workers killed for exceeding --request-timeout.\n"
         "# TYPE digitd_request_timeouts_total counter\ndigitd_request_timeouts_total %llu\n",
         busy, alive, (unsigned long long)ld(&sh->restarts), (unsigned long long)ld(&sh->timeouts));
-    const struct dg_model *m = dg_engine_model();
     char name[128];
     label_value(m->name, name, sizeof name);
     put(buf, cap, len,
         "# HELP digitd_model_info The compiled-in model.\n# TYPE digitd_model_info gauge\n"
         "digitd_model_info{name=\"%s\",sha256=\"%.64s\",params=\"%ld\",isa=\"%s\"} 1\n",
-        name, m->source_sha256, m->params, dg_engine_isa());
+        name, m->sha256 ? m->sha256 : "", m->params, m->isa ? m->isa : "");
 }
 
-size_t dg_metrics_render(const struct dg_shared *sh, char *buf, size_t cap)
+size_t dg_metrics_render(const struct dg_shared *sh, const struct dg_metrics_model *model,
+                         char *buf, size_t cap)
 {
     size_t len = 0;
     render_requests(sh, buf, cap, &len);
     render_latency(sh, buf, cap, &len);
-    render_pool(sh, buf, cap, &len);
+    render_pool(sh, model, buf, cap, &len);
     return len < cap ? len : 0;
 }

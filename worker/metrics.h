@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "clock.h" /* the timestamps below are dg_now_ms() and dg_realtime_ms() values */
+
 #define DG_MAX_WORKERS 256
 
 enum dg_route { DG_ROUTE_PREDICT, DG_ROUTE_HEALTH, DG_ROUTE_METRICS, DG_ROUTE_OTHER, DG_N_ROUTES };
@@ -25,7 +27,7 @@ enum { DG_N_LAT = 10 };
 struct dg_slot {
     _Atomic pid_t pid;               /* 0: empty */
     _Atomic int ready;               /* child initialised and accepting */
-    _Atomic int64_t busy_since_ms;   /* CLOCK_MONOTONIC ms when the current request began, 0 idle */
+    _Atomic int64_t busy_since_ms;   /* dg_now_ms() when the current request began, 0 idle */
     _Atomic uint64_t requests[DG_N_ROUTES][DG_N_STATUS];
     _Atomic uint64_t lat_count[DG_N_LAT + 1]; /* per bucket, not cumulative; last = +Inf */
     _Atomic uint64_t lat_sum_us;
@@ -33,7 +35,7 @@ struct dg_slot {
 
 struct dg_shared {
     _Atomic pid_t master_pid;
-    int64_t start_ms;                /* CLOCK_REALTIME ms at pool start */
+    int64_t start_ms;                /* dg_realtime_ms() at pool start */
     _Atomic uint64_t restarts;       /* children respawned after an exit */
     _Atomic uint64_t timeouts;       /* children killed for --request-timeout */
     int n_slots;
@@ -43,16 +45,21 @@ struct dg_shared {
 /* Maps the shared block (MAP_SHARED | MAP_ANONYMOUS); NULL on failure. */
 struct dg_shared *dg_metrics_create(int n_slots);
 
-int64_t dg_now_ms(void);     /* CLOCK_MONOTONIC */
-int64_t dg_now_us(void);     /* CLOCK_MONOTONIC */
-
 /* Index of an HTTP status in requests[][], 500's for unknown ones. */
 int dg_status_index(int status);
 
 void dg_metrics_record(struct dg_slot *s, enum dg_route r, int status, int64_t usec);
 
+/* The model line of the exposition (digitd_model_info). The caller fills it in from the
+ * engine, so that the counters stay a module of their own, testable without a model. */
+struct dg_metrics_model {
+    const char *name, *sha256, *isa;
+    long params;
+};
+
 /* Writes the Prometheus text exposition of the whole pool into buf (cap bytes, NUL-terminated).
  * Returns the length, or 0 if cap is too small. */
-size_t dg_metrics_render(const struct dg_shared *sh, char *buf, size_t cap);
+size_t dg_metrics_render(const struct dg_shared *sh, const struct dg_metrics_model *model,
+                         char *buf, size_t cap);
 
 #endif

@@ -314,18 +314,15 @@ void nn_dropout_forward(float *out, float *mask, const float *in, size_t n, floa
 {
     float keep = 1.0f / (1.0f - rate);
     uint64_t s0 = *rng;
-    /* splitmix64's i-th output is a pure function of state + (i+1) * golden, so this
-     * loop vectorises and draws exactly what n calls of nn_uniform(rng) would */
+    /* output i depends on s0 and i only (rng.h), so this loop vectorises and draws exactly
+     * what n calls of nn_uniform(rng) would */
     for (size_t i = 0; i < n; i++) {
-        uint64_t z = s0 + (i + 1) * 0x9e3779b97f4a7c15ull;
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        z ^= z >> 31;
+        uint64_t z = dg_splitmix64(s0 + i * DG_SPLITMIX64_STEP);
         float u = (float)(z >> 40) * (1.0f / 16777216.0f);
         mask[i] = u >= rate ? keep : 0.0f;
         out[i] = in[i] * mask[i];
     }
-    *rng = s0 + n * 0x9e3779b97f4a7c15ull;
+    *rng = s0 + n * DG_SPLITMIX64_STEP;
 }
 
 NN_CLONES
@@ -421,15 +418,7 @@ void nn_softmax_xent_backward(float *dlogits, const float *probs, const uint8_t 
 
 /* ---- RNG ------------------------------------------------------------------------------------- */
 
-uint64_t nn_splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 float nn_uniform(uint64_t *state)
 {
-    return (float)(nn_splitmix64(state) >> 40) * (1.0f / 16777216.0f);
+    return (float)(dg_splitmix64_next(state) >> 40) * (1.0f / 16777216.0f);
 }

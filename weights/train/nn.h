@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rng.h" /* dg_splitmix64_next: the trainer's seeding and shuffles */
+
 /* C[M][N] (+)= A * B[K][N], where A's element (m, k) is A[m * a_ms + k * a_ks]: A is
  * row-major [M][K] (a_ms = lda, a_ks = 1) or its transpose (a_ms = 1, a_ks = lda).
  * accumulate = 0 overwrites C. Vectorised over N in register blocks of rows x cols (see
@@ -88,8 +90,7 @@ double nn_softmax_xent_forward(float *probs, const float *logits, const uint8_t 
 void nn_softmax_xent_backward(float *dlogits, const float *probs, const uint8_t *labels, int B,
                               int C, float scale);
 
-/* Random numbers: splitmix64 (seeding) and uniform floats in [0, 1). */
-uint64_t nn_splitmix64(uint64_t *state);
+/* Uniform floats in [0, 1) from the splitmix64 stream *state (rng.h). */
 float nn_uniform(uint64_t *state);
 
 #endif

@@ -26,8 +26,10 @@
 #include <unistd.h>
 
 #include "augment.h"
+#include "clock.h"
 #include "idx.h"
 #include "nn.h"
+#include "parse.h"
 #include "train_net.h"
 
 struct options {
@@ -43,13 +45,6 @@ struct dataset {
     const uint8_t *pixels, *labels;
     size_t count;
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void usage(FILE *f)
 {
@@ -81,44 +76,6 @@ static void usage(FILE *f)
             "  --quiet             no in-place progress, only the per-epoch summaries\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* The whole uint64 range. strtoull alone would take "-1" as 2^64 - 1 and skip leading
- * blanks, so the text must start with a digit. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-#if ULLONG_MAX > UINT64_MAX
-    if (v > UINT64_MAX)
-        return -1;
-#endif
-    *out = (uint64_t)v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtod(s, &end);
-    return end == s || *end || errno ? -1 : 0;
-}
-
 static int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
@@ -132,14 +89,16 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"predictions", required_argument, 0, 'P'}, {"extra-eval", required_argument, 0, 'X'},
         {"pen-fraction", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
-    long n, cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    static const char *const me = "digitd-train";
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (struct options){.data = dg_mnist_dir(), .out = "best_mnist_model.h5",
                           .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
                           .augment = 1, .pen_fraction = 0.3, .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
                           .val_split = 5000, .limit = -1, .test_limit = -1};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        const char *bad = NULL;
+        int bad = 0;
+        int64_t n = 0; /* an integer option's value, assigned only when it parsed */
         switch (c) {
         case 'd': o->data = optarg; break;
         case 'o': o->out = optarg; break;
@@ -148,31 +107,35 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'a': o->augment = 1; break;
         case 'A': o->augment = 0; break;
         case 'q': o->quiet = 1; break;
-        case 'e': if (parse_long(optarg, 1, 10000, &n)) bad = "--epochs"; else o->epochs = (int)n; break;
-        case 'b': if (parse_long(optarg, 1, 65536, &n)) bad = "--batch"; else o->batch = (int)n; break;
-        case 't': if (parse_long(optarg, 1, 256, &n)) bad = "--threads"; else o->threads = (int)n; break;
-        case 's': if (parse_u64(optarg, &o->seed)) bad = "--seed"; break;
-        case 'v': if (parse_long(optarg, 0, 59999, &n)) bad = "--val-split"; else o->val_split = n; break;
-        case 'L': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--limit"; else o->limit = n; break;
-        case 'T': if (parse_long(optarg, 1, LONG_MAX, &n)) bad = "--test-limit"; else o->test_limit = n; break;
-        case 'l': if (parse_double(optarg, &o->lr) || !(o->lr > 0 && o->lr < 10)) bad = "--lr"; break;
-        case 'p':
-            if (parse_double(optarg, &o->pen_fraction) || !(o->pen_fraction >= 0 && o->pen_fraction <= 1))
-                bad = "--pen-fraction";
+        case 'e': bad = dg_parse_int(me, "--epochs", optarg, 1, 10000, &n); o->epochs = (int)n; break;
+        case 'b': bad = dg_parse_int(me, "--batch", optarg, 1, 65536, &n); o->batch = (int)n; break;
+        case 't': bad = dg_parse_int(me, "--threads", optarg, 1, 256, &n); o->threads = (int)n; break;
+        case 's': bad = dg_parse_u64(me, "--seed", optarg, &o->seed); break;
+        case 'v': bad = dg_parse_int(me, "--val-split", optarg, 0, 59999, &n); o->val_split = (long)n; break;
+        case 'L': bad = dg_parse_int(me, "--limit", optarg, 1, LONG_MAX, &n); o->limit = (long)n; break;
+        case 'T': bad = dg_parse_int(me, "--test-limit", optarg, 1, LONG_MAX, &n); o->test_limit = (long)n; break;
+        case 'l':
+            bad = dg_parse_double(me, "--lr", optarg, 0, 10, &o->lr);
+            if (!bad && !(o->lr > 0 && o->lr < 10)) {
+                fprintf(stderr, "%s: --lr: '%s' is not above 0 and below 10\n", me, optarg);
+                bad = 1;
+            }
             break;
+        case 'p': bad = dg_parse_double(me, "--pen-fraction", optarg, 0, 1, &o->pen_fraction); break;
         case 'S':
             if (!strcmp(optarg, "none")) o->schedule = TN_LR_CONSTANT;
             else if (!strcmp(optarg, "cosine")) o->schedule = TN_LR_COSINE;
             else if (!strcmp(optarg, "step")) o->schedule = TN_LR_STEP;
-            else bad = "--lr-schedule";
+            else {
+                fprintf(stderr, "%s: --lr-schedule: '%s' is not none, cosine or step\n", me, optarg);
+                bad = 1;
+            }
             break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
-        if (bad) {
-            fprintf(stderr, "digitd-train: %s: invalid value '%s'\n", bad, optarg);
+        if (bad)
             return -1;
-        }
     }
     if (optind < argc) {
         fprintf(stderr, "digitd-train: unexpected argument '%s'\n", argv[optind]);
@@ -192,7 +155,7 @@ static void make_batch(float *x, uint8_t *y, const struct dataset *d, const uint
         y[i] = d->labels[order[i]];
         if (o->augment) {
             uint64_t s = o->seed ^ ((uint64_t)epoch << 40) ^ ((uint64_t)order[i] * 0xd1b54a32d192ed03ull);
-            nn_splitmix64(&s);
+            dg_splitmix64_next(&s);
             aug_image(x + (size_t)i * TN_PIXELS, src, ap, &s);
         } else {
             for (int p = 0; p < TN_PIXELS; p++)
@@ -228,7 +191,7 @@ static void shuffle(uint32_t *order, size_t n, uint64_t seed, int epoch)
     for (size_t i = 0; i < n; i++)
         order[i] = (uint32_t)i;
     for (size_t i = n; i-- > 1;) { /* Fisher-Yates */
-        size_t j = (size_t)(nn_splitmix64(&s) % (i + 1));
+        size_t j = (size_t)(dg_splitmix64_next(&s) % (i + 1));
         uint32_t t = order[i];
         order[i] = order[j], order[j] = t;
     }
@@ -237,7 +200,7 @@ static void shuffle(uint32_t *order, size_t n, uint64_t seed, int epoch)
 static void progress(const struct options *o, int epoch, size_t done, size_t total, double t0,
                      double loss, long ok, int final)
 {
-    double dt = now() - t0, rate = dt > 0 ? (double)done / dt : 0;
+    double dt = dg_now_s() - t0, rate = dt > 0 ? (double)done / dt : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\repoch %d/%d %6zu/%zu  %6.0f img/s  %s %4.0fs  loss %.4f  acc %.4f%s",
             epoch + 1, o->epochs, done, total, rate, final ? "took" : "ETA", final ? dt : eta,
@@ -268,7 +231,7 @@ static double train_epoch(struct run *r, int epoch, const struct aug_params *ap,
 {
     struct options *o = &r->o;
     size_t n = r->train.count, steps = steps_per_epoch(r);
-    double t0 = now(), last = 0, loss = 0;
+    double t0 = dg_now_s(), last = 0, loss = 0;
     long ok = 0;
     shuffle(r->order, n, o->seed, epoch);
     for (size_t s = 0; s < steps; s++) {
@@ -280,13 +243,13 @@ static double train_epoch(struct run *r, int epoch, const struct aug_params *ap,
         double lr = tn_lr_at(&r->training, epoch, (long)s);
         tn_adam_step(&r->net, (float)lr, (float)TN_ADAM_BETA1, (float)TN_ADAM_BETA2,
                      (float)TN_ADAM_EPSILON);
-        if (tty && !o->quiet && now() - last > 0.25) {
+        if (tty && !o->quiet && dg_now_s() - last > 0.25) {
             progress(o, epoch, b0 + (size_t)nb, n, t0, loss, ok, 0);
-            last = now();
+            last = dg_now_s();
         }
     }
     progress(o, epoch, n, n, t0, loss, ok, 1); /* the epoch's summary, also when quiet */
-    return now() - t0;
+    return dg_now_s() - t0;
 }
 
 static int write_floats(const char *path, const float *v, size_t n)
@@ -307,7 +270,7 @@ static int run_training(struct run *r)
     aug_default_params(&ap);
     ap.p_pen = (float)o->pen_fraction;
     int tty = isatty(2);
-    double best_acc = -1, t_start = now(), epoch_time = 0;
+    double best_acc = -1, t_start = dg_now_s(), epoch_time = 0;
     int best_epoch = -1;
     char err[512];
     for (int e = 0; e < o->epochs; e++) {
@@ -355,7 +318,7 @@ static int run_training(struct run *r)
     fprintf(stderr,
             "kept epoch %d (%s): test accuracy %.4f on %zu images; %.1f s total, "
             "%.2f s/epoch of %zu images, %d epochs, %.0f images/s, %d threads\n",
-            best_epoch + 1, why, tacc, r->test.count, now() - t_start, epoch_time / o->epochs,
+            best_epoch + 1, why, tacc, r->test.count, dg_now_s() - t_start, epoch_time / o->epochs,
             r->train.count, o->epochs,
             epoch_time > 0 ? (double)r->train.count * o->epochs / epoch_time : 0,
             r->threads_running);

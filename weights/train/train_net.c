@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "rank.h"
 
 /* Activation sizes per image. */
 #define C1 (26 * 26 * 32) /* conv2d out */
@@ -163,7 +164,7 @@ static void drop_image(const struct tn_net *net, uint64_t key, int layer, int im
                        float *mask, const float *in, size_t n)
 {
     uint64_t s = key ^ ((uint64_t)image * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)layer << 56);
-    nn_splitmix64(&s);
+    dg_splitmix64_next(&s);
     nn_dropout_forward(out, mask, in, n, net->drop[layer], &s);
 }
 
@@ -263,12 +264,7 @@ static long count_correct(const float *probs, const uint8_t *labels, int n)
 {
     long ok = 0;
     for (int i = 0; i < n; i++) {
-        const float *p = probs + (size_t)i * TN_CLASSES;
-        int best = 0;
-        for (int c = 1; c < TN_CLASSES; c++)
-            if (p[c] > p[best])
-                best = c;
-        ok += best == labels[i];
+        ok += dg_argmax(probs + (size_t)i * TN_CLASSES, TN_CLASSES) == labels[i];
     }
     return ok;
 }

@@ -26,9 +26,14 @@ const char *dg_input_strerror(int err);
 /* HTTP status for an error: 400, 413, 422, or 500 for NOMEM. */
 int dg_input_http_status(int err);
 
+/* The largest side dg_preprocess takes: its sums over spans of a row or column are 16- and
+ * 32-bit and stay exact only up to it. Limits above it (digitd --max-width/--max-height)
+ * are refused at start, not after a full decode. */
+#define DG_INPUT_MAX_SIDE 16384
+
 struct dg_input_limits {
-    uint32_t max_width;      /* default 2048 */
-    uint32_t max_height;     /* default 2048 */
+    uint32_t max_width;      /* default 2048, at most DG_INPUT_MAX_SIDE */
+    uint32_t max_height;     /* default 2048, at most DG_INPUT_MAX_SIDE */
     uint64_t max_pixels;     /* default 2048 * 2048 */
     size_t max_chunk_size;   /* ancillary chunk limit for spng_set_chunk_limits, default 1 MiB */
     size_t max_cache_size;   /* spng chunk cache limit, default 4 MiB */

@@ -15,17 +15,10 @@
 #include <string.h>
 
 #include "render.h"
+#include "rng.h"
 
 #define SCAN 28
 #define MARGIN 4.f /* canvas pixels kept free around the digit */
-
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 /* Uniform in [lo, hi) from 24 bits of h starting at bit shift. */
 static float uniform(uint64_t h, int shift, float lo, float hi)
@@ -36,15 +29,15 @@ static float uniform(uint64_t h, int shift, float lo, float hi)
 void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style style,
                           struct dg_render_params *p)
 {
-    uint64_t h = splitmix64(splitmix64(seed) ^ (uint64_t)index);
-    uint64_t h2 = splitmix64(h);
+    uint64_t h = dg_splitmix64(dg_splitmix64(seed) ^ (uint64_t)index);
+    uint64_t h2 = dg_splitmix64(h);
     p->canvas = 280;
     p->digit_height = uniform(h, 0, 90.f, 230.f);
     p->thickness = uniform(h, 24, 0.65f, 1.8f);
     if (style == DG_STYLE_MIX)
         style = (h2 >> 60) & 1 ? DG_STYLE_PEN : DG_STYLE_SCAN;
     /* the page's stroke slider spans 8 to 40 px, 20 by default; log-uniform 8..32 */
-    p->pen_width = style == DG_STYLE_PEN ? 8.f * expf(uniform(splitmix64(h2), 0, 0.f, logf(4.f))) : 0.f;
+    p->pen_width = style == DG_STYLE_PEN ? 8.f * expf(uniform(dg_splitmix64(h2), 0, 0.f, logf(4.f))) : 0.f;
     float half = p->digit_height / 2 + 8.f;
     p->cx = uniform(h2, 0, half, 280.f - half);
     p->cy = uniform(h2, 24, half, 280.f - half);
@@ -289,7 +282,7 @@ static void paint(const uint8_t *cov, const struct dg_render_params *p, uint8_t 
             o[3] = 255;
         }
         if (p->noise) {
-            uint64_t h = splitmix64(i ^ ((uint64_t)p->canvas << 40));
+            uint64_t h = dg_splitmix64(i ^ ((uint64_t)p->canvas << 40));
             for (int ch = 0; ch < 3; ch++, h >>= 8)
                 o[ch] = noisy(o[ch], p->noise, h & 0xff);
             if (p->look == DG_LOOK_TRANSPARENT)
