@@ -1,4 +1,4 @@
-/* stats_test.c: the latency histogram's percentiles against exact ones (tests/bench.cmake).
+/* bench_stats_test.c: the latency histogram's percentiles against exact ones.
  * Within 0.5 us below 1 ms and 0.4 % above (bench.h); min and max exact; latencies far
  * above 4.29 s (where uint32 ns used to cap) kept; merging adds up. */
 #include <math.h>
@@ -6,21 +6,17 @@
 #include <stdlib.h>
 
 #include "bench.h"
-
-static int fails;
+#include "check.h"
 
 static void check_near(const char *what, uint64_t got, uint64_t want, double tol_ns)
 {
-    if (fabs((double)got - (double)want) > tol_ns) {
-        fprintf(stderr, "FAIL: %s: %llu ns, want %llu +- %.0f\n", what,
-                (unsigned long long)got, (unsigned long long)want, tol_ns);
-        fails++;
-    }
+    CHECK(fabs((double)got - (double)want) <= tol_ns, "%s: %llu ns, want %llu +- %.0f", what,
+          (unsigned long long)got, (unsigned long long)want, tol_ns);
 }
 
 int main(void)
 {
-    static struct bench_stats a, b, m; /* ~33 KB each */
+    static struct bench_stats a, b, m; /* static: a few tens of KB each */
 
     /* 1..999 us plus 0.3 us: the linear region, exact to half a microsecond */
     for (uint64_t us = 1; us < 1000; us++)
@@ -47,14 +43,11 @@ int main(void)
     /* merge: counts and extremes add up; p100 is the larger max */
     bench_stats_merge(&m, &a);
     bench_stats_merge(&m, &b);
-    if (m.n_lat != a.n_lat + b.n_lat) {
-        fprintf(stderr, "FAIL: merged %llu samples\n", (unsigned long long)m.n_lat);
-        fails++;
-    }
+    CHECK(m.n_lat == a.n_lat + b.n_lat, "merged %llu samples", (unsigned long long)m.n_lat);
     check_near("merged min", bench_stats_pct(&m, 0), 1300, 0);
     check_near("merged max", bench_stats_pct(&m, 100), 100000000, 0);
 
-    /* past uint32 ns (4.29 s), and past the last octave: still counted, max exact */
+    /* past uint32 ns (2^32 ns), and past the last octave: still counted, max exact */
     bench_stats_add_latency(&m, 600ull * 1000000000u); /* --timeout's bound */
     check_near("600 s max", bench_stats_pct(&m, 100), 600ull * 1000000000u, 0);
     bench_stats_add_latency(&m, 1ull << 62);
@@ -65,13 +58,9 @@ int main(void)
     /* a wrong digit is an error kind, but not a failed request */
     m.errors[BENCH_E_WRONG] = 3;
     m.errors[BENCH_E_TIMEOUT] = 2;
-    if (bench_stats_failed(&m) != 2 || bench_stats_errors(&m) != 5) {
-        fprintf(stderr, "FAIL: failed %llu errors %llu\n",
-                (unsigned long long)bench_stats_failed(&m),
-                (unsigned long long)bench_stats_errors(&m));
-        fails++;
-    }
-    if (fails == 0)
+    CHECK(bench_stats_failed(&m) == 2 && bench_stats_errors(&m) == 5, "failed %llu errors %llu",
+          (unsigned long long)bench_stats_failed(&m), (unsigned long long)bench_stats_errors(&m));
+    if (failures == 0)
         printf("ok: latency histogram\n");
-    return fails != 0;
+    return failures != 0;
 }

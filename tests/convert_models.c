@@ -6,7 +6,7 @@
  *                             forward pass of the same Keras layers (not of the converted
  *                             ops, so a wrong fold or fusion shows); max abs diff <= 1e-5
  *   convert_models write DIR MODEL  only writes DIR/MODEL.h5 (the build compiles each into
- *                             the vectorised engine: tests/engine.cmake)
+ *                             the vectorised engine: tests/CMakeLists.txt)
  *   convert_models bad DIR    writes the models digitd-convert must refuse (convert_refuse.sh)
  *   convert_models list "A;B;..."  fails unless the names given (CMake's list of the models
  *                             compiled into the vectorised engine) are exactly `checks`
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "engine.h"
 #include "keras_h5.h"
 #include "keras_load.h"
@@ -609,7 +610,7 @@ static void free_model(struct model *m)
 
 /* Each layer type and option, the fusions around BatchNorm, activations, Flatten and
  * pooling, and the layouts of the Keras versions.  Every one of them is also compiled into
- * the vectorised engine and checked there (DG_SELF_BUILT_MODELS in tests/engine.cmake). */
+ * the vectorised engine and checked there (DG_SELF_BUILT_MODELS in tests/CMakeLists.txt). */
 static struct model checks[] = {
     {M("avgpool_strides", IN3, CV(4, 3, 3, .sh = 2, .sw = 2, .same = 1, .act = "relu"),
         PL(AVGPOOL, 3, 3, .sh = 2, .sw = 2, .same = 1), PL(AVGPOOL, 2, 2),
@@ -705,7 +706,6 @@ static struct model bad[] = {
 static int same_list(const char *names, size_t n)
 {
     size_t given = 0, len = strlen(names);
-    int missing = 0;
     for (const char *p = names; p < names + len; p += strcspn(p, ";") + 1)
         given += strcspn(p, ";") > 0;
     for (size_t i = 0; i < n; i++) {
@@ -713,13 +713,10 @@ static int same_list(const char *names, size_t n)
         int found = 0;
         for (const char *p = names; !found && p < names + len; p += strcspn(p, ";") + 1)
             found = strcspn(p, ";") == k && strncmp(p, checks[i].name, k) == 0;
-        if (!found)
-            fprintf(stderr, "model '%s' is not in the list\n", checks[i].name);
-        missing |= !found;
+        CHECK(found, "model '%s' is not in the list", checks[i].name);
     }
-    if (given != n)
-        fprintf(stderr, "%zu names given, %zu models in checks\n", given, n);
-    return missing || given != n;
+    CHECK(given == n, "%zu names given, %zu models in checks", given, n);
+    return failures ? 1 : 0;
 }
 
 static struct model *find(struct model *set, size_t n, const char *name)
@@ -744,13 +741,13 @@ int main(int argc, char **argv)
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    int failed = 0;
     if (badset) {
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-            failed |= write_model(&bad[i], argv[2]) != 0;
+            CHECK(write_model(&bad[i], argv[2]) == 0, "%s: not written", bad[i].name);
             free_model(&bad[i]);
         }
-        return failed | (write_not_keras(argv[2]) != 0);
+        CHECK(write_not_keras(argv[2]) == 0, "the file that is not a Keras model: not written");
+        return failures ? 1 : 0;
     }
     if (write) {
         struct model *m = find(checks, nchecks, argv[3]);
@@ -758,7 +755,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "convert_models: no model '%s'\n", argv[3]);
             return 2;
         }
-        failed = write_model(m, argv[2]) != 0;
+        int failed = write_model(m, argv[2]) != 0;
         free_model(m);
         return failed;
     }
@@ -768,11 +765,9 @@ int main(int argc, char **argv)
             continue; /* one model, when debugging */
         double d = check_model(&checks[i], argv[2]);
         ran++;
-        if (!(d <= 1e-5)) {
-            fprintf(stderr, "FAIL %s: max abs difference %.3g > 1e-5\n", checks[i].name, d);
-            failed = 1;
-        }
+        CHECK(d <= 1e-5, "%s: max abs difference %.3g > 1e-5", checks[i].name, d);
         free_model(&checks[i]);
     }
-    return failed || ran == 0;
+    CHECK(ran > 0, "no model named %s", argc == 4 ? argv[3] : "");
+    return failures ? 1 : 0;
 }

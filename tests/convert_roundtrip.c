@@ -4,13 +4,14 @@
  * with libhdf5 alone (a walk of model_weights/<layer>, whatever the nesting: tf.keras's
  * <layer>/kernel:0, Keras 3's sequential/<layer>/kernel), read as float32 and compared with
  * the header's arrays by memcmp.  Only for models without a BatchNormalization folded into a
- * Conv2D/Dense (that changes their weights on purpose): tests/engine.cmake picks them. */
+ * Conv2D/Dense (that changes their weights on purpose): tests/CMakeLists.txt picks them. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DG_MODEL_DEFINE_WEIGHTS
+#include "check.h"
 #include "model_weights.h"
 
 struct found {
@@ -101,15 +102,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot open\n", argv[1]);
         return 1;
     }
-    int fails = 0, checked = 0;
+    int checked = 0;
     for (int i = 0; i < DG_MODEL_N_OPS; i++) {
         const struct dg_op *op = &dg_model_ops[i];
         if (op->kind != DG_OP_CONV2D && op->kind != DG_OP_DENSE)
             continue;
-        fails += check_op(file, op) != 0;
+        CHECK(check_op(file, op) == 0, "%s: the header's weights are not the file's", op->name);
         checked++;
     }
     H5Fclose(file);
-    printf("%s: %d Conv2D/Dense ops, %d differ from the file\n", argv[1], checked, fails);
-    return fails || checked == 0 ? 1 : 0;
+    CHECK(checked > 0, "%s: no Conv2D or Dense op to compare", argv[1]);
+    printf("%s: %d Conv2D/Dense ops, %d failures\n", argv[1], checked, failures);
+    return failures ? 1 : 0;
 }

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "engine.h"
 #include "engine_isa.h"
 #include "engine_ref.h"
 #include "idx.h"
+#include "parse.h"
 #include "kernels_generic.h"
 
 #define TOL 1e-5
@@ -35,44 +37,33 @@ static double max_diff(const float *a, const float *b, int n)
     return d;
 }
 
-/* Checks one input; returns the number of failures. */
-static int check(const struct dg_model *m, const float *x, float *scratch, const char *what)
+/* Checks one input. */
+static void check(const struct dg_model *m, const float *x, float *scratch, const char *what)
 {
     float ref[DG_N_CLASSES], run[DG_N_CLASSES], fast[DG_N_CLASSES];
-    int fails = 0;
-    if (ref_model(m, x, ref) != 0) {
-        fprintf(stderr, "out of memory\n");
-        return 1;
-    }
+    int ref_ok = ref_model(m, x, ref) == 0;
+    CHECK(ref_ok, "%s: the reference ran out of memory", what);
+    if (!ref_ok)
+        return;
     dg_engine_run(m, x, run, scratch);
     if (dg_model_adds_softmax(m)) {
         dg_softmax(ref, m->n_out);
         dg_softmax(run, m->n_out);
     }
-    if (max_diff(ref, run, m->n_out) > TOL) {
-        fprintf(stderr, "%s: dg_engine_run differs from the reference by %g\n", what,
-                max_diff(ref, run, m->n_out));
-        fails++;
-    }
+    CHECK(max_diff(ref, run, m->n_out) <= TOL, "%s: dg_engine_run differs from the reference by %g",
+          what, max_diff(ref, run, m->n_out));
     for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
         if (!dg_engine_isa_supported(isas[k].name))
             continue;
         isas[k].forward(x, fast);
-        if (max_diff(ref, fast, m->n_out) > TOL) {
-            fprintf(stderr, "%s: %s differs from the reference by %g\n", what, isas[k].name,
-                    max_diff(ref, fast, m->n_out));
-            fails++;
-        }
+        CHECK(max_diff(ref, fast, m->n_out) <= TOL, "%s: %s differs from the reference by %g", what,
+              isas[k].name, max_diff(ref, fast, m->n_out));
     }
     dg_engine_forward(x, fast);
     double sum = 0;
     for (int i = 0; i < m->n_out; i++)
         sum += fast[i];
-    if (fabs(sum - 1) > 1e-4) {
-        fprintf(stderr, "%s: probabilities sum to %g\n", what, sum);
-        fails++;
-    }
-    return fails;
+    CHECK(fabs(sum - 1) <= 1e-4, "%s: probabilities sum to %g", what, sum);
 }
 
 int main(int argc, char **argv)
@@ -82,8 +73,10 @@ int main(int argc, char **argv)
     struct dg_idx_images im;
     struct dg_idx_labels lb;
     float x[DG_INPUT_PIXELS];
-    int fails = 0, n_img = argc > 2 ? atoi(argv[2]) : 200, tested = 0;
-    if (argc < 2) {
+    int64_t n_img = 200;
+    int tested = 0;
+    if (argc < 2 || argc > 3 ||
+        (argc == 3 && dg_parse_int("engine_match", "n_images", argv[2], 0, 10000, &n_img))) {
         fprintf(stderr, "usage: engine_match MNIST_DIR [n_images]\n");
         return 2;
     }
@@ -94,7 +87,7 @@ int main(int argc, char **argv)
     for (int t = 0; t < 20; t++) {
         for (int i = 0; i < DG_INPUT_PIXELS; i++)
             x[i] = (float)rand() / (float)RAND_MAX;
-        fails += check(m, x, scratch, "random input");
+        check(m, x, scratch, "random input");
         tested++;
     }
     snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
@@ -104,19 +97,19 @@ int main(int argc, char **argv)
         free(scratch);
         return 1;
     }
-    for (int n = 0; n < n_img && (size_t)n < im.count; n++) {
+    for (int n = 0; n < (int)n_img && (size_t)n < im.count; n++) {
         for (int i = 0; i < DG_INPUT_PIXELS; i++)
             x[i] = im.pixels[(size_t)n * DG_INPUT_PIXELS + i] / 255.0f;
-        fails += check(m, x, scratch, "MNIST image");
+        check(m, x, scratch, "MNIST image");
         tested++;
     }
     printf("%d inputs, kernel sets checked:", tested);
     for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++)
         if (dg_engine_isa_supported(isas[k].name))
             printf(" %s", isas[k].name);
-    printf(" (dispatch picks %s), %d failures\n", dg_engine_isa(), fails);
+    printf(" (dispatch picks %s), %d failures\n", dg_engine_isa(), failures);
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
     free(scratch);
-    return fails ? 1 : 0;
+    return failures ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "engine.h"
 #include "engine_ref.h"
 
@@ -34,7 +35,7 @@ static int same_pad(int in, int k, int s, int *out)
 }
 
 /* Runs a one-op model through both paths; returns 1 on mismatch. */
-static int check_op(const char *what, struct dg_op op)
+static void check_op(const char *what, struct dg_op op)
 {
     long nin = floats(op.in), nout = floats(op.out);
     long weights = op.kind == DG_OP_CONV2D ? (long)op.kh * op.kw * op.in.c * op.out.c
@@ -44,7 +45,6 @@ static int check_op(const char *what, struct dg_op op)
     float *x = rand_floats(nin, -1.0f, 1.0f), *ref = malloc((size_t)nout * sizeof *ref);
     float *got = malloc((size_t)nout * sizeof *got);
     struct dg_model m = { .name = what, .input = op.in, .n_ops = 1, .ops = &op };
-    int bad = 1;
     m.n_out = (int)nout;
     m.max_act = nin > nout ? nin : nout;
     if (op.kind == DG_OP_CONV2D || op.kind == DG_OP_DENSE || op.kind == DG_OP_AFFINE)
@@ -57,13 +57,12 @@ static int check_op(const char *what, struct dg_op op)
         dg_engine_run(&m, x, got, scratch);
         for (long i = 0; i < nout; i++)
             d = fmax(d, fabs((double)ref[i] - got[i]));
-        bad = !(d <= TOL);
-        printf("%-40s max abs diff %.3g%s\n", what, d, bad ? "  FAIL" : "");
+        printf("%-40s max abs diff %.3g\n", what, d);
+        CHECK(d <= TOL, "%s: max abs diff %.3g over %g", what, d, TOL);
     } else {
-        printf("%s: out of memory\n", what);
+        CHECK(0, "%s: out of memory", what);
     }
     free(w), free(b), free(x), free(ref), free(got), free(scratch);
-    return bad;
 }
 
 static struct dg_op conv(int h, int w, int c, int oc, int kh, int kw, int s, int same,
@@ -91,53 +90,53 @@ static struct dg_op pool(enum dg_op_kind kind, int h, int w, int c, int k, int s
 
 /* Keras 'same' AveragePooling2D divides by the cells inside the image: a 2x2/2 pool of a
  * 3x3 image has a bottom-right output that is the corner pixel alone. */
-static int check_avg_corner(void)
+static void check_avg_corner(void)
 {
     struct dg_op op = pool(DG_OP_AVGPOOL, 3, 3, 1, 2, 2, 1);
     struct dg_model m = { .input = op.in, .n_out = 4, .n_ops = 1, .ops = &op, .max_act = 9 };
     float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, y[4], scratch[64];
+    CHECK(dg_engine_scratch_floats(&m) <= 64, "avgpool corner: scratch over 64 floats");
     if (dg_engine_scratch_floats(&m) > 64)
-        return 1;
+        return;
     dg_engine_run(&m, x, y, scratch);
-    printf("same avgpool 3x3 -> %g %g %g %g (want 3 4.5 7.5 9)\n", y[0], y[1], y[2], y[3]);
-    return y[0] != 3.0f || y[1] != 4.5f || y[2] != 7.5f || y[3] != 9.0f;
+    CHECK(y[0] == 3.0f && y[1] == 4.5f && y[2] == 7.5f && y[3] == 9.0f,
+          "same avgpool 3x3 -> %g %g %g %g, want 3 4.5 7.5 9", y[0], y[1], y[2], y[3]);
 }
 
 int main(void)
 {
-    int fails = 0;
     struct dg_op op;
     srand(7);
-    fails += check_op("conv 3x3 valid 9x7x3->50 relu", conv(9, 7, 3, 50, 3, 3, 1, 0, DG_ACT_RELU));
-    fails += check_op("conv 5x5 same s2 11x10x4->30", conv(11, 10, 4, 30, 5, 5, 2, 1, DG_ACT_LINEAR));
-    fails += check_op("conv 3x3 same 28x28x1->50 relu", conv(28, 28, 1, 50, 3, 3, 1, 1, DG_ACT_RELU));
-    fails += check_op("conv 2x3 valid s2 8x9x5->17 tanh", conv(8, 9, 5, 17, 2, 3, 2, 0, DG_ACT_TANH));
+    check_op("conv 3x3 valid 9x7x3->50 relu", conv(9, 7, 3, 50, 3, 3, 1, 0, DG_ACT_RELU));
+    check_op("conv 5x5 same s2 11x10x4->30", conv(11, 10, 4, 30, 5, 5, 2, 1, DG_ACT_LINEAR));
+    check_op("conv 3x3 same 28x28x1->50 relu", conv(28, 28, 1, 50, 3, 3, 1, 1, DG_ACT_RELU));
+    check_op("conv 2x3 valid s2 8x9x5->17 tanh", conv(8, 9, 5, 17, 2, 3, 2, 0, DG_ACT_TANH));
     op = conv(6, 5, 7, 30, 1, 1, 1, 0, DG_ACT_SIGMOID);
     op.name = "no bias";
-    fails += check_op("conv 1x1 6x5x7->30 sigmoid, no bias", op);
-    fails += check_op("conv 3x3 same 5x5x3->12 softmax", conv(5, 5, 3, 12, 3, 3, 1, 1, DG_ACT_SOFTMAX));
-    fails += check_op("maxpool 2x2/2 valid 11x11x30", pool(DG_OP_MAXPOOL, 11, 11, 30, 2, 2, 0));
-    fails += check_op("maxpool 3x3/2 same 7x7x5", pool(DG_OP_MAXPOOL, 7, 7, 5, 3, 2, 1));
-    fails += check_op("avgpool 2x2/2 same 7x7x3", pool(DG_OP_AVGPOOL, 7, 7, 3, 2, 2, 1));
-    fails += check_op("avgpool 3x3/1 same 6x5x50", pool(DG_OP_AVGPOOL, 6, 5, 50, 3, 1, 1));
-    fails += check_op("avgpool 2x2/2 valid 9x9x4", pool(DG_OP_AVGPOOL, 9, 9, 4, 2, 2, 0));
+    check_op("conv 1x1 6x5x7->30 sigmoid, no bias", op);
+    check_op("conv 3x3 same 5x5x3->12 softmax", conv(5, 5, 3, 12, 3, 3, 1, 1, DG_ACT_SOFTMAX));
+    check_op("maxpool 2x2/2 valid 11x11x30", pool(DG_OP_MAXPOOL, 11, 11, 30, 2, 2, 0));
+    check_op("maxpool 3x3/2 same 7x7x5", pool(DG_OP_MAXPOOL, 7, 7, 5, 3, 2, 1));
+    check_op("avgpool 2x2/2 same 7x7x3", pool(DG_OP_AVGPOOL, 7, 7, 3, 2, 2, 1));
+    check_op("avgpool 3x3/1 same 6x5x50", pool(DG_OP_AVGPOOL, 6, 5, 50, 3, 1, 1));
+    check_op("avgpool 2x2/2 valid 9x9x4", pool(DG_OP_AVGPOOL, 9, 9, 4, 2, 2, 0));
     op = (struct dg_op){ .kind = DG_OP_GAP, .in = { 5, 5, 50 }, .out = { 1, 1, 50 } };
-    fails += check_op("gap 5x5x50", op);
+    check_op("gap 5x5x50", op);
     op = (struct dg_op){ .kind = DG_OP_DENSE, .in = { 1, 1, 50 }, .out = { 1, 1, 30 },
                          .act = DG_ACT_SOFTMAX };
-    fails += check_op("dense 50->30 softmax", op);
+    check_op("dense 50->30 softmax", op);
     op = (struct dg_op){ .kind = DG_OP_DENSE, .in = { 3, 3, 7 }, .out = { 1, 1, 17 },
                          .act = DG_ACT_RELU };
-    fails += check_op("dense 3x3x7->17 relu", op);
+    check_op("dense 3x3x7->17 relu", op);
     op = (struct dg_op){ .kind = DG_OP_AFFINE, .in = { 4, 4, 30 }, .out = { 4, 4, 30 },
                          .act = DG_ACT_RELU };
-    fails += check_op("affine 4x4x30 relu", op);
+    check_op("affine 4x4x30 relu", op);
     op = (struct dg_op){ .kind = DG_OP_ACT, .in = { 3, 3, 12 }, .out = { 3, 3, 12 },
                          .act = DG_ACT_SOFTMAX };
-    fails += check_op("act softmax 3x3x12", op);
+    check_op("act softmax 3x3x12", op);
     op.act = DG_ACT_TANH;
-    fails += check_op("act tanh 3x3x12", op);
-    fails += check_avg_corner();
-    printf("%d failures\n", fails);
-    return fails ? 1 : 0;
+    check_op("act tanh 3x3x12", op);
+    check_avg_corner();
+    printf("%d failures\n", failures);
+    return failures ? 1 : 0;
 }

@@ -10,11 +10,6 @@ slow_post() {
     { head -c 50 "$PNG"; sleep 2; tail -c +51 "$PNG"; } |
         req POST /api/predict image/png "$LEN" >"$1"
 }
-wait_until() { # command... : retries for 5 s
-    local i=0
-    until "$@"; do [ $i -ge 50 ] && return 1; sleep 0.1; i=$((i + 1)); done
-}
-has_n() { [ "$(nchildren)" = "$1" ]; }
 
 # 1. kill -9 a child: a new one takes its place, the pool is back to 3
 start_pool --workers 3 --max-requests 3 --request-timeout 1 --graceful-timeout 10

@@ -14,17 +14,10 @@
 #include <string.h>
 
 #include "augment.h"
+#include "check.h"
 #include "idx.h"
 
-static int failures;
-
-static void expect(int ok, const char *what, double got)
-{
-    if (!ok) {
-        printf("FAIL: %s (got %g)\n", what, got);
-        failures++;
-    }
-}
+#define expect(ok, what, got) CHECK(ok, "%s (got %g)", what, (double)(got))
 
 static double mass(const float *x, double *cx, double *cy)
 {

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "check.h"
 #include "engine.h"
 #include "idx.h"
 #include "keras_load.h"
+#include "rank.h"
 
 #define TOL 1e-5
 
@@ -60,23 +62,24 @@ int main(int argc, char **argv)
         for (int p = 0; p < 784; p++)
             x[p] = im.pixels[i * 784 + p] * (1.0f / 255.0f); /* as digitd-train scales */
         dg_engine_run(m, x, y, scratch);
-        int be = 0, bt = 0;
         for (int c = 0; c < 10; c++) {
             double d = fabs((double)y[c] - want[i * 10 + c]);
             maxdiff = d > maxdiff ? d : maxdiff;
-            be = y[c] > y[be] ? c : be;
-            bt = want[i * 10 + c] > want[i * 10 + bt] ? c : bt;
         }
-        same += be == bt;
+        int be = dg_argmax(y, 10);
+        same += be == dg_argmax(want + i * 10, 10);
         correct += be == lb.labels[i];
     }
     double acc = (double)correct / (double)n;
     printf("%zu images: max |engine - trainer| = %.3g (limit %g), same digit %zu/%zu, "
            "accuracy %.4f (limit 0.95)\n",
            n, maxdiff, TOL, same, n, acc);
-    int ok = scratch && maxdiff <= TOL && same == n && acc >= 0.95;
+    CHECK(scratch != NULL, "out of memory");
+    CHECK(maxdiff <= TOL, "max |engine - trainer| %.3g over %g", maxdiff, TOL);
+    CHECK(same == n, "%zu of %zu images give another digit", n - same, n);
+    CHECK(acc >= 0.95, "accuracy %.4f below 0.95", acc);
     free(scratch), free(want);
     dg_keras_free(&km);
     dg_idx_free_images(&im), dg_idx_free_labels(&lb);
-    return ok ? 0 : 1;
+    return failures ? 1 : 0;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "nn.h"
 #include "train_net.h"
 
@@ -34,7 +35,6 @@
 #define EPS 1e-3f
 
 static uint64_t rng = 42;
-static int failures;
 
 static void fill(float *x, size_t n, float scale)
 {
@@ -99,7 +99,8 @@ static void compare(const struct fd *c, const float *analytic)
     int ok = rel <= c->tol && denom > 0 && kinks * 5 <= c->n;
     printf("%-28s n=%-5zu rel.err %.2e (tol %.0e)  max abs err %.2e  kinks %zu  |grad| %.3e  %s\n",
            c->what, c->n, rel, c->tol, maxabs, kinks, sqrt(all2), ok ? "ok" : "FAIL");
-    failures += !ok;
+    CHECK(ok, "%s: rel.err %.2e (tol %.0e), %zu of %zu entries at a kink", c->what, rel, c->tol,
+          kinks, c->n);
 }
 
 /* Central differences of the float32 function f over the n floats at x. */
@@ -133,11 +134,7 @@ static void expect_block_and_tail(const char *what, int M, int N)
     int rows, cols;
     nn_gemm_kernel_name(&rows, &cols);
     int ok = M > rows && M % rows != 0 && N > cols && N % cols != 0;
-    if (!ok) {
-        printf("%-28s GEMM %d x %d misses the %d x %d block or its tail: FAIL\n", what, M, N,
-               rows, cols);
-        failures++;
-    }
+    CHECK(ok, "%s: GEMM %d x %d misses the %d x %d block or its tail", what, M, N, rows, cols);
 }
 
 /* ---- conv2d ---------------------------------------------------------------------- */
@@ -409,11 +406,10 @@ static void check_net(void)
     float x[NB * TN_PIXELS];
     for (int s = 0; s < 3; s++)
         drop_n[s] = (int)tn_dropout_size(s);
-    if (tn_init(&net, 4, 2, 99)) {
-        printf("tn_init failed\n");
-        failures++;
+    int init_failed = tn_init(&net, 4, 2, 99);
+    CHECK(!init_failed, "tn_init failed");
+    if (init_failed)
         return;
-    }
     for (int i = 0; i < NB * TN_PIXELS; i++) {
         x[i] = nn_uniform(&rng) < 0.3f ? nn_uniform(&rng) : 0.0f;
         r.x[i / TN_PIXELS][i % TN_PIXELS] = x[i];
@@ -448,7 +444,7 @@ static void check_net(void)
     double lrel = fabs(loss - ref) / fabs(ref);
     printf("net loss: float32 %.8f, double reference %.8f, rel.diff %.1e (tol %.0e)  %s\n", loss,
            ref, lrel, NET_TOL, lrel <= NET_TOL ? "ok" : "FAIL");
-    failures += !(lrel <= NET_TOL);
+    CHECK(lrel <= NET_TOL, "net loss: rel.diff %.1e over %.0e", lrel, NET_TOL);
 
     enum { SAMPLES = 60 };
     double lp[SAMPLES], lm[SAMPLES], hp[SAMPLES], hm[SAMPLES];

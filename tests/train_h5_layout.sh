@@ -6,7 +6,9 @@ set -euo pipefail
 ours=$1
 ref=$2/seedarch-nodropout_tfkeras2.15.0_ErenAri.h5
 fail() { echo "FAIL: $*" >&2; exit 1; }
-command -v h5dump >/dev/null || { echo "h5dump missing (hdf5-tools): skipped"; exit 77; }
+for c in h5dump python3; do # h5dump: hdf5-tools
+  command -v $c >/dev/null || fail "$c not found: run scripts/install-deps.sh --test"
+done
 
 # root and model_weights attributes (training_config: Keras loads the model compiled)
 for a in keras_version backend model_config training_config; do
@@ -59,7 +61,6 @@ done
 # values of the short run (sparse labels, Adam at a constant 1e-3, which Keras also stores as
 # float32: 0.0010000000474974513), as the reference has them
 attr_json() { h5dump -a "$2" "$1" | tr -d '\n' | sed -E 's/.*\(0\): "(.*)" *\} *\}.*/\1/'; }
-command -v python3 >/dev/null || { echo "python3 missing: training_config keys not compared"; exit 77; }
 python3 - "$(attr_json "$ours" /training_config)" "$(attr_json "$ref" /training_config)" <<'PY' ||
 import json, sys
 ours, ref = json.loads(sys.argv[1]), json.loads(sys.argv[2])

@@ -30,15 +30,19 @@ start_pool() {
     wait_for_file "$PIDF" || { echo "digitd did not start"; cat "$LOG"; exit 1; }
 }
 
-wait_until() { # command... : retries for 10 s
-    local i=0
-    until "$@"; do [ $i -ge 100 ] && return 1; sleep 0.1; i=$((i + 1)); done
+# wait_until [-t SECONDS] command...: runs the command every 0.1 s until it succeeds; fails
+# once SECONDS (default 10) have passed without.
+wait_until() {
+    local i=0 n=100
+    if [ "$1" = -t ]; then n=$(($2 * 10)); shift 2; fi
+    until "$@"; do [ $i -ge $n ] && return 1; sleep 0.1; i=$((i + 1)); done
 }
 
 # need_python: python3 for the tests' own FastCGI client (tests/lib/server_fcgi.py), importable,
-# leaving no __pycache__ in the tree.
+# leaving no __pycache__ in the tree. Without it the test fails, naming it.
 need_python() {
-    command -v python3 >/dev/null || { echo "skip: python3 not found"; exit 77; }
+    command -v python3 >/dev/null ||
+        { echo "FAIL: python3 not found: run scripts/install-deps.sh --test"; exit 1; }
     export PYTHONPATH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd) PYTHONDONTWRITEBYTECODE=1
 }
 
@@ -55,6 +59,7 @@ children() {
         tr '\n' ' '
 }
 nchildren() { children | wc -w; }
+has_n() { [ "$(nchildren)" = "$1" ]; } # the master has exactly N children
 
 # req METHOD URI [TYPE [LENGTH]] < body: prints the whole FastCGI answer (headers + body).
 # LENGTH "none" sends no CONTENT_LENGTH. A pool that stops accepting fails the request after
