@@ -303,10 +303,11 @@ static void progress(struct shared *sh, int final)
             el > 0 ? (double)answers / el : 0.0, failed, final ? "\n" : "");
 }
 
+/* Frees bench_load_run's first nt workers (all, or up to the one whose set-up failed). */
 static void workers_free(struct worker *ws, int nt)
 {
     for (int t = 0; t < nt; t++) {
-        for (int i = 0; i < ws[t].n; i++) {
+        for (int i = 0; ws[t].c && i < ws[t].n; i++) {
             conn_close(&ws[t], &ws[t].c[i]);
             free(ws[t].c[i].rbuf);
             bench_http_parser_free(&ws[t].c[i].hp);
@@ -333,15 +334,18 @@ int bench_load_run(const struct bench_target *t, const struct bench_payloads *ps
     for (int i = 0; i < nt; i++) {
         ws[i].sh = &sh;
         ws[i].n = o->connections / nt + (i < o->connections % nt);
+        /* every fd -1 before anything can fail: workers_free closes only fds >= 0, and
+         * calloc's 0 would be stdin */
         ws[i].c = calloc((size_t)ws[i].n, sizeof *ws[i].c);
-        ws[i].epfd = epoll_create1(EPOLL_CLOEXEC);
+        for (int k = 0; ws[i].c && k < ws[i].n; k++)
+            ws[i].c[k].fd = -1;
+        ws[i].epfd = ws[i].c ? epoll_create1(EPOLL_CLOEXEC) : -1;
         if (ws[i].c == NULL || ws[i].epfd < 0) {
-            snprintf(err, errlen, "out of memory or epoll: %s", strerror(errno));
+            snprintf(err, errlen, "%s%s", ws[i].c ? "epoll_create1: " : "out of memory",
+                     ws[i].c ? strerror(errno) : "");
             workers_free(ws, i + 1);
             return -1;
         }
-        for (int k = 0; k < ws[i].n; k++)
-            ws[i].c[k].fd = -1;
     }
     sh.start_ns = dg_now_ns();
     sh.end_ns = o->duration_s > 0 ? sh.start_ns + (uint64_t)(o->duration_s * 1e9) : 0;

@@ -66,16 +66,14 @@ static int make_body(struct bench_payload *p, int json)
 static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                       size_t errlen)
 {
-    char ip[4096], lp[4096];
-    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", o->mnist_dir);
-    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", o->mnist_dir);
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, errlen) != 0)
+    if (dg_idx_load_mnist(o->mnist_dir, "t10k", &im, &lb, err, errlen) != 0)
         return -1;
     int rc = 0;
     if (im.rows != 28 || im.cols != 28) {
-        snprintf(err, errlen, "%s: images are %dx%d, not 28x28", ip, im.rows, im.cols);
+        snprintf(err, errlen, "%s: t10k images are %dx%d, not 28x28", o->mnist_dir, im.rows,
+                 im.cols);
         rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < o->count; i++) {

@@ -69,7 +69,7 @@ static void check(const struct dg_model *m, const float *x, float *scratch, cons
 int main(int argc, char **argv)
 {
     const struct dg_model *m = dg_engine_model();
-    char err[512], ip[4096], lp[4096];
+    char err[512];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
     float x[DG_INPUT_PIXELS];
@@ -90,9 +90,7 @@ int main(int argc, char **argv)
         check(m, x, scratch, "random input");
         tested++;
     }
-    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof err) != 0) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         free(scratch);
         return 1;

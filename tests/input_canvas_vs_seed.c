@@ -83,12 +83,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: input_canvas_vs_seed MNIST_DIR [N (default 500)]\n");
         return 2;
     }
-    char ipath[4096], lpath[4096], err[512];
-    snprintf(ipath, sizeof ipath, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lpath, sizeof lpath, "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
+    char err[512];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ipath, lpath, &im, &lb, err, sizeof err)) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof err)) {
         fprintf(stderr, "FAIL: %s\n", err);
         return 1;
     }

@@ -49,12 +49,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: train_augment MNIST_DIR\n");
         return 2;
     }
-    char ip[4096], lp[4096], err[8400];
-    snprintf(ip, sizeof(ip), "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lp, sizeof(lp), "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
+    char err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof(err))) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -23,12 +23,10 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t n = strtoul(argv[4], NULL, 10);
-    char err[8400], ip[4096], lp[4096];
-    snprintf(ip, sizeof(ip), "%s/t10k-images-idx3-ubyte.gz", argv[3]);
-    snprintf(lp, sizeof(lp), "%s/t10k-labels-idx1-ubyte.gz", argv[3]);
+    char err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof(err))) {
+    if (dg_idx_load_mnist(argv[3], "t10k", &im, &lb, err, sizeof(err))) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

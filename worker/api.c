@@ -136,12 +136,17 @@ static uint8_t *read_body(FCGX_Request *r, size_t len)
     return buf;
 }
 
-/* Prints as %.6g would: short JSON numbers without losing anything a client needs. */
-static cJSON *num6(double v)
+/* Adds v, printed as %.6g would (short JSON numbers without losing anything a client
+ * needs), to an object under key or to an array (key NULL); 0 if out of memory. */
+static int add6(cJSON *to, const char *key, double v)
 {
     char s[32];
     snprintf(s, sizeof s, "%.6g", v);
-    return cJSON_CreateNumber(strtod(s, NULL));
+    cJSON *n = cJSON_CreateNumber(strtod(s, NULL));
+    if (n && (key ? cJSON_AddItemToObject(to, key, n) : cJSON_AddItemToArray(to, n)))
+        return 1;
+    cJSON_Delete(n);
+    return 0;
 }
 
 /* Decodes a data:image/png;base64 URL into a malloc'd PNG (*png, *len). Returns 0 or an
@@ -228,29 +233,32 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
         sodium_bin2base64(url + sizeof prefix - 1, sizeof url - (sizeof prefix - 1), png,
                           png_len, sodium_base64_VARIANT_ORIGINAL);
 
-    cJSON *o = cJSON_CreateObject(), *probs = cJSON_CreateArray(), *top = cJSON_CreateArray();
-    cJSON *tm = cJSON_CreateObject();
-    if (!o || !probs || !top || !tm) {
-        cJSON_Delete(o), cJSON_Delete(probs), cJSON_Delete(top), cJSON_Delete(tm);
+    /* Every field or none: out of memory anywhere gives NULL (a 500), never a short 200. */
+    cJSON *o = cJSON_CreateObject(), *probs = NULL, *top = NULL, *tm = NULL;
+    int ok = o && cJSON_AddNumberToObject(o, "prediction", order[0]) &&
+             add6(o, "confidence", p[order[0]]) &&
+             (probs = cJSON_AddArrayToObject(o, "probabilities")) != NULL;
+    for (int i = 0; ok && i < 10; i++)
+        ok = add6(probs, NULL, p[i]);
+    ok = ok && (top = cJSON_AddArrayToObject(o, "top3")) != NULL;
+    for (int i = 0; ok && i < 3; i++) {
+        cJSON *e = cJSON_CreateObject();
+        if (!e || !cJSON_AddItemToArray(top, e)) { /* fails only for a NULL e */
+            cJSON_Delete(e);
+            ok = 0;
+        }
+        ok = ok && cJSON_AddNumberToObject(e, "digit", order[i]) &&
+             add6(e, "confidence", p[order[i]]);
+    }
+    ok = ok && cJSON_AddStringToObject(o, "input", png_len ? url : "") &&
+         (tm = cJSON_AddObjectToObject(o, "timing_us")) != NULL &&
+         cJSON_AddNumberToObject(tm, "decode", (double)t_us[0]) &&
+         cJSON_AddNumberToObject(tm, "preprocess", (double)t_us[1]) &&
+         cJSON_AddNumberToObject(tm, "inference", (double)t_us[2]);
+    if (!ok) {
+        cJSON_Delete(o);
         return NULL;
     }
-    cJSON_AddNumberToObject(o, "prediction", order[0]);
-    cJSON_AddItemToObject(o, "confidence", num6(p[order[0]]));
-    for (int i = 0; i < 10; i++)
-        cJSON_AddItemToArray(probs, num6(p[i]));
-    cJSON_AddItemToObject(o, "probabilities", probs);
-    for (int i = 0; i < 3; i++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "digit", order[i]);
-        cJSON_AddItemToObject(e, "confidence", num6(p[order[i]]));
-        cJSON_AddItemToArray(top, e);
-    }
-    cJSON_AddItemToObject(o, "top3", top);
-    cJSON_AddStringToObject(o, "input", png_len ? url : "");
-    cJSON_AddNumberToObject(tm, "decode", (double)t_us[0]);
-    cJSON_AddNumberToObject(tm, "preprocess", (double)t_us[1]);
-    cJSON_AddNumberToObject(tm, "inference", (double)t_us[2]);
-    cJSON_AddItemToObject(o, "timing_us", tm);
     return o;
 }
 
@@ -314,18 +322,20 @@ static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int h
     const struct dg_model *m = dg_engine_model();
     int64_t now_ms = dg_realtime_ms();
     cJSON *o = cJSON_CreateObject();
-    if (o) {
-        cJSON_AddStringToObject(o, "status", "ok");
-        cJSON_AddStringToObject(o, "model", m->name ? m->name : "");
-        cJSON_AddStringToObject(o, "source", m->source ? m->source : "");
-        cJSON_AddNumberToObject(o, "params", (double)m->params);
-        cJSON_AddStringToObject(o, "sha256", m->source_sha256 ? m->source_sha256 : "");
-        cJSON_AddStringToObject(o, "keras_version", m->keras_version ? m->keras_version : "");
-        cJSON_AddStringToObject(o, "version", DIGITD_VERSION);
-        cJSON_AddStringToObject(o, "isa", dg_engine_isa());
-        cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0);
-        cJSON_AddNumberToObject(o, "pid", (double)atomic_load(&cfg->shared->master_pid));
-        cJSON_AddNumberToObject(o, "worker_pid", (double)getpid());
+    int ok = o && cJSON_AddStringToObject(o, "status", "ok") &&
+             cJSON_AddStringToObject(o, "model", m->name ? m->name : "") &&
+             cJSON_AddStringToObject(o, "source", m->source ? m->source : "") &&
+             cJSON_AddNumberToObject(o, "params", (double)m->params) &&
+             cJSON_AddStringToObject(o, "sha256", m->source_sha256 ? m->source_sha256 : "") &&
+             cJSON_AddStringToObject(o, "keras_version", m->keras_version ? m->keras_version : "") &&
+             cJSON_AddStringToObject(o, "version", DIGITD_VERSION) &&
+             cJSON_AddStringToObject(o, "isa", dg_engine_isa()) &&
+             cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0) &&
+             cJSON_AddNumberToObject(o, "pid", (double)atomic_load(&cfg->shared->master_pid)) &&
+             cJSON_AddNumberToObject(o, "worker_pid", (double)getpid());
+    if (!ok) { /* every field or none: reply_json answers 500 for NULL */
+        cJSON_Delete(o);
+        o = NULL;
     }
     return reply_json(r, o, head);
 }

@@ -27,12 +27,10 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t n = argc > 3 ? strtoul(argv[3], NULL, 10) : 12;
-    char path[4096], lpath[4096], err[512];
-    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lpath, sizeof lpath, "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
+    char path[4096], err[512];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(path, lpath, &im, &lb, err, sizeof err)) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

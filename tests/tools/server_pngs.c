@@ -13,12 +13,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s MNIST_DIR OUT_DIR N\n", argv[0]);
         return 2;
     }
-    char img[4096], lab[4096], err[256];
-    snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lab, sizeof lab, "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
+    char err[256];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(img, lab, &im, &lb, err, sizeof err) != 0) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof err) != 0) {
         fprintf(stderr, "%s: %s\n", argv[1], err);
         return 1;
     }

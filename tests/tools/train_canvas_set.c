@@ -47,11 +47,9 @@ int main(int argc, char **argv)
     for (int a = 3; a < argc; a++)
         seed_prep |= !strcmp(argv[a], "--seed-preprocess"), pen |= !strcmp(argv[a], "--pen");
     char ip[4096], lp[4096], err[8400];
-    snprintf(ip, sizeof(ip), "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lp, sizeof(lp), "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof(err))) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof(err))) {
         fprintf(stderr, "train_canvas_set: %s\n", err);
         return 1;
     }

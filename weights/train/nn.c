@@ -7,6 +7,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 typedef float v8 __attribute__((vector_size(32), aligned(4), may_alias));
@@ -103,9 +104,10 @@ GEMM_KERNELS(v8, v8, 8, V8_ROWS, NN_CLONES)
 GEMM_KERNELS(v16, v16, 16, V16_ROWS, __attribute__((target("arch=x86-64-v4"))))
 #endif
 
-/* The kernel nn_gemm runs: resolved once from the CPU (AUTO), or forced by nn_gemm_use.
- * Racy but idempotent: every thread that resolves it stores the same value. */
-static enum nn_gemm_kernel gemm_kernel = NN_GEMM_AUTO;
+/* The kernel nn_gemm runs: resolved from the CPU on first use (AUTO), or forced by
+ * nn_gemm_use. Atomic because the OpenMP threads resolve it concurrently; every one stores
+ * the same value, so relaxed order is enough. */
+static _Atomic enum nn_gemm_kernel gemm_kernel = NN_GEMM_AUTO;
 
 static int cpu_has_v16(void)
 {
@@ -119,9 +121,12 @@ static int cpu_has_v16(void)
 
 static enum nn_gemm_kernel current_kernel(void)
 {
-    if (gemm_kernel == NN_GEMM_AUTO)
-        gemm_kernel = cpu_has_v16() ? NN_GEMM_V16 : NN_GEMM_V8;
-    return gemm_kernel;
+    enum nn_gemm_kernel k = atomic_load_explicit(&gemm_kernel, memory_order_relaxed);
+    if (k == NN_GEMM_AUTO) {
+        k = cpu_has_v16() ? NN_GEMM_V16 : NN_GEMM_V8;
+        atomic_store_explicit(&gemm_kernel, k, memory_order_relaxed);
+    }
+    return k;
 }
 
 int nn_gemm_use(enum nn_gemm_kernel k)
@@ -130,7 +135,7 @@ int nn_gemm_use(enum nn_gemm_kernel k)
         return -1;
     if (k == NN_GEMM_V16 && !cpu_has_v16())
         return -1;
-    gemm_kernel = k;
+    atomic_store_explicit(&gemm_kernel, k, memory_order_relaxed);
     return 0;
 }
 

@@ -383,13 +383,8 @@ static int load_data(struct run *r, struct dg_idx_images *ti, struct dg_idx_labe
 {
     char a[4096], b[4096], err[4600];
     const char *dir = r->o.data;
-    snprintf(a, sizeof(a), "%s/train-images-idx3-ubyte.gz", dir);
-    snprintf(b, sizeof(b), "%s/train-labels-idx1-ubyte.gz", dir);
-    if (dg_idx_load_pair(a, b, ti, tl, err, sizeof(err)))
-        goto fail;
-    snprintf(a, sizeof(a), "%s/t10k-images-idx3-ubyte.gz", dir);
-    snprintf(b, sizeof(b), "%s/t10k-labels-idx1-ubyte.gz", dir);
-    if (dg_idx_load_pair(a, b, ei, el, err, sizeof(err)))
+    if (dg_idx_load_mnist(dir, "train", ti, tl, err, sizeof(err)) ||
+        dg_idx_load_mnist(dir, "t10k", ei, el, err, sizeof(err)))
         goto fail;
     if (ti->rows != 28 || ti->cols != 28 || ei->rows != 28 || ei->cols != 28) {
         snprintf(err, sizeof(err), "%s: images are not 28x28", dir);

@@ -200,6 +200,18 @@ int dg_idx_load_pair(const char *images_path, const char *labels_path, struct dg
     return 0;
 }
 
+int dg_idx_load_mnist(const char *dir, const char *set, struct dg_idx_images *im,
+                      struct dg_idx_labels *lb, char *err, size_t errlen)
+{
+    char ip[4096], lp[4096];
+    if (snprintf(ip, sizeof ip, "%s/%s-images-idx3-ubyte.gz", dir, set) >= (int)sizeof ip ||
+        snprintf(lp, sizeof lp, "%s/%s-labels-idx1-ubyte.gz", dir, set) >= (int)sizeof lp) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        return -1;
+    }
+    return dg_idx_load_pair(ip, lp, im, lb, err, errlen);
+}
+
 const char *dg_mnist_dir(void)
 {
     const char *d = getenv("MNIST_DIR");

@@ -26,6 +26,11 @@ void dg_idx_free_labels(struct dg_idx_labels *lb);
 int dg_idx_load_pair(const char *images_path, const char *labels_path, struct dg_idx_images *im,
                      struct dg_idx_labels *lb, char *err, size_t errlen);
 
+/* One of MNIST's two sets in dir: set "train" (60,000) or "t10k" (10,000), the names the
+ * MNIST files have (<set>-images-idx3-ubyte.gz, <set>-labels-idx1-ubyte.gz). */
+int dg_idx_load_mnist(const char *dir, const char *set, struct dg_idx_images *im,
+                      struct dg_idx_labels *lb, char *err, size_t errlen);
+
 /* The MNIST directory: $MNIST_DIR if set, else "data/mnist" (scripts/fetch-mnist.sh fills it). */
 const char *dg_mnist_dir(void);
 
