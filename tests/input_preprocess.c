@@ -284,8 +284,8 @@ static void test_aspect(void)
  * long side is found exactly and framed like any digit. */
 static void test_thin_canvases(void)
 {
-    static const uint32_t sizes[][2] = {{4000, 3}, {3, 4000}, {200, 1},
-                                        {1, 200},  {2048, 1}, {65, 1}};
+    static const uint32_t sizes[][2] = {{4000, 3}, {3, 4000}, {200, 1}, {1, 200}, {2048, 1},
+                                        {65, 1}, {DG_INPUT_MAX_SIDE, 1}, {1, DG_INPUT_MAX_SIDE}};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         uint32_t w = sizes[k][0], h = sizes[k][1], n = w > h ? w : h, mid = (w > h ? h : w) / 2;
         struct dg_canvas c = {malloc((size_t)w * h * 4), w, h};
@@ -305,6 +305,24 @@ static void test_thin_canvases(void)
               info.y1, want[0], want[1], want[2], want[3]);
         if (rc == DG_INPUT_OK)
             check_frame(x, k);
+        free(c.rgba);
+    }
+}
+
+/* DG_INPUT_MAX_SIDE is the side dg_preprocess takes (test_thin_canvases draws on it), and
+ * one more pixel is refused: the limit digitd checks --max-width/--max-height against. */
+static void test_over_max_side(void)
+{
+    static const uint32_t sizes[][2] = {{DG_INPUT_MAX_SIDE + 1, 1}, {1, DG_INPUT_MAX_SIDE + 1}};
+    for (size_t k = 0; k < 2; k++) {
+        struct dg_canvas c = {malloc((size_t)sizes[k][0] * sizes[k][1] * 4), sizes[k][0], sizes[k][1]};
+        fill(&c, 255, 255, 255, 255, 0);
+        for (size_t i = DG_INPUT_MAX_SIDE / 2; i < DG_INPUT_MAX_SIDE / 2 + 3; i++)
+            memset(c.rgba + i * 4, 0, 3); /* a few black pixels: not blank */
+        float x[784];
+        int rc = dg_preprocess(&c, x, NULL);
+        CHECK(rc == DG_INPUT_TOO_LARGE, "%ux%u: %s, want too large", c.w, c.h,
+              dg_input_strerror(rc));
         free(c.rgba);
     }
 }
@@ -329,6 +347,7 @@ int main(int argc, char **argv)
     test_translation(&im, 30);
     test_aspect();
     test_thin_canvases();
+    test_over_max_side();
     test_stray_tap(&im, 30);
     test_detached_part();
     test_grey_paper(&im, 30);
