@@ -4,11 +4,12 @@ import { chromium } from "playwright-core";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Debian's /usr/bin/chromium, headless; playwright-core never downloads a browser.
-export function launch() {
+// Debian's /usr/bin/chromium, headless unless asked (a headed one needs a display: the
+// test runs under xvfb-run); playwright-core never downloads a browser.
+export function launch({ headed = false } = {}) {
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
-    headless: true,
+    headless: !headed,
     args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
   });
 }
