@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # browser_run.sh DIGITD [--screenshot OUT.png]: starts the real stack (tests/lib/stack_lib.sh:
 # nginx running nginx.conf.example in front of a digitd pool) and runs the Chromium test
-# tests/browser/draw.test.mjs against it; with --screenshot, makes the README's picture of
-# the page instead (tests/browser/screenshot.mjs), e.g.
+# tests/browser/draw.test.mjs against it; with --screenshot, makes the README's pictures of
+# the page instead (tests/browser/screenshot.mjs: OUT.png and OUT-phone.png), e.g.
 #   bash tests/browser_run.sh build/digitd --screenshot web/screenshot.png
-# Needs nginx, node, curl, /usr/bin/chromium (scripts/install-deps.sh --test installs them)
-# and playwright-core (npm ci in tests/browser); a missing one fails the test, by name.
+# The test also drives a headed Chromium (the pen-up-to-answer check), so it runs under
+# xvfb-run unless a DISPLAY is already set.
+# Needs nginx, node, curl, /usr/bin/chromium, xvfb-run (scripts/install-deps.sh --test installs
+# them) and playwright-core + axe-core (npm ci in tests/browser); a missing one fails the
+# test, by name.
 set -u
 DIGITD=$1
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,15 +21,16 @@ command -v node >/dev/null 2>&1 || missing+=("node (package nodejs)")
 command -v curl >/dev/null 2>&1 || missing+=("curl")
 [ -x /usr/bin/chromium ] || missing+=("/usr/bin/chromium (package chromium)")
 [ -x "$DIGITD" ] || missing+=("the digitd binary $DIGITD (build it first)")
+[ -n "${DISPLAY:-}" ] || [ -n "$shot" ] || command -v xvfb-run >/dev/null 2>&1 || missing+=("xvfb-run (package xvfb)")
 if [ ${#missing[@]} -gt 0 ]; then
     echo "FAIL: the browser test cannot run: missing ${missing[*]}."
     echo "      Install them with: scripts/install-deps.sh --test   (scripts/test.sh does it)"
     exit 1
 fi
-[ -d "$ROOT/tests/browser/node_modules/playwright-core" ] || {
-    echo "FAIL: the browser test cannot run: tests/browser/node_modules/playwright-core is missing."
+for m in playwright-core axe-core; do [ -d "$ROOT/tests/browser/node_modules/$m" ] || {
+    echo "FAIL: the browser test cannot run: tests/browser/node_modules/$m is missing."
     echo "      Install it with: (cd tests/browser && npm ci)   (scripts/test.sh does it)"
-    exit 1; }
+    exit 1; }; done
 
 . "$ROOT/tests/lib/stack_lib.sh"
 pool_start --workers 2
@@ -34,5 +38,8 @@ nginx_start
 if [ -n "$shot" ]; then
     node "$ROOT/tests/browser/screenshot.mjs" "$BASE" "$shot" || { STACK_FAILED=1; exit 1; }
 else
-    node "$ROOT/tests/browser/draw.test.mjs" "$BASE" "$STACK_DIR/digitd.pid" || { STACK_FAILED=1; exit 1; }
+    headed=()
+    [ -n "${DISPLAY:-}" ] || headed=(xvfb-run -a -s "-screen 0 1280x1024x24")
+    "${headed[@]}" node "$ROOT/tests/browser/draw.test.mjs" "$BASE" "$STACK_DIR/digitd.pid" ||
+        { STACK_FAILED=1; exit 1; }
 fi

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "engine.h"
+#include "explain.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -262,6 +263,24 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     return o;
 }
 
+/* ?explain=1 in the query (QUERY_STRING, else REQUEST_URI's): the answer also says why. */
+static int wants_explain(FCGX_Request *r)
+{
+    const char *q = FCGX_GetParam("QUERY_STRING", r->envp);
+    if (!q || !*q) {
+        const char *u = FCGX_GetParam("REQUEST_URI", r->envp);
+        q = u && strchr(u, '?') ? strchr(u, '?') + 1 : "";
+    }
+    for (size_t n; *q; q += n + 1) {
+        n = strcspn(q, "&#");
+        if (n == 9 && !strncmp(q, "explain=1", 9))
+            return 1;
+        if (q[n] != '&')
+            break;
+    }
+    return 0;
+}
+
 /* PNG bytes -> answer, timing decode, preprocess and inference separately. */
 static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const uint8_t *png,
                        size_t len)
@@ -282,7 +301,10 @@ static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const u
     dg_engine_forward(in, p);
     int64_t t3 = dg_now_us();
     const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
-    return reply_json(r, predict_json(in, p, t_us), 0);
+    cJSON *o = predict_json(in, p, t_us);
+    if (o && wants_explain(r) && dg_explain_add(o, in))
+        cJSON_Delete(o), o = NULL; /* a 500, as any answer that cannot be built */
+    return reply_json(r, o, 0);
 }
 
 static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)

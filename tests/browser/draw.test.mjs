@@ -54,7 +54,7 @@ async function assertNoAnswer(page, why) {
     confidence: document.getElementById("confidence").textContent,
     bars: [...document.querySelectorAll("#bars .fill")].map((f) => parseFloat(f.style.width) || 0),
     top: document.querySelectorAll("#bars li.top").length,
-    seen: !document.getElementById("seen").hidden,
+    seen: !document.getElementById("seen-figure").hidden,
     state: document.getElementById("result").dataset.state,
   }));
   assert(!/[0-9]/.test(s.digit), `${why}: digit '${s.digit}' still shown`);
@@ -142,7 +142,18 @@ async function run() {
   watchErrors(page, "desktop page");
   let predictRequests = 0;
   page.on("request", (r) => { if (r.url().endsWith("/api/predict")) predictRequests++; });
+  const loadFailures = [];
+  page.on("response", (r) => { if (r.status() >= 400) loadFailures.push(`${r.status()} ${r.url()}`); });
   await page.goto(BASE + "/");
+  await check("the page loads without a failed request (its icon included)", page, async () => {
+    const icon = await page.evaluate(async () => {
+      const link = document.querySelector("link[rel=icon]");
+      return link ? (await fetch(link.href)).status : 0;
+    });
+    assert(icon === 200, `the icon: ${icon}`);
+    await page.waitForTimeout(300);
+    assert(loadFailures.length === 0, `failed requests: ${loadFailures}`);
+  });
 
   await check("nothing drawn: no request", page, async () => {
     await page.waitForTimeout(300);
@@ -219,16 +230,16 @@ async function run() {
 
   await check("live predictions while drawing are throttled: more than one, fewer than the moves", page, async () => {
     await page.keyboard.press("Escape");
-    // Counted in the page: pointermove events on the canvas, and the start of each
-    // prediction: snapshotPng's document.createElement("canvas"), the first thing predict()
-    // does after taking the time the throttle counts from (toBlob would come after the
-    // strokes are drawn on that canvas, a few ms that vary from one prediction to the next).
+    // Counted in the page: pointermove events on the canvas, and each prediction, at
+    // drawingBody's document.createElement("canvas"), the first thing predict() does after
+    // taking the time the throttle counts from (the page's lastSend, recorded there: on a
+    // loaded machine the few statements between the two can take some ms).
     await page.evaluate(() => {
       const c = { moves: 0, starts: [] };
       c.onMove = () => { c.moves++; };
       c.createElement = document.createElement;
       document.createElement = function (tag, ...a) {
-        if (String(tag).toLowerCase() === "canvas") c.starts.push(performance.now());
+        if (String(tag).toLowerCase() === "canvas") c.starts.push(lastSend);
         return c.createElement.call(this, tag, ...a);
       };
       document.getElementById("canvas").addEventListener("pointermove", c.onMove);
@@ -351,17 +362,22 @@ async function run() {
 
   await check("the round trip shown is the network's, without the PNG encoding", page, async () => {
     await page.keyboard.press("Escape");
-    const ENCODE_MS = 3000; // every PNG encode is held this long
+    const ENCODE_MS = 600; // every PNG encode (synchronous toDataURL) is held this long
     await page.evaluate((delay) => {
-      const orig = HTMLCanvasElement.prototype.toBlob;
-      window.__toBlob = orig;
-      HTMLCanvasElement.prototype.toBlob = function (...a) { setTimeout(() => orig.apply(this, a), delay); };
+      const orig = HTMLCanvasElement.prototype.toDataURL;
+      window.__toDataURL = orig;
+      HTMLCanvasElement.prototype.toDataURL = function (...a) {
+        const until = performance.now() + delay;
+        while (performance.now() < until) { /* a slow encoder */ }
+        return orig.apply(this, a);
+      };
     }, ENCODE_MS);
     try {
-      await drawMouse(page, DIGITS[1]);
-      await expectAnnounced(page, 1, ENCODE_MS + T);
+      await drawMouse(page, [[[0.5, 0.2], [0.5, 0.8]]]);
+      await page.waitForFunction(() => document.getElementById("result").dataset.final === "true" &&
+        document.getElementById("result").dataset.state === "result", null, { timeout: T });
     } finally {
-      await page.evaluate(() => { HTMLCanvasElement.prototype.toBlob = window.__toBlob; });
+      await page.evaluate(() => { HTMLCanvasElement.prototype.toDataURL = window.__toDataURL; });
     }
     const text = await page.textContent("#latency");
     const m = /round trip (\d+) ms/.exec(text);
@@ -412,23 +428,27 @@ async function run() {
     await page.keyboard.press("Escape");
   });
 
-  await check("dark mode toggle, remembered across reloads", page, async () => {
-    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-    const light = await bg();
-    assert((await page.getAttribute("#theme", "aria-pressed")) === "false", "toggle pressed in light mode");
+  await check("the theme button cycles system, dark, light, system; remembered across reloads", page, async () => {
+    const look = () => page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor,
+      label: document.getElementById("theme").textContent.trim(), attr: document.documentElement.dataset.theme || null,
+      stored: localStorage.getItem("digitd-theme") }));
+    const light = await look(); // this context's system theme is light
+    assert(light.label === "Theme: system" && light.attr === null && light.stored === null, `at start: ${JSON.stringify(light)}`);
     await page.click("#theme");
-    assert((await page.getAttribute("html", "data-theme")) === "dark", "no data-theme=dark");
-    assert((await page.getAttribute("#theme", "aria-pressed")) === "true", "toggle not pressed in dark mode");
-    assert((await page.textContent("#theme")).trim() === "Dark mode", "a pressed toggle's label must not change");
-    assert((await bg()) !== light, "background did not change");
+    const dark = await look();
+    assert(dark.label === "Theme: dark" && dark.attr === "dark" && dark.stored === "dark", `after one click: ${JSON.stringify(dark)}`);
+    assert(dark.bg !== light.bg, "background did not change");
     await page.reload();
-    assert((await page.getAttribute("html", "data-theme")) === "dark", "dark mode not remembered");
-    assert((await page.getAttribute("#theme", "aria-pressed")) === "true", "toggle state not shown");
+    assert((await look()).attr === "dark", "dark theme not remembered");
     await drawMouse(page, DIGITS[1]); // the drawing works the same in dark mode
     await expectDigit(page, 1);
     await page.click("#theme");
-    assert((await page.getAttribute("#theme", "aria-pressed")) === "false", "toggle still pressed in light mode");
-    assert((await bg()) === light, "light background not restored");
+    const forcedLight = await look();
+    assert(forcedLight.label === "Theme: light" && forcedLight.stored === "light" && forcedLight.bg === light.bg,
+      `after two clicks: ${JSON.stringify(forcedLight)}`);
+    await page.click("#theme");
+    const back = await look();
+    assert(back.label === "Theme: system" && back.attr === null && back.stored === null, `after three clicks: ${JSON.stringify(back)}`);
     await page.keyboard.press("Escape");
   });
 
@@ -443,16 +463,17 @@ async function run() {
       const c = document.getElementById("canvas");
       const px = c.getContext("2d").getImageData(2, 2, 1, 1).data;
       return { bg: getComputedStyle(document.body).backgroundColor, paper: px[0] + px[1] + px[2],
-               pressed: document.getElementById("theme").getAttribute("aria-pressed"),
+               label: document.getElementById("theme").textContent.trim(),
                stored: localStorage.getItem("digitd-theme"), attr: document.documentElement.dataset.theme };
     });
     let s = await look();
     assert(s.stored === null && s.attr === undefined, `a stored or forced theme: ${JSON.stringify(s)}`);
     assert(s.bg === "rgb(17, 20, 24)", `background ${s.bg}, not the dark one`);
     assert(s.paper < 3 * 64, `canvas paper not dark: ${s.paper}`);
-    assert(s.pressed === "true", "dark mode toggle not pressed under a dark system theme");
+    assert(s.label === "Theme: system", `theme button '${s.label}' under no stored choice`);
     await sysPage.emulateMedia({ colorScheme: "light" }); // the system switches: the page follows
-    await sysPage.waitForFunction(() => document.getElementById("theme").getAttribute("aria-pressed") === "false", null, { timeout: T });
+    await sysPage.waitForFunction(() => getComputedStyle(document.body).backgroundColor !== "rgb(17, 20, 24)", null, { timeout: T });
+    await sleep(100); // the canvas redraw follows the media query change
     s = await look();
     assert(s.bg !== "rgb(17, 20, 24)" && s.paper > 3 * 192, `still dark after the system went light: ${JSON.stringify(s)}`);
   });
@@ -578,7 +599,8 @@ async function run() {
     await assertNoAnswer(page, "after a 422");
     assert((await page.textContent("#confidence")).includes("Nothing recognisable"), "no 'nothing recognisable' shown");
     assert(await page.isHidden("#error"), "a 422 is shown as an error");
-    assert((await page.textContent("#status")).includes("Nothing recognisable"), "the 422 is not announced");
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("Nothing recognisable"), null, { timeout: T })
+      .catch(() => { throw new Error("the 422 is not announced"); });
     await page.keyboard.press("Escape");
     await expectEmpty(page);
   });
@@ -641,8 +663,417 @@ async function run() {
     await page.waitForFunction(() => inFlight === 0, null, { timeout: timeoutMs + T });
   });
 
+  // ---- states: doubt, working, retry, settled announcements --------------------------
+
+  // Answers rewritten on their way back (the server's real answer, with a verdict added).
+  const withVerdict = (verdict) => async (route) => {
+    try {
+      const res = await route.fetch();
+      const body = await res.json();
+      body.verdict = verdict;
+      await route.fulfill({ response: res, json: body });
+    } catch (e) { /* the route was removed meanwhile: the request is handled already */ }
+  };
+  await check("doubt: 'unsure' shows the two candidates, 'not_a_digit' says so, no verdict is a digit", page, async () => {
+    await page.keyboard.press("Escape");
+    try {
+      await page.route("**/api/predict*", withVerdict("unsure"));
+      await drawMouse(page, DIGITS[7]);
+      await page.waitForFunction(() => document.getElementById("result").dataset.state === "unsure" &&
+        document.getElementById("result").dataset.final === "true", null, { timeout: T });
+      const d = await page.textContent("#digit");
+      assert(/^7 or \d\?$/.test(d), `unsure shows '${d}', not '7 or N?'`);
+      assert((await page.textContent("#strip-digit")) === d, "the strip does not show the doubt");
+      assert((await page.$$eval("#bars li.top", (l) => l.length)) === 0, "a doubtful answer highlights a bar");
+      await page.waitForFunction(() => document.getElementById("status").textContent.includes(" or "), null, { timeout: T });
+      assert(!(await page.textContent("#status")).includes("Prediction"), "an unsure answer announced as a prediction");
+      await page.unroute("**/api/predict*");
+      await page.route("**/api/predict*", withVerdict("not_a_digit"));
+      await page.keyboard.press("Escape");
+      await drawMouse(page, DIGITS[0]);
+      await page.waitForFunction(() => document.getElementById("result").dataset.state === "notdigit", null, { timeout: T });
+      assert((await page.textContent("#confidence")) === "That does not look like a digit", "no 'not a digit' text");
+      assert(!(await page.isVisible("#digit")), "a digit is shown for something that is not one");
+      await page.waitForFunction(() => document.getElementById("status").textContent.includes("does not look like a digit"), null, { timeout: T });
+    } finally {
+      await page.unroute("**/api/predict*");
+    }
+    await page.keyboard.press("Escape");
+    await drawMouse(page, DIGITS[0]); // the real server (no verdict field yet, or "digit")
+    await expectDigit(page, 0);
+    await page.keyboard.press("Escape");
+  });
+
+  await check("a slow answer shows 'Working…' after a moment, and the answer clears it", page, async () => {
+    await page.keyboard.press("Escape");
+    const pendingMs = await page.evaluate(() => PENDING_MS);
+    // (a request still held when the route is removed may be handled already: ignored)
+    await page.route("**/api/predict*", async (route) => { await sleep(pendingMs + 1200); await route.continue().catch(() => {}); });
+    try {
+      await drawMouse(page, DIGITS[1]);
+      await page.waitForSelector(".result .pending", { state: "visible", timeout: T });
+      assert(await page.isVisible(".strip .spinner") || !(await page.isVisible(".strip")), "the strip shows no spinner");
+      await expectDigit(page, 1);
+      await page.waitForSelector(".result .pending", { state: "hidden", timeout: T });
+    } finally {
+      await page.unroute("**/api/predict*");
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("an unreachable server is retried with backoff; the error clears by itself when it is back", page, async () => {
+    await page.keyboard.press("Escape");
+    let down = true, refused = 0;
+    await page.route("**/api/predict*", (route) => {
+      if (down) { refused++; return route.abort("connectionrefused"); }
+      return route.continue();
+    });
+    try {
+      await drawMouse(page, DIGITS[7]);
+      await page.waitForSelector("#error:not([hidden])", { timeout: T });
+      assert((await page.textContent("#error")).includes("Retrying in"), "the error does not say it retries");
+      const seen = refused;
+      for (let k = 0; k < 100 && refused < seen + 2; k++) await sleep(100); // two retries, unasked
+      assert(refused >= seen + 2, `${refused - seen} retries after the error`);
+      down = false;
+      await expectDigit(page, 7); // no new stroke: a retry found the server
+      assert(await page.isHidden("#error"), "the error stays after recovery");
+    } finally {
+      await page.unroute("**/api/predict*");
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("the live region announces a settled answer once, not the first stroke of a 4", page, async () => {
+    await page.keyboard.press("Escape");
+    await page.evaluate(() => {
+      window.__said = [];
+      new MutationObserver(() => { const t = document.getElementById("status").textContent; if (t) __said.push(t); })
+        .observe(document.getElementById("status"), { childList: true, characterData: true, subtree: true });
+    });
+    await drawMouse(page, [[[0.35, 0.15], [0.25, 0.6], [0.75, 0.6]]]);
+    await page.waitForFunction(() => document.getElementById("result").dataset.final === "true", null, { timeout: T });
+    await sleep(200); // a short pause between the strokes of one digit
+    await drawMouse(page, [[[0.6, 0.3], [0.6, 0.9]]]);
+    await expectAnnounced(page, 4);
+    await sleep(300);
+    const said = await page.evaluate(() => __said);
+    assert(said.length === 1 && said[0].includes("Prediction: 4"), `announced: ${JSON.stringify(said)}`);
+    const label = await page.getAttribute("#canvas", "aria-label");
+    assert(label.includes("2 strokes") && label.includes("Prediction: 4"), `canvas label '${label}'`);
+    await page.keyboard.press("Escape");
+  });
+
+  // ---- undo, redo, keyboard, samples -------------------------------------------------
+
+  await check("Clear is undoable; redo with the button, Ctrl+Shift+Z and Ctrl+Y", page, async () => {
+    await page.keyboard.press("Escape");
+    await drawMouse(page, DIGITS[7]);
+    await expectDigit(page, 7);
+    const ink = await inkPixels(page);
+    await page.keyboard.press("Escape");
+    await expectEmpty(page);
+    await page.keyboard.press("Control+z"); // the clear is undone
+    await expectDigit(page, 7);
+    assert((await inkPixels(page)) === ink, "undoing the clear did not bring the drawing back");
+    await page.keyboard.press("Control+z"); // the stroke is undone
+    await expectEmpty(page);
+    await page.click("#redo");
+    await expectDigit(page, 7);
+    await page.keyboard.press("Control+z");
+    await expectEmpty(page);
+    await page.keyboard.press("Control+Shift+z");
+    await expectDigit(page, 7);
+    await page.keyboard.press("Control+z");
+    await page.keyboard.press("Control+y");
+    await expectDigit(page, 7);
+    await page.keyboard.press("Escape"); // a new stroke drops what could be redone
+    await page.keyboard.press("Control+z");
+    await drawMouse(page, DIGITS[1]);
+    await page.keyboard.press("Control+y");
+    await sleep(200);
+    assert((await page.textContent("#digit")) !== "?", "redo after a new stroke cleared the drawing");
+    await page.keyboard.press("Escape");
+  });
+
+  await check("keyboard only: Tab to a sample and Enter draws it; Undo takes its strokes back; arrows and Space draw a 1", page, async () => {
+    await page.keyboard.press("Escape");
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press("Tab"); // the first stop is the theme button, then the canvas, ...
+    let guard = 0;
+    while (!(await page.evaluate(() => document.activeElement.getAttribute("aria-label") === "Draw a sample 4")) && guard++ < 40)
+      await page.keyboard.press("Tab");
+    assert(guard < 40, "the sample buttons cannot be reached with Tab");
+    await page.keyboard.press("Enter");
+    await expectDigit(page, 4);
+    await page.keyboard.press("Control+z"); // a 4 is two strokes: one Undo leaves one
+    await page.waitForFunction(() => document.getElementById("canvas").getAttribute("aria-label").includes("1 stroke"), null, { timeout: T });
+    await page.keyboard.press("Control+z");
+    await expectEmpty(page);
+    // The canvas takes focus and draws with the keys.
+    await page.focus("#canvas");
+    for (let i = 0; i < 12; i++) await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("Space");
+    for (let i = 0; i < 6; i++) await page.keyboard.press("Shift+ArrowDown");
+    await page.keyboard.press("Space");
+    await expectDigit(page, 1);
+    assert((await inkPixels(page)) > 0, "no ink from the keyboard");
+    await page.keyboard.press("Escape");
+  });
+
+  // ---- uploads: truncated files, drop, paste -----------------------------------------
+
+  await check("a truncated JPEG or PNG is refused with a message; drop and paste of an image are read", page, async () => {
+    await page.keyboard.press("Escape");
+    const jpeg = await page.evaluate(async (strokes) => {
+      const c = new OffscreenCanvas(200, 200), x = c.getContext("2d");
+      x.fillStyle = "#fff"; x.fillRect(0, 0, 200, 200);
+      x.strokeStyle = "#000"; x.lineWidth = 18; x.lineCap = "round";
+      x.beginPath(); x.moveTo(strokes[0][0] * 200, strokes[0][1] * 200);
+      for (const [a, b] of strokes.slice(1)) x.lineTo(a * 200, b * 200);
+      x.stroke();
+      return [...new Uint8Array(await (await c.convertToBlob({ type: "image/jpeg", quality: 0.9 })).arrayBuffer())];
+    }, DIGITS[7][0]);
+    const png7 = await makePng(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[7] });
+    for (const [name, buf, type] of [["cut.jpg", Buffer.from(jpeg.slice(0, Math.floor(jpeg.length * 0.6))), "image/jpeg"],
+                                     ["cut.png", png7.subarray(0, png7.length - 20), "image/png"]]) {
+      await page.setInputFiles("#file", { name, mimeType: type, buffer: buf });
+      await page.waitForSelector("#error:not([hidden])", { timeout: T });
+      const text = await page.textContent("#error");
+      assert(text.includes(`${name} is cut short`), `${name}: '${text}'`);
+      await assertNoAnswer(page, name);
+      await page.keyboard.press("Escape");
+    }
+    await page.setInputFiles("#file", { name: "whole.jpg", mimeType: "image/jpeg", buffer: Buffer.from(jpeg) });
+    await expectDigit(page, 7); // the same JPEG whole is read
+    await page.keyboard.press("Escape");
+    const send = (kind, b64) => page.evaluate(({ kind, b64 }) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "digit.png", { type: "image/png" }));
+      const ev = kind === "drop" ? new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true })
+                                 : new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true });
+      (kind === "drop" ? document.getElementById("canvas") : document.body).dispatchEvent(ev);
+    }, { kind, b64 });
+    await send("drop", png7.toString("base64"));
+    await expectDigit(page, 7);
+    await page.keyboard.press("Escape");
+    await expectEmpty(page);
+    const png0 = await makePng(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[0] });
+    await send("paste", png0.toString("base64"));
+    await expectDigit(page, 0);
+    await page.keyboard.press("Escape");
+  });
+
+  // ---- small things ------------------------------------------------------------------
+
+  await check("the stroke width preview is as wide as the pen on the canvas", page, async () => {
+    const dot = () => page.evaluate(() => {
+      const c = document.getElementById("canvas"), w = Number(document.getElementById("width").value);
+      return { dot: document.getElementById("width-dot").getBoundingClientRect().width, want: (w * c.clientWidth) / 280 };
+    });
+    await page.focus("#width");
+    await page.keyboard.press("Home");
+    const a = await dot();
+    await page.keyboard.press("PageUp");
+    const b = await dot();
+    await page.$eval("#width", (e) => { e.value = e.defaultValue; e.dispatchEvent(new Event("input")); });
+    assert(Math.abs(a.dot - a.want) < 1 && Math.abs(b.dot - Math.min(44, b.want)) < 1 && b.dot > a.dot,
+      `preview ${a.dot} px for ${a.want}, ${b.dot} px for ${b.want}`);
+  });
+
+  await check("states: no caption without a picture, no grey dash for an error", page, async () => {
+    await page.keyboard.press("Escape");
+    assert(!(await page.isVisible("text=What the network saw")), "the caption is shown with no picture");
+    await page.route("**/api/predict*", (route) => route.fulfill({ status: 500, json: { error: "boom" } }));
+    try {
+      await drawMouse(page, DIGITS[1]);
+      await page.waitForSelector("#error:not([hidden])", { timeout: T });
+      assert(!(await page.isVisible("#digit")), `the error state shows a digit box '${await page.textContent("#digit")}'`);
+      assert(await page.isHidden("#retry"), "a 500 (not a passing outage) offers a retry");
+    } finally {
+      await page.unroute("**/api/predict*");
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("why this digit: the toggle asks final answers for ?explain=1 and shows the map over the 28x28", page, async () => {
+    await page.keyboard.press("Escape");
+    const urls = [];
+    const onReq = (r) => { if (r.url().includes("/api/predict")) urls.push(r.url()); };
+    page.on("request", onReq);
+    await drawMouse(page, DIGITS[7]);
+    await expectDigit(page, 7);
+    assert(urls.every((u) => !u.includes("explain")), "asked for the map without the toggle");
+    assert(await page.isHidden("#heat"), "a map without the toggle");
+    urls.length = 0;
+    await page.check("#explain"); // the drawing on screen is asked again, with the map
+    await page.waitForSelector("#heat", { state: "visible", timeout: T });
+    assert(urls.length >= 1 && urls.every((u) => u.endsWith("?explain=1")), `requests ${urls}`);
+    const painted = await page.evaluate(() => {
+      const d = document.getElementById("heat").getContext("2d").getImageData(0, 0, 28, 28).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+      return n;
+    });
+    assert(painted > 10, `${painted} pixels of the map painted`);
+    assert(await page.isVisible("#why-legend"), "no legend for the map");
+    urls.length = 0;
+    await drawMouse(page, [[[0.3, 0.5], [0.7, 0.5]]]); // live requests while drawing stay cheap
+    await sleep(300);
+    assert(urls.slice(0, -1).every((u) => !u.includes("explain")) && urls[urls.length - 1].endsWith("?explain=1"),
+      `live requests asked for the map: ${urls}`);
+    await page.uncheck("#explain");
+    await page.keyboard.press("Escape");
+    page.off("request", onReq);
+  });
+
+  await check("contrast: canvas edge and bars at 3:1 or more, in both themes, from computed colours", page, async () => {
+    for (const theme of ["light", "dark"]) {
+      await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, theme);
+      await page.click("#samples button"); // bars to measure
+      await page.waitForFunction(() => document.getElementById("result").dataset.state === "result", null, { timeout: T });
+      const r = await page.evaluate(() => {
+        const rgb = (s) => s.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+        const lum = (c) => { const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const ratio = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+        const css = (sel, prop) => getComputedStyle(document.querySelector(sel))[prop];
+        const page = css("body", "backgroundColor"), track = css("#bars .track", "backgroundColor");
+        return {
+          edgeVsPage: ratio(css("#canvas", "borderTopColor"), page),
+          edgeVsPaper: ratio(css("#canvas", "borderTopColor"), css("#canvas", "backgroundColor")),
+          topVsTrack: ratio(css("#bars li.top .fill", "backgroundColor"), track),
+          barVsTrack: ratio(css("#bars li:not(.top) .fill", "backgroundColor"), track),
+        };
+      });
+      for (const [k, v] of Object.entries(r)) assert(v >= 3, `${theme}: ${k} ${v.toFixed(2)}:1, under 3:1`);
+      console.log(`  ${theme}: ${Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
+      await page.keyboard.press("Escape");
+    }
+    await page.evaluate(() => { delete document.documentElement.dataset.theme; });
+  });
+
+  const AXE = readFileSync(join(HERE, "node_modules", "axe-core", "axe.min.js"), "utf8");
+  await check("axe-core: no violations in the light and the dark theme, with an answer on screen", page, async () => {
+    await page.evaluate(AXE); // through the DevTools protocol: the page's CSP stays as it is
+    for (const theme of ["light", "dark"]) {
+      await page.evaluate((t) => { document.documentElement.dataset.theme = t; }, theme);
+      await page.click("#samples button:nth-child(3)");
+      await expectDigit(page, 2);
+      await page.check("#explain");
+      await page.waitForSelector("#heat", { state: "visible", timeout: T });
+      const v = await page.evaluate(async () => (await axe.run(document)).violations
+        .map((x) => `${x.id}: ${x.nodes.map((n) => n.target.join(" ")).join(", ")}`));
+      assert(v.length === 0, `${theme}: ${v.join("; ")}`);
+      await page.uncheck("#explain");
+      await page.keyboard.press("Escape");
+    }
+    await page.evaluate(() => { delete document.documentElement.dataset.theme; });
+  });
+
+  // ---- phones: the answer and the canvas in sight, 44 px targets, touch hints ----------
+
+  for (const [w, h] of [[320, 568], [390, 844], [844, 390]]) {
+    const ctxP = await browser.newContext({ viewport: { width: w, height: h }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
+    const p = await ctxP.newPage();
+    watchErrors(p, `phone ${w}x${h}`);
+    await p.goto(BASE + "/");
+    await check(`phone ${w}x${h}: answer, canvas and tools in view while drawing; 44 px targets; touch hints`, p, async () => {
+      await drawTouch(p, DIGITS[7]);
+      await expectDigit(p, 7);
+      const r = await p.evaluate(() => {
+        const box = (el) => { const b = el.getBoundingClientRect(); return { top: b.top, bottom: b.bottom, left: b.left, right: b.right, w: b.width, h: b.height }; };
+        const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+        const strip = document.getElementById("strip");
+        const answer = shown(strip) ? strip : document.querySelector(".answer");
+        const small = [...document.querySelectorAll("button, .upload, #width, .why")].filter(shown).map((el) => ({ el: el.id || el.className || el.textContent, ...box(el) }))
+          .filter((b) => b.w < 44 || b.h < 44).map((b) => `${b.el} ${b.w.toFixed(0)}x${b.h.toFixed(0)}`);
+        return { vw: window.innerWidth, vh: window.innerHeight, scrollY: window.scrollY, answer: box(answer), which: answer.id || answer.className,
+                 answerText: answer.textContent.replace(/\s+/g, " ").trim(), canvas: box(document.getElementById("canvas")),
+                 tools: box(document.querySelector(".tools")), small,
+                 hints: [shown(document.querySelector(".hint-touch")), shown(document.querySelector(".hint-pointer"))] };
+      });
+      const inView = (b) => b.top >= 0 && b.left >= 0 && b.bottom <= r.vh + 0.5 && b.right <= r.vw + 0.5;
+      assert(r.scrollY === 0, `the page scrolled to ${r.scrollY}`);
+      assert(inView(r.answer) && r.answerText.includes("7"), `the answer (${r.which}: '${r.answerText}') is not in view: ${JSON.stringify(r.answer)} in ${r.vw}x${r.vh}`);
+      assert(inView(r.canvas), `the canvas is not in view: ${JSON.stringify(r.canvas)} in ${r.vw}x${r.vh}`);
+      assert(r.canvas.w >= 160, `the canvas is only ${r.canvas.w} px wide`);
+      assert(inView(r.tools), `the tools are not in view: ${JSON.stringify(r.tools)} in ${r.vw}x${r.vh}`);
+      assert(r.small.length === 0, `targets under 44x44 px: ${r.small.join(", ")}`);
+      assert(r.hints[0] && !r.hints[1], `touch hint shown ${r.hints[0]}, keyboard hint shown ${r.hints[1]}`);
+    });
+    await ctxP.close();
+  }
+
+  // ---- headed: the final answer within a bound after pen-up and Undo -----------------
+  // A headed Chromium (under xvfb-run), scheduled as a user's (lib.mjs: asUser), draws frames
+  // only when something changes; an encoder that waits for an idle period (canvas.toBlob)
+  // then takes about a second, which headless Chromium and Playwright's default flags hide.
+  // Not a benchmark: a guard that a 1 s wait on the interactive path fails.
+  {
+    const BOUND_MS = 500;
+    if (ONLY && !ONLY.test("headed")) {
+      console.log("skipped: headed");
+    } else if (!process.env.DISPLAY) {
+      failures++;
+      console.log("FAIL: headed pen-up-to-answer: no DISPLAY (tests/browser_run.sh runs the test under xvfb-run; package xvfb)");
+    } else {
+      const headed = await launch({ headed: true, asUser: true });
+      const hctx = await headed.newContext({ viewport: { width: 1100, height: 800 } });
+      const hp = await hctx.newPage();
+      watchErrors(hp, "headed page");
+      await hp.goto(BASE + "/");
+      await check("headed Chromium: pen-up and Undo to the final answer on screen", hp, async () => {
+        assert(!(await hp.evaluate(() => navigator.userAgent)).includes("Headless"), "the browser is headless");
+        await hp.evaluate(() => {
+          window.__lat = { penup: [], undo: [] };
+          let t = null, kind = null;
+          const start = (k) => { t = performance.now(); kind = k; };
+          window.addEventListener("pointerup", () => start("penup"), true);
+          window.addEventListener("keydown", (e) => { if (e.ctrlKey && e.key.toLowerCase() === "z") start("undo"); }, true);
+          const r = document.getElementById("result");
+          new MutationObserver(() => {
+            if (t === null || r.dataset.final !== "true" || r.dataset.state === "empty") return;
+            const t0 = t, k = kind;
+            t = null;
+            requestAnimationFrame(() => __lat[k].push(performance.now() - t0)); // painted
+          }).observe(r, { attributes: true, subtree: true, characterData: true, childList: true });
+        });
+        // Waits poll on a timer: Playwright's default polling runs requestAnimationFrame,
+        // which keeps frames coming and would hide a wait for an idle period.
+        const until = (fn, arg) => hp.waitForFunction(fn, arg, { timeout: T, polling: 50 });
+        const shows = (d) => until((want) => document.getElementById("digit").textContent === want, String(d));
+        for (let i = 0; i < 20; i++) {
+          await hp.keyboard.press("Escape");
+          const d = [1, 7, 0][i % 3];
+          await drawMouse(hp, DIGITS[d]);
+          await until((n) => __lat.penup.length === n, i + 1);
+          await shows(d);
+          await sleep(150); // idle: nothing animating, as after a real pen-up
+          await drawMouse(hp, [[[0.15, 0.9], [0.3, 0.9]]]);
+          await until((n) => __lat.penup.length === n, i + 2).catch(() => {});
+          await hp.evaluate(() => __lat.penup.pop()); // the extra stroke is there to be undone
+          await sleep(150);
+          await hp.keyboard.press("Control+z");
+          await until((n) => __lat.undo.length === n, i + 1);
+          await shows(d);
+        }
+        const lat = await hp.evaluate(() => __lat);
+        const stat = (a) => { const s = [...a].sort((x, y) => x - y); return { p50: s[Math.floor(s.length / 2)], p95: s[Math.ceil(s.length * 0.95) - 1], max: s[s.length - 1], n: s.length }; };
+        for (const k of ["penup", "undo"]) {
+          const s = stat(lat[k]);
+          console.log(`  headed ${k} to final answer: p50 ${s.p50.toFixed(0)} ms, p95 ${s.p95.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (n=${s.n})`);
+          assert(s.p95 < BOUND_MS, `${k}: p95 ${s.p95.toFixed(0)} ms, over ${BOUND_MS} ms: ${lat[k].map(Math.round)}`);
+        }
+      });
+      await headed.close();
+    }
+  }
+
   await check("pool stopped: nginx's error status is shown", page, async () => {
-    process.kill(Number(readFileSync(PIDFILE, "utf8")), "SIGTERM");
+    const pid = Number(readFileSync(PIDFILE, "utf8"));
+    assert(pid > 1, `no pool pid in ${PIDFILE}`); // kill(0) would signal this process group
+    process.kill(pid, "SIGTERM");
     await page.waitForTimeout(500);
     await drawMouse(page, DIGITS[0]);
     await page.waitForSelector("#error:not([hidden])", { timeout: T });

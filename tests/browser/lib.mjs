@@ -4,11 +4,20 @@ import { chromium } from "playwright-core";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Debian's /usr/bin/chromium, headless; playwright-core never downloads a browser.
-export function launch() {
+// Playwright starts Chromium with flags that keep a page's timers and rendering running as
+// if it were always in front; a user's Chromium has none of them, and without them
+// canvas.toBlob waits up to a second for an idle period of a page that draws no frames.
+const AUTOMATION_ONLY = ["--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
+  "--disable-background-timer-throttling"];
+
+// Debian's /usr/bin/chromium, headless unless asked (a headed one needs a display: the
+// test runs under xvfb-run); asUser: without AUTOMATION_ONLY, scheduled as for a user.
+// playwright-core never downloads a browser.
+export function launch({ headed = false, asUser = false } = {}) {
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
-    headless: true,
+    headless: !headed,
+    ignoreDefaultArgs: asUser ? AUTOMATION_ONLY : [],
     args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
   });
 }
