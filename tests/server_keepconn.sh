@@ -35,7 +35,7 @@ for i in range(3):  # health, predict, health: all on the one connection
         st, _, body = a.request(F.params_for("POST", "/api/predict", "image/png", png), png)
         check(st == 200 and b'"prediction":' in body, "predict on the kept connection: %d" % st)
     else:
-        st, _, body = a.request(F.params_for("GET", "/api/health"))
+        st, _, body = a.request(F.params_for("GET", "/api/health?pids=1"))
         check(st == 200, "request %d on the kept connection: %d" % (i + 1, st))
         pids.add(json.loads(body)["worker_pid"])
 check(len(pids) == 1, "kept connection answered by children %s" % pids)

@@ -39,7 +39,7 @@ wait_until eval '! kill -0 '"$old"' 2>/dev/null' || fail "old master $old did no
 sleep 0.5
 touch "$T/stop"
 wait $loop $loop2
-[ "$(req GET /api/health </dev/null | body_of | json_field pid)" = "$new" ] ||
+[ "$(health | json_field pid)" = "$new" ] ||
     fail "health does not report the new master $new"
 [ "$(nchildren)" = 2 ] || fail "new pool has $(nchildren) children"
 for c in $old_children; do kill -0 "$c" 2>/dev/null && fail "old child $c still alive"; done

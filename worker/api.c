@@ -326,6 +326,11 @@ static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int h
         cJSON_AddStringToObject(o, "version", DIGITD_VERSION);
         cJSON_AddStringToObject(o, "isa", dg_engine_isa());
         cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0);
+    }
+    /* Process ids only when asked (?pids=1, for an operator or a test): nobody else needs them. */
+    const char *uri = FCGX_GetParam("REQUEST_URI", r->envp);
+    const char *q = uri ? strstr(uri, "pids=1") : NULL;
+    if (o && q && (q[-1] == '?' || q[-1] == '&') && (q[6] == '\0' || q[6] == '&')) {
         cJSON_AddNumberToObject(o, "pid", (double)atomic_load(&cfg->shared->master_pid));
         cJSON_AddNumberToObject(o, "worker_pid", (double)getpid());
     }

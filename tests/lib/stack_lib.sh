@@ -6,6 +6,9 @@ set -u
 STACK_DIR=$(mktemp -d /tmp/digitd-stack.XXXXXX)
 POOL_PID="" NGINX_PID="" PORT="" BASE=""
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# Run as root, the private nginx keeps root workers: its pools' sockets are in 0700 temp dirs
+# (scripts/run.sh instead runs pool and workers as nobody).
+export NGINX_USER=root
 
 stack_stop() {
     [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
