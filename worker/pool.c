@@ -97,6 +97,7 @@ struct conn {
     int fd;
     int64_t deadline_ms;  /* closed unless its request is complete by then */
     int kept;             /* kept open by the web server after a request (FCGI_KEEP_CONN) */
+    int look;             /* bytes arrived since it was last looked at */
 };
 
 struct child {
@@ -312,7 +313,7 @@ static int pend_add(struct child *ch, int fd, int64_t deadline_ms, int kept)
         close(fd);
         return -1;
     }
-    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept};
+    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept, 1};
     set_listening(ch, ch->n_pend < PENDING_MAX);
     return 0;
 }
@@ -350,11 +351,36 @@ static int expire_pending(struct child *ch)
     return next < 0 ? -1 : (int)(next > INT32_MAX ? INT32_MAX : next);
 }
 
+/* The first pending connection with something new to look at whose request is in, or -1;
+ * drops those that turned out bad or closed. Edge-triggered events are not repeated, so
+ * every one is recorded (look) and only cleared once that connection has been looked at. */
+static int ready_pending(struct child *ch)
+{
+    for (int i = 0; i < ch->n_pend;) {
+        if (!ch->pend[i].look) {
+            i++;
+            continue;
+        }
+        ch->pend[i].look = 0;
+        int st = conn_check(ch->pend[i].fd);
+        if (st == 1)
+            return i;
+        if (st < 0)
+            pend_remove(ch, i, 1);
+        else
+            i++;
+    }
+    return -1;
+}
+
 /* Waits (in epoll_pwait, the only place TERM is unblocked) for a connection whose request
  * is in: returns its index in the pending set, or -1 to stop. */
 static int next_request(struct child *ch)
 {
     for (;;) {
+        int i = ready_pending(ch);
+        if (i >= 0)
+            return i;
         int tmo = expire_pending(ch);
         struct epoll_event ev[16];
         int n = epoll_pwait(ch->ep, ev, 16, tmo, &ch->waitmask);
@@ -367,38 +393,21 @@ static int next_request(struct child *ch)
          * deadline: look for it explicitly. */
         if (child_stop || stop_pending())
             return -1;
-        int accept_now = 0;
         for (int k = 0; k < n; k++) {
-            if (ev[k].data.fd == ch->p->fd) {
-                if (ev[k].events & (EPOLLERR | EPOLLHUP)) {
-                    dg_log("error", "slot=%d listen socket unusable", ch->slot_i);
-                    _exit(1);
-                }
-                accept_now = 1;
+            if (ev[k].data.fd != ch->p->fd) {
+                for (int j = 0; j < ch->n_pend; j++)
+                    if (ch->pend[j].fd == ev[k].data.fd)
+                        ch->pend[j].look = 1;
                 continue;
             }
-            for (int i = 0; i < ch->n_pend; i++) {
-                if (ch->pend[i].fd != ev[k].data.fd)
-                    continue;
-                int st = conn_check(ch->pend[i].fd);
-                if (st == 1)
-                    return i;
-                if (st < 0)
-                    pend_remove(ch, i, 1);
-                break;
+            if (ev[k].events & (EPOLLERR | EPOLLHUP)) {
+                dg_log("error", "slot=%d listen socket unusable", ch->slot_i);
+                _exit(1);
             }
-        }
-        if (accept_now && ch->n_pend < PENDING_MAX) {
-            accept_one(ch);
-            /* nginx has usually written the request by now: serve it without a round trip */
-            int i = ch->n_pend - 1;
-            if (i >= 0) {
-                int st = conn_check(ch->pend[i].fd);
-                if (st == 1)
-                    return i;
-                if (st < 0)
-                    pend_remove(ch, i, 1);
-            }
+            /* one connection per wake-up: under load the others go to other children, and
+             * nginx has usually written the request by now (it is looked at first thing) */
+            if (ch->n_pend < PENDING_MAX)
+                accept_one(ch);
         }
     }
 }
