@@ -16,20 +16,13 @@ DIGITD=$1 BENCH=$2 MNIST=$3
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/tests/lib/stack_lib.sh"
 . "$ROOT/tests/lib/bench_lib.sh"
-trap 'STACK_FAILED=$FAILS; [ -s "$B/pid" ] && kill -TERM "$(cat "$B/pid")"; stack_stop' EXIT
+B=""
+trap 'STACK_FAILED=$FAILS; [ -n "$B" ] && [ -s "$B/pid" ] && kill -TERM "$(cat "$B/pid")"; stack_stop' EXIT
 [ -d "$MNIST" ] || { fail "MNIST not found at '$MNIST' (scripts/fetch-mnist.sh)"; exit 1; }
 
 pool_start --workers 2
 nginx_start
-B=$STACK_DIR/b
-mkdir -p "$B"
-"$DIGITD" --listen "unix:$B/digitd.sock" --pid-file "$B/pid" --workers 2 2>>"$B/log" &
-for _ in $(seq 100); do [ -s "$B/pid" ] && break; sleep 0.1; done
-[ -s "$B/pid" ] || { fail "second pool did not start"; exit 1; }
-sed -i "s|^\(\s*server unix:$STACK_DIR/digitd.sock\)\(.*\)$|&\n        server unix:$B/digitd.sock\2|" "$STACK_DIR/nginx.conf"
-[ "$(grep -c '^\s*server unix:' "$STACK_DIR/nginx.conf")" = 2 ] || { fail "upstream not rewritten"; exit 1; }
-kill -HUP "$NGINX_PID"
-sleep 1 # new nginx workers with both pools
+second_pool_start
 
 chaos() { # JSON-OUT chaos.sh options...
     local out=$1
