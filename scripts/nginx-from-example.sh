@@ -16,10 +16,16 @@ host=${host#\[} host=${host%\]}
 case "$host" in ''|*[!A-Za-z0-9._:-]*) echo "$0: host '$host' is not an address or host name" >&2; exit 2 ;; esac
 case "$host" in *:*) listen="[$host]:$port" ;; *) listen="$host:$port" ;; esac
 mkdir -p "$run/tmp"
-# As root, nginx would run its workers as nobody, who may not connect to the pool's socket
-# in RUN_DIR: a private instance keeps its workers as the invoking user.
+# Who nginx's workers run as. Not root: as root, nginx runs them as NGINX_USER (default
+# nobody), who must be able to connect to the pool's socket (scripts/run.sh runs the pool as
+# that user too). Tests, whose pools sit in private 0700 temp dirs, say NGINX_USER=root
+# explicitly. Not root: the workers stay the invoking user (nginx cannot switch).
 user_line="# user: the invoking user (private instance)"
-[ "$(id -u)" -eq 0 ] && user_line="user root;"
+if [ "$(id -u)" -eq 0 ]; then
+  nuser=${NGINX_USER:-nobody}
+  id "$nuser" >/dev/null 2>&1 || { echo "$0: user '$nuser' does not exist" >&2; exit 1; }
+  user_line="user $nuser $(id -gn "$nuser");"
+fi
 
 # Every rewritten line must exist in the example: a changed example fails here, loudly.
 for s in 'user www-data;' 'pid /run/nginx.pid;' 'error_log /var/log/nginx/error.log warn;' \

@@ -12,7 +12,8 @@
 #     --workers N      worker processes (default: one per CPU)
 #     --build-dir DIR  build tree (default build/, or $BUILD_DIR)
 # The pool logs to run/digitd.log (shown here too), nginx to run/error.log; RUN_DIR
-# overrides run/. Needs root or sudo only when packages are missing.
+# overrides run/. Needs root or sudo only when packages are missing. Run as root, neither the
+# pool nor nginx's workers keep root: both run as nobody (RUN_DIR is handed to nobody).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 host=127.0.0.1 port=8080 workers="" build=${BUILD_DIR:-$root/build}
@@ -128,10 +129,23 @@ keeper=$!
 setsid tail -c "+$from" -f -s 0.2 --pid="$keeper" "$log" </dev/null >&2 &
 follower=$!
 
+# As root: the pool runs as nobody, the user nginx's workers run as (nginx-from-example.sh),
+# so they can connect to its socket, and RUN_DIR becomes nobody's for its socket and pid file.
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+  export NGINX_USER=nobody
+  as_user=(setpriv --reuid=nobody --regid="$(id -gn nobody)" --clear-groups --)
+  chown nobody:"$(id -gn nobody)" "$run"
+  "${as_user[@]}" test -x "$build/digitd" || {
+    echo "run.sh: user nobody cannot run $build/digitd (a parent directory closed to others?)" >&2
+    exit 1; }
+fi
 rm -f "$pidf"
+# --request-timeout 10: nginx.conf.example waits 12 s (fastcgi_read_timeout) for an answer,
+# so a runaway request is ended by the pool, not left running after nginx gave up on it.
 # shellcheck disable=SC2086 # $workers is empty or a number
-setsid "$build/digitd" --listen "unix:$sock" --pid-file "$pidf" ${workers:+--workers "$workers"} \
-  </dev/null 2>>"$log" &
+setsid "${as_user[@]}" "$build/digitd" --listen "unix:$sock" --pid-file "$pidf" --request-timeout 10 \
+  ${workers:+--workers "$workers"} </dev/null 2>>"$log" &
 pool_pid=$!
 
 "$root/scripts/nginx-from-example.sh" "$run" "$port" "$sock" "" "$host"

@@ -14,22 +14,13 @@ trap 'STACK_FAILED=$FAILS; kill_b; stack_stop' EXIT
 
 pool_start --workers 2
 nginx_start
-# the second pool: another socket, added to the upstream beside the first
-B=$STACK_DIR/b
-mkdir -p "$B"
-"$DIGITD" --listen "unix:$B/digitd.sock" --pid-file "$B/pid" --workers 2 2>>"$B/log" &
-for _ in $(seq 100); do [ -s "$B/pid" ] && break; sleep 0.1; done
-[ -s "$B/pid" ] || { fail "second pool did not start"; exit 1; }
+second_pool_start
 kill_b() { # SIGKILL the second pool, master and children
     [ -s "$B/pid" ] || return 0
     local m; m=$(cat "$B/pid")
     kill -KILL "$m" $(pgrep -P "$m") 2>/dev/null
     rm -f "$B/pid"
 }
-sed -i "s|^\(\s*server unix:$STACK_DIR/digitd.sock\)\(.*\)$|&\n        server unix:$B/digitd.sock\2|" "$STACK_DIR/nginx.conf"
-[ "$(grep -c '^\s*server unix:' "$STACK_DIR/nginx.conf")" = 2 ] || { fail "upstream not rewritten"; exit 1; }
-kill -HUP "$NGINX_PID"
-sleep 1 # new nginx workers with both pools
 # predictions a pool has answered, from its own /api/metrics (pool-wide: the children share them)
 predictions() {
     SCRIPT_NAME=/api/metrics REQUEST_URI=/api/metrics REQUEST_METHOD=GET timeout 10 \

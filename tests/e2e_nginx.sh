@@ -121,6 +121,28 @@ req_total=$(echo "$m" | grep '^digitd_requests_total' | awk '{s += $2} END {prin
 echo "$m" | grep -q '^digitd_request_duration_seconds_bucket' || fail "no latency histogram"
 ok "health and metrics ($req_total requests counted)"
 
+# --- nginx's own errors are JSON too: a bad Host (400, before any location), a URI too
+# long (414), a body over client_max_body_size (413), a client over the per-address rate
+# (429; from 127.0.0.2, since the host itself is not limited); health shows no pids unasked
+json_error() { # STATUS CURL-ARGS...: the status and an {"error": ...} body
+    local out st
+    out=$(curl -s -w '\n%{http_code}' "${@:2}")
+    st=${out##*$'\n'}
+    [ "$st" = "$1" ] || { fail "curl ${*:2}: status $st, expected $1"; return; }
+    echo "${out%$'\n'*}" | grep -q '^{"error": *"[^"]' || fail "status $1 not JSON: ${out%$'\n'*}"
+}
+json_error 400 -H 'Host: bad host' "$BASE/api/health"
+json_error 414 "$BASE/api/health?$(head -c 9000 /dev/zero | tr '\0' a)"
+head -c 2200000 /dev/zero >"$STACK_DIR/big"
+json_error 413 -H 'Content-Type: image/png' --data-binary @"$STACK_DIR/big" "$BASE/api/predict"
+# 100 at once from 127.0.0.2: beyond the burst, JSON 429s (body, then the status)
+seq 100 | sed "s|.*|url = \"$BASE/api/health\"|" |
+    curl -s --parallel --parallel-max 50 --interface 127.0.0.2 -w '%{http_code}\n' -K - >"$STACK_DIR/burst"
+grep -q '^{"error": *"[^"]*"}429$' "$STACK_DIR/burst" ||
+    fail "100 requests at once from 127.0.0.2: no JSON 429 ($(grep -o '[0-9]*$' "$STACK_DIR/burst" | sort | uniq -c | tr '\n' ' '))"
+curl -s "$BASE/api/health" | grep -q '"pid"' && fail "health shows pids without ?pids=1"
+[ $FAILS = 0 ] && ok "nginx's own 400/413/414/429 are JSON; rate limited per address"
+
 # --- the pool down: nginx answers a JSON 503, and serves again once the pool is back
 pool_stop
 st=$(curl -s -o "$STACK_DIR/out" -w '%{http_code}' -H 'Content-Type: image/png' --data-binary @"$f" "$BASE/api/predict")

@@ -38,10 +38,11 @@ echo "predicted $right of $answered right"
 
 h=$(req GET /api/health </dev/null)
 [ "$(echo "$h" | status_of)" = 200 ] || fail "health status"
-for k in status model source params sha256 keras_version version isa uptime_s pid; do
+for k in status model source params sha256 keras_version version isa uptime_s; do
     echo "$h" | body_of | grep -q "\"$k\":" || fail "health lacks $k"
 done
-[ "$(echo "$h" | body_of | json_field pid)" = "$(master)" ] || fail "health pid is not the master's"
+echo "$h" | body_of | grep -q '"pid":' && fail "health shows process ids without ?pids=1"
+[ "$(health | json_field pid)" = "$(master)" ] || fail "health?pids=1: pid is not the master's"
 
 m=$(req GET /api/metrics </dev/null | body_of)
 n=$(echo "$m" | sed -n 's/^digitd_requests_total{route="predict",code="200"} //p')

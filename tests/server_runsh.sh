@@ -29,6 +29,8 @@ pgid() { ps -o pgid= -p "$1" | tr -d ' '; }
 # and the log follower all do), or run.sh's log keeper
 left() { pgrep -af -- "$1" | grep -v pgrep; pgrep -af "run.sh-log-keeper $2\$"; }
 
+# run.sh as root runs the pool and nginx's workers as nobody, who must reach RUN_DIR in $T
+[ "$(id -u)" = 0 ] && chmod 711 "$T"
 RS="" RSW="" fake=""
 # start_runsh RUN_DIR OUT [run.sh options]: sets RS, run.sh's pid (= its process group and
 # session: set -m makes the job a group leader, so setsid forks and the child leads a new
@@ -63,7 +65,7 @@ section=$FAILS
 A=$T/runA
 PIDF=$A/digitd.pid LOG=$A/digitd.log # server_lib's cleanup stops the current master, shows the log
 port=$(free_port)
-health() { curl -fsS "http://127.0.0.1:$port/api/health"; }
+health() { curl -fsS "http://127.0.0.1:$port/api/health?pids=1"; }
 start_runsh "$A" "$T/outA" --port "$port" --workers 2
 wait_until -t 120 grep -q "digitd is up" "$T/outA" || { show; exit 1; }
 m1=$(cat "$PIDF")
@@ -74,6 +76,12 @@ wait_until -t 10 eval '! alive '"$m1" || fail "old master $m1 did not exit"
 sleep 1.5 # run.sh looks every 0.5 s: long enough to have wrongly stopped
 alive "$RS" || fail "run.sh exited after the upgrade: $(tail -3 "$T/outA")"
 [ "$(health | json_field pid)" = "$m2" ] || fail "nginx does not reach the new master $m2"
+# least privilege: run as root, neither the pool nor nginx's workers keep root
+if [ "$(id -u)" = 0 ]; then
+    [ "$(ps -o user= -p "$m2")" = nobody ] || fail "pool master runs as $(ps -o user= -p "$m2")"
+    wk=$(ps -o user= --ppid "$(cat "$A/nginx.pid")" | sort -u | tr -d ' ')
+    [ "$wk" = nobody ] || fail "nginx workers run as '$wk'"
+fi
 [ $FAILS = $section ] && ok "run.sh follows the upgrade $m1 -> $m2"
 
 # --- 2. Ctrl-C
@@ -144,7 +152,7 @@ if python3 -c 'import socket; socket.socket().bind(("127.0.0.2", 0))' 2>/dev/nul
     start_runsh "$C" "$T/outC" --host 127.0.0.2 --port "$port2" --workers 1
     wait_until -t 120 grep -q "digitd is up" "$T/outC" || fail "run.sh --host 127.0.0.2 did not come up"
     grep -q "http://127.0.0.2:$port2/" "$T/outC" || fail "run.sh --host 127.0.0.2 printed another URL"
-    [ "$(curl -fsS "http://127.0.0.2:$port2/api/health" | json_field pid)" = "$(cat "$C/digitd.pid")" ] ||
+    [ "$(curl -fsS "http://127.0.0.2:$port2/api/health?pids=1" | json_field pid)" = "$(cat "$C/digitd.pid")" ] ||
         fail "127.0.0.2:$port2 does not reach the pool"
     [ "$(curl -fsS "http://127.0.0.1:$port2/api/health")" = '{"status":"ok"}' ] ||
         fail "127.0.0.1:$port2 is no longer the other server: nginx did not bind to 127.0.0.2 only"

@@ -39,7 +39,7 @@ wait_until eval '! kill -0 '"$old"' 2>/dev/null' || fail "old master $old did no
 sleep 0.5
 touch "$T/stop"
 wait $loop $loop2
-[ "$(req GET /api/health </dev/null | body_of | json_field pid)" = "$new" ] ||
+[ "$(health | json_field pid)" = "$new" ] ||
     fail "health does not report the new master $new"
 [ "$(nchildren)" = 2 ] || fail "new pool has $(nchildren) children"
 for c in $old_children; do kill -0 "$c" 2>/dev/null && fail "old child $c still alive"; done
@@ -84,4 +84,16 @@ grep -q "upgrade-exit new_master=$nm" "$LOG" || fail "new master's exit not reap
 # m owned the socket (it took over in the first upgrade): its stop removes the file
 [ -e "$SOCK" ] && fail "socket file left behind by the upgraded master $m"
 ok "TERM during a starting upgrade: new master $nm stopped, master $m exited"
+
+# readiness runs the model: every master's "ready" (and so the upgrade's hand-over) comes
+# after a child-ready record (self-test passed) from each of its slots, logged by the child
+awk 'function kid() { match($0, /child=[0-9]+/); return substr($0, RSTART + 6, RLENGTH - 6) }
+     NR == FNR { if (/ child-start slot=/) { split($2, m, "="); master[kid()] = m[2] } ; next }
+     / child-ready slot=/ { n[master[kid()]]++ }
+     / ready workers=/ { split($2, m, "="); split($4, w, "=");
+                         if (n[m[2]] < w[2]) { print "master " m[2] " ready after " n[m[2]] " self-tests"; bad = 1 }
+                         seen++ }
+     END { if (!seen) { print "no ready record"; bad = 1 } ; exit bad }' "$LOG" "$LOG" >"$T/order" ||
+    fail "ready before the children's self-tests: $(cat "$T/order")"
+[ $FAILS = 0 ] && ok "each pool ready only after its children's self-tests"
 [ $FAILS = 0 ] || exit 1

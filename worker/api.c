@@ -263,9 +263,11 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     return o;
 }
 
-/* ?explain=1 in the query (QUERY_STRING, else REQUEST_URI's): the answer also says why. */
-static int wants_explain(FCGX_Request *r)
+/* Whether the query (QUERY_STRING, else REQUEST_URI's) holds the parameter flag exactly, as
+ * "explain=1" (the answer also says why) or "pids=1" (health shows process ids). */
+static int query_has(FCGX_Request *r, const char *flag)
 {
+    size_t len = strlen(flag);
     const char *q = FCGX_GetParam("QUERY_STRING", r->envp);
     if (!q || !*q) {
         const char *u = FCGX_GetParam("REQUEST_URI", r->envp);
@@ -273,7 +275,7 @@ static int wants_explain(FCGX_Request *r)
     }
     for (size_t n; *q; q += n + 1) {
         n = strcspn(q, "&#");
-        if (n == 9 && !strncmp(q, "explain=1", 9))
+        if (n == len && !strncmp(q, flag, len))
             return 1;
         if (q[n] != '&')
             break;
@@ -302,7 +304,7 @@ static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const u
     int64_t t3 = dg_now_us();
     const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
     cJSON *o = predict_json(in, p, t_us);
-    if (o && wants_explain(r) && dg_explain_add(o, in))
+    if (o && query_has(r, "explain=1") && dg_explain_add(o, in))
         cJSON_Delete(o), o = NULL; /* a 500, as any answer that cannot be built */
     return reply_json(r, o, 0);
 }
@@ -352,8 +354,10 @@ static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int h
              cJSON_AddStringToObject(o, "keras_version", m->keras_version ? m->keras_version : "") &&
              cJSON_AddStringToObject(o, "version", DIGITD_VERSION) &&
              cJSON_AddStringToObject(o, "isa", dg_engine_isa()) &&
-             cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0) &&
-             cJSON_AddNumberToObject(o, "pid", (double)atomic_load(&cfg->shared->master_pid)) &&
+             cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0);
+    /* Process ids only when asked (?pids=1, for an operator or a test): nobody else needs them. */
+    if (ok && query_has(r, "pids=1"))
+        ok = cJSON_AddNumberToObject(o, "pid", (double)atomic_load(&cfg->shared->master_pid)) &&
              cJSON_AddNumberToObject(o, "worker_pid", (double)getpid());
     if (!ok) { /* every field or none: reply_json answers 500 for NULL */
         cJSON_Delete(o);

@@ -24,15 +24,18 @@ static void usage(FILE *f)
             "usage: digitd [--listen unix:/path|host:port] [--workers N] [--backlog N]\n"
             "              [--max-requests N] [--request-timeout SEC] [--graceful-timeout SEC]\n"
             "              [--pid-file PATH] [--max-body BYTES] [--max-width PX]\n"
-            "              [--max-height PX] [--keep-conn-idle SEC] [--version] [--help]\n"
+            "              [--max-height PX] [--keep-conn-idle SEC] [--header-timeout SEC]\n"
+            "              [--version] [--help]\n"
             "FastCGI worker pool for handwritten digit recognition. Without --listen, fd 0\n"
             "must be a listening socket (spawn-fcgi). Signals: TERM/INT graceful stop,\n"
             "USR2 zero-downtime upgrade (re-executes this binary's path), USR1 ignored.\n"
             "A connection kept open by the web server (FCGI_KEEP_CONN) holds its child; it\n"
             "is closed after --keep-conn-idle seconds without a request (0: after each one).\n"
+            "A connection that has not sent its whole FastCGI request within --header-timeout\n"
+            "seconds is closed; it never holds a child meanwhile.\n"
             "Defaults: --workers <CPUs this process may run on> --backlog 1024\n"
             "          --request-timeout 30 --graceful-timeout 30 --max-body 2097152 (2 MiB)\n"
-            "          --max-width 2048 --max-height 2048 --keep-conn-idle 5.\n");
+            "          --max-width 2048 --max-height 2048 --keep-conn-idle 5 --header-timeout 3.\n");
 }
 
 /* Integer option --<name> in [lo, hi] (parse.h says what is refused); sets *bad if not. */
@@ -88,7 +91,7 @@ static int default_workers(void)
 }
 
 enum { O_LISTEN = 256, O_WORKERS, O_BACKLOG, O_MAXREQ, O_REQTO, O_GRACE, O_PID, O_BODY, O_W,
-       O_H, O_KEEPIDLE, O_VERSION, O_HELP };
+       O_H, O_KEEPIDLE, O_HDRTO, O_VERSION, O_HELP };
 
 int main(int argc, char **argv)
 {
@@ -101,9 +104,10 @@ int main(int argc, char **argv)
         {"pid-file", required_argument, 0, O_PID}, {"max-body", required_argument, 0, O_BODY},
         {"max-width", required_argument, 0, O_W}, {"max-height", required_argument, 0, O_H},
         {"keep-conn-idle", required_argument, 0, O_KEEPIDLE},
+        {"header-timeout", required_argument, 0, O_HDRTO},
         {"version", no_argument, 0, O_VERSION}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
     struct dg_pool_config cfg = {.backlog = 1024, .request_timeout = 30, .graceful_timeout = 30,
-                                 .keep_conn_idle = 5};
+                                 .keep_conn_idle = 5, .header_timeout = 3};
     cfg.workers = default_workers();
     cfg.api.max_body = 2u << 20; /* = client_max_body_size 2m in nginx.conf.example, README */
     dg_input_default_limits(&cfg.api.limits);
@@ -124,6 +128,7 @@ int main(int argc, char **argv)
         case O_W: lim->max_width = (uint32_t)parse_num(name, optarg, 1, DG_INPUT_MAX_SIDE, &bad); break;
         case O_H: lim->max_height = (uint32_t)parse_num(name, optarg, 1, DG_INPUT_MAX_SIDE, &bad); break;
         case O_KEEPIDLE: cfg.keep_conn_idle = (int)parse_num(name, optarg, 0, 86400, &bad); break;
+        case O_HDRTO: cfg.header_timeout = (int)parse_num(name, optarg, 1, 3600, &bad); break;
         case O_VERSION:
             printf("digitd %s (model %s, %ld params, %s)\n", DIGITD_VERSION,
                    dg_engine_model()->name, dg_engine_model()->params, dg_engine_isa());

@@ -1,15 +1,16 @@
 /* pool.c: the master and its children (see pool.h for the signal protocol). */
-#define _GNU_SOURCE /* ppoll, pipe2 */
+#define _GNU_SOURCE /* pipe2, accept4, F_SETSIG */
 #include "pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -22,16 +23,14 @@
 
 #include <fcgiapp.h>
 
+#include "engine.h"
 #include "log.h"
 
-#define TICK_MS 200
-#define STARTUP_TICK_MS 5       /* until all children accept: start-up time is not a tick */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 30000
-#define QUICK_EXIT_MS 1000      /* a child dying younger than this counts as a crash loop */
 #define UPGRADE_WAIT_MS 30000
 
-static volatile sig_atomic_t got_stop, got_upgrade, got_child, got_tick, got_reopen;
+static volatile sig_atomic_t got_stop, got_upgrade, got_child, got_timer, got_io, got_reopen;
 
 static void on_signal(int sig)
 {
@@ -44,7 +43,9 @@ static void on_signal(int sig)
     else if (sig == SIGCHLD)
         got_child = 1;
     else if (sig == SIGALRM)
-        got_tick = 1;
+        got_timer = 1;
+    else if (sig == SIGIO)
+        got_io = 1;
 }
 
 /* Master-private view of a slot (the shared one holds what children publish). */
@@ -52,13 +53,13 @@ struct worker {
     pid_t pid;
     int64_t started_ms;
     int64_t respawn_at_ms;  /* >0: respawn due then */
-    int failures;           /* consecutive quick exits, drives the back-off */
-    int killed_timeout;
+    int failures;           /* consecutive exits before ready, drives the back-off */
 };
 
 struct pool {
     struct dg_pool_config *cfg;
     struct dg_shared *sh;
+    pid_t master;               /* this process, for the children's readiness signal */
     int fd;                     /* listen socket */
     struct worker w[DG_MAX_WORKERS];
     sigset_t waitmask;          /* mask for sigsuspend: ours unblocked */
@@ -78,40 +79,148 @@ struct pool {
     ino_t sock_ino;
 };
 
-static const int master_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM};
+static const int master_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD, SIGALRM,
+                                     SIGIO};
 
 /* --- the child ------------------------------------------------------------------------ */
+
+/* A child takes a connection only when its whole request is in (or PEEK_BYTES of it: a
+ * larger body does not fit in a unix socket's buffer, and nginx streams it at full speed,
+ * while a client stalling after that is cut off by the header deadline); until then the connection waits in the child's
+ * pending set beside the listen socket, so a client that opens a connection and stalls
+ * holds a file descriptor for --header-timeout, not a child. nginx sends each request in
+ * one go, so its connections are served as soon as they are accepted. */
+#define PENDING_MAX 128
+#define PEEK_BYTES (16 << 10)
+
+struct conn {
+    int fd;
+    int64_t deadline_ms;  /* closed unless its request is complete by then */
+    int kept;             /* kept open by the web server after a request (FCGI_KEEP_CONN) */
+    int look;             /* bytes arrived since it was last looked at */
+};
+
+struct child {
+    struct pool *p;
+    int slot_i;
+    struct dg_slot *slot;
+    int ep;               /* epoll: the listen socket (EPOLLEXCLUSIVE) and the pending set */
+    int listening;        /* the listen socket is in ep */
+    int done;             /* no more accepting */
+    struct conn pend[PENDING_MAX];
+    int n_pend;
+    FCGX_Request req;
+    sigset_t waitmask;
+};
 
 static volatile sig_atomic_t child_stop;
 static void on_child_stop(int sig) { (void)sig; child_stop = 1; }
 
-/* Signals in a child: TERM stays blocked except while waiting for a connection in ppoll,
- * so a request in flight is never interrupted (libfcgi's reads do not retry EINTR). */
-static void child_signals(sigset_t *waitmask)
+/* Deadlines of the connection being served, enforced by the child itself with one
+ * ITIMER_REAL, so the master needs no periodic tick. The header deadline shuts the
+ * connection down (a read blocked inside libfcgi returns, the child goes back to accepting)
+ * unless the whole request is in; the request deadline ends the child by SIGALRM, which the
+ * master reports as a request timeout. */
+enum { PH_IDLE, PH_READING, PH_HANDLING, PH_CLOSING };
+static struct {
+    volatile sig_atomic_t phase;
+    volatile sig_atomic_t header_expired;
+    int64_t header_ms, request_ms;  /* absolute CLOCK_MONOTONIC ms, 0: none */
+    FCGX_Request *req;
+} dl;
+
+static void arm_timer(int64_t now)
+{
+    int64_t next = 0;
+    if (dl.phase != PH_IDLE) {
+        next = dl.header_ms;
+        if (dl.request_ms && (!next || dl.request_ms < next))
+            next = dl.request_ms;
+    }
+    int64_t left = next ? (next > now ? next - now : 1) : 0;
+    struct itimerval it = {{0, 0}, {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000}};
+    if (setitimer(ITIMER_REAL, &it, NULL) != 0) /* EINVAL only, on a value we computed */
+        abort();
+}
+
+static void on_child_alarm(int sig)
+{
+    int saved = errno;
+    int64_t now = dg_now_ms();
+    if (dl.phase != PH_IDLE && dl.request_ms && now >= dl.request_ms) {
+        struct sigaction dfl = {0};
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);
+        raise(sig); /* delivered when this handler returns: the child ends by SIGALRM */
+        return;
+    }
+    if (dl.phase != PH_IDLE && dl.header_ms && now >= dl.header_ms) {
+        dl.header_ms = 0;
+        /* HANDLING with stdin at its end: the request is in, only the request deadline
+         * applies now. (FCGX_HasSeenEOF reads one field of the stream: safe here.) */
+        if (dl.phase != PH_HANDLING || FCGX_HasSeenEOF(dl.req->in) != EOF) {
+            dl.header_expired = 1;
+            shutdown(dl.req->ipcFd, SHUT_RDWR);
+        }
+    }
+    arm_timer(now);
+    errno = saved;
+}
+
+/* Sets the deadlines for the next phase with SIGALRM blocked, so that the handler never
+ * sees half of an update. */
+static void set_phase(int phase, int64_t header_ms, int64_t request_ms)
+{
+    sigset_t alrm, old;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_BLOCK, &alrm, &old);
+    dl.phase = phase;
+    dl.header_ms = header_ms;
+    dl.request_ms = request_ms;
+    if (phase == PH_READING)
+        dl.header_expired = 0;
+    arm_timer(dg_now_ms());
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void set_handler(int sig, void (*fn)(int))
 {
     struct sigaction sa = {0};
-    sa.sa_handler = SIG_DFL;
+    sa.sa_handler = fn; /* no SA_RESTART: epoll_pwait and blocked reads must return */
+    if (sigaction(sig, &sa, NULL) != 0) {
+        dg_log("error", "sigaction(%d): %s", sig, strerror(errno));
+        _exit(1);
+    }
+}
+
+/* Signals in a child: TERM stays blocked except while waiting in epoll_pwait, so a request
+ * in flight is never interrupted (libfcgi's reads do not retry EINTR). */
+static void child_signals(sigset_t *waitmask)
+{
     for (size_t i = 0; i < sizeof master_signals / sizeof *master_signals; i++)
-        sigaction(master_signals[i], &sa, NULL);
-    sa.sa_handler = on_child_stop; /* no SA_RESTART: ppoll must return */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGQUIT, &sa, NULL);
+        set_handler(master_signals[i], SIG_DFL);
+    set_handler(SIGTERM, on_child_stop);
+    set_handler(SIGINT, on_child_stop);
+    set_handler(SIGQUIT, on_child_stop);
+    set_handler(SIGALRM, on_child_alarm);
     /* USR1/USR2 are for the master; an operator signalling the whole process group must
      * not kill the children with the default action. */
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGUSR2, &sa, NULL);
+    set_handler(SIGUSR1, SIG_IGN);
+    set_handler(SIGUSR2, SIG_IGN);
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGQUIT);
-    sigprocmask(SIG_SETMASK, &block, NULL);
+    if (sigprocmask(SIG_SETMASK, &block, NULL) != 0) {
+        dg_log("error", "sigprocmask: %s", strerror(errno));
+        _exit(1);
+    }
     sigemptyset(waitmask);
 }
 
-/* TERM, INT or QUIT pending (blocked): ppoll may report a readable fd without delivering it. */
+/* TERM, INT or QUIT pending (blocked): epoll may report a readable fd without delivering it. */
 static int stop_pending(void)
 {
     sigset_t pend;
@@ -119,17 +228,188 @@ static int stop_pending(void)
                                       sigismember(&pend, SIGQUIT));
 }
 
-/* Closes a connection the web server kept open (FCGI_KEEP_CONN), if there is one. libfcgi
- * shuts our side down and reads until the peer closes (so that it sees an orderly end, not a
- * reset), up to 2 s per read: busy meanwhile, so that --request-timeout bounds a peer that
- * trickles bytes into that drain. */
-static void close_kept(struct dg_slot *slot, FCGX_Request *req)
+/* How far the FastCGI records at the start of a connection go: 1 the request is complete
+ * (or PEEK_BYTES of well-formed records are in), 0 more to come, -1 not a request we serve:
+ * a first record other than BEGIN_REQUEST (management records, GET_VALUES included, are
+ * dropped at once), a record for another request id, or a record type a responder never
+ * receives. */
+#define FCGI_BEGIN 1
+#define FCGI_PARAMS_T 4
+#define FCGI_STDIN_T 5
+
+static int request_state(const unsigned char *b, size_t n)
 {
-    if (req->ipcFd < 0)
+    unsigned id = 0;
+    int params_done = 0;
+    size_t off = 0;
+    for (; off + 8 <= n; off += 8 + ((size_t)b[off + 4] << 8 | b[off + 5]) + b[off + 6]) {
+        unsigned type = b[off + 1], rid = (unsigned)b[off + 2] << 8 | b[off + 3];
+        size_t clen = (size_t)b[off + 4] << 8 | b[off + 5];
+        if (b[off] != 1)
+            return -1;
+        if (off == 0) {
+            if (type != FCGI_BEGIN || rid == 0)
+                return -1;
+            id = rid;
+        } else if (rid != id) {
+            return -1;
+        } else if (type == FCGI_PARAMS_T && !params_done) {
+            params_done = clen == 0;
+        } else if (type == FCGI_STDIN_T && params_done) {
+            if (clen == 0)
+                return 1;
+        } else {
+            return -1;
+        }
+    }
+    return n >= PEEK_BYTES ? 1 : 0;
+}
+
+/* Peeks at conn's bytes without waiting: 1 serve it, 0 wait (2: part of a request is in),
+ * -1 drop it (closed, bad). */
+static int conn_check(int fd)
+{
+    static unsigned char buf[PEEK_BYTES];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    if (n > 0 && request_state(buf, (size_t)n) == 0)
+        return 2;
+    if (n == 0)
+        return -1;
+    return request_state(buf, (size_t)n);
+}
+
+static void pend_remove(struct child *ch, int i, int close_it)
+{
+    if (epoll_ctl(ch->ep, EPOLL_CTL_DEL, ch->pend[i].fd, NULL) != 0)
+        dg_log("error", "slot=%d epoll_ctl del: %s", ch->slot_i, strerror(errno));
+    if (close_it)
+        close(ch->pend[i].fd);
+    ch->pend[i] = ch->pend[--ch->n_pend];
+}
+
+static void set_listening(struct child *ch, int on)
+{
+    on = on && !ch->done;
+    if (ch->listening == on)
         return;
-    atomic_store(&slot->busy_since_ms, dg_now_ms());
-    FCGX_Free(req, 1);
-    atomic_store(&slot->busy_since_ms, 0);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = ch->p->fd};
+    /* EPOLLEXCLUSIVE: one waiting child is woken per connection, not all of them */
+    if (epoll_ctl(ch->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, ch->p->fd, on ? &ev : NULL) != 0) {
+        dg_log("error", "slot=%d epoll_ctl listen: %s", ch->slot_i, strerror(errno));
+        _exit(1);
+    }
+    ch->listening = on;
+}
+
+/* Adds fd to the pending set (the caller made room); 0, or -1 with fd closed. */
+static int pend_add(struct child *ch, int fd, int64_t deadline_ms, int kept)
+{
+    /* edge-triggered: a partial request is looked at again when more of it arrives */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        dg_log("error", "slot=%d epoll_ctl add: %s", ch->slot_i, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept, 1};
+    set_listening(ch, ch->n_pend < PENDING_MAX);
+    return 0;
+}
+
+/* Accepts one connection (another child may have won it: EAGAIN). */
+static void accept_one(struct child *ch)
+{
+    int fd = accept4(ch->p->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+            /* e.g. EMFILE: the socket stays readable, so pause instead of spinning */
+            dg_log("error", "slot=%d accept: %s", ch->slot_i, strerror(errno));
+            usleep(100000);
+        }
+        return;
+    }
+    pend_add(ch, fd, dg_now_ms() + (int64_t)ch->p->cfg->header_timeout * 1000, 0);
+}
+
+/* Closes pending connections past their deadline; returns ms until the next one (-1: none). */
+static int expire_pending(struct child *ch)
+{
+    int64_t now = dg_now_ms(), next = -1;
+    for (int i = 0; i < ch->n_pend;) {
+        if (now >= ch->pend[i].deadline_ms) {
+            pend_remove(ch, i, 1);
+            continue;
+        }
+        int64_t left = ch->pend[i].deadline_ms - now;
+        if (next < 0 || left < next)
+            next = left;
+        i++;
+    }
+    set_listening(ch, ch->n_pend < PENDING_MAX);
+    return next < 0 ? -1 : (int)(next > INT32_MAX ? INT32_MAX : next);
+}
+
+/* The first pending connection with something new to look at whose request is in, or -1;
+ * drops those that turned out bad or closed. Edge-triggered events are not repeated, so
+ * every one is recorded (look) and only cleared once that connection has been looked at. */
+static int ready_pending(struct child *ch)
+{
+    for (int i = 0; i < ch->n_pend;) {
+        if (!ch->pend[i].look) {
+            i++;
+            continue;
+        }
+        ch->pend[i].look = 0;
+        int st = conn_check(ch->pend[i].fd);
+        if (st == 1)
+            return i;
+        if (st < 0)
+            pend_remove(ch, i, 1);
+        else
+            i++;
+    }
+    return -1;
+}
+
+/* Waits (in epoll_pwait, the only place TERM is unblocked) for a connection whose request
+ * is in: returns its index in the pending set, or -1 to stop. */
+static int next_request(struct child *ch)
+{
+    for (;;) {
+        int i = ready_pending(ch);
+        if (i >= 0)
+            return i;
+        int tmo = expire_pending(ch);
+        struct epoll_event ev[16];
+        int n = epoll_pwait(ch->ep, ev, 16, tmo, &ch->waitmask);
+        if (n < 0 && errno != EINTR) {
+            dg_log("error", "slot=%d epoll_pwait: %s", ch->slot_i, strerror(errno));
+            _exit(1);
+        }
+        /* When epoll finds an fd ready it restores the mask without delivering a pending
+         * TERM, so under steady load a stopping child would keep accepting until the SIGKILL
+         * deadline: look for it explicitly. */
+        if (child_stop || stop_pending())
+            return -1;
+        for (int k = 0; k < n; k++) {
+            if (ev[k].data.fd != ch->p->fd) {
+                for (int j = 0; j < ch->n_pend; j++)
+                    if (ch->pend[j].fd == ev[k].data.fd)
+                        ch->pend[j].look = 1;
+                continue;
+            }
+            if (ev[k].events & (EPOLLERR | EPOLLHUP)) {
+                dg_log("error", "slot=%d listen socket unusable", ch->slot_i);
+                _exit(1);
+            }
+            /* one connection per wake-up: under load the others go to other children, and
+             * nginx has usually written the request by now (it is looked at first thing) */
+            if (ch->n_pend < PENDING_MAX)
+                accept_one(ch);
+        }
+    }
 }
 
 /* Before FCGX_Finish_r on a connection the web server keeps: libfcgi 2.4.2 does not read
@@ -149,112 +429,139 @@ static int drain_stdin(FCGX_Request *req)
     return FCGX_HasSeenEOF(req->in) == EOF;
 }
 
-/* Waits in ppoll, the only place TERM is unblocked, for the next request: on the kept
- * connection if there is one (until *kept_until_ms, then it is closed), else on the listen
- * socket. Returns 1 when FCGX_Accept_r has something to read, 0 to wait again, -1 to stop. */
-static int wait_for_request(struct pool *p, int slot_i, FCGX_Request *req, const sigset_t *waitmask,
-                            int64_t kept_until_ms)
+/* Serves the request on pending connection i (taken out of the set). A connection the web
+ * server keeps (FCGX_KEEP_CONN) goes back into the set for --keep-conn-idle seconds; any
+ * other is closed by libfcgi. */
+static void serve(struct child *ch, int i)
 {
-    int kept = req->ipcFd >= 0;
-    struct timespec ts, *tmo = NULL;
-    if (kept) {
-        int64_t left = kept_until_ms - dg_now_ms();
-        if (left <= 0) {
-            close_kept(&p->sh->slot[slot_i], req); /* idle too long: the listen socket again */
-            return 0;
-        }
-        ts.tv_sec = (time_t)(left / 1000);
-        ts.tv_nsec = (long)(left % 1000) * 1000000;
-        tmo = &ts;
+    const struct dg_pool_config *cfg = ch->p->cfg;
+    int64_t header_ms = ch->pend[i].deadline_ms;
+    FCGX_Request *req = &ch->req;
+    req->ipcFd = ch->pend[i].fd;
+    pend_remove(ch, i, 0);
+    int64_t now = dg_now_ms();
+    atomic_store(&ch->slot->busy_since_ms, now);
+    /* the header deadline is the connection's own; a kept one had its idle time instead */
+    if (header_ms < now + 1000)
+        header_ms = now + 1000;
+    set_phase(PH_READING, header_ms,
+              cfg->request_timeout ? now + (int64_t)cfg->request_timeout * 1000 : 0);
+    /* The listen socket given to libfcgi is -1: it never accepts on its own, so a
+     * connection it gives up on ends FCGX_Accept_r with EBADF instead of an accept that
+     * would read the next connection without our deadlines. */
+    req->keepConnection = 1; /* else FCGX_Accept_r's opening FCGX_Finish_r closes the fd */
+    int rc = FCGX_Accept_r(req);
+    if (rc < 0) {
+        set_phase(PH_IDLE, 0, 0);
+        atomic_store(&ch->slot->busy_since_ms, 0);
+        return;
     }
-    struct pollfd pfd = {.fd = kept ? req->ipcFd : p->fd, .events = POLLIN};
-    int n = ppoll(&pfd, 1, tmo, waitmask);
-    if (n < 0 && errno != EINTR) {
-        dg_log("error", "slot=%d ppoll: %s", slot_i, strerror(errno));
-        _exit(1);
+    int64_t t0 = dg_now_us(); /* latency counts from a complete header, as before */
+    set_phase(PH_HANDLING, dl.header_ms, dl.request_ms);
+    enum dg_route route = DG_ROUTE_OTHER;
+    int status = dg_api_handle(req, &cfg->api, &route);
+    int keep = req->keepConnection && cfg->keep_conn_idle > 0 && !dl.header_expired &&
+               drain_stdin(req);
+    /* libfcgi's close reads until the peer closes, 2 s per read: bounded like a header */
+    set_phase(PH_CLOSING, dg_now_ms() + (int64_t)cfg->header_timeout * 1000, dl.request_ms);
+    FCGX_Finish_r(req); /* keeps req->ipcFd open if the web server set FCGI_KEEP_CONN */
+    set_phase(PH_IDLE, 0, 0);
+    dg_metrics_record(ch->slot, route, status, dg_now_us() - t0);
+    atomic_store(&ch->slot->busy_since_ms, 0);
+    if (req->ipcFd >= 0) {
+        int fd = req->ipcFd;
+        req->ipcFd = -1;
+        if (keep && !ch->done && ch->n_pend < PENDING_MAX)
+            pend_add(ch, fd, dg_now_ms() + (int64_t)cfg->keep_conn_idle * 1000, 1);
+        else
+            close(fd);
     }
-    if (child_stop)
-        return -1;
-    if (n <= 0) /* a timeout: the next call closes the kept connection */
-        return 0;
-    /* When ppoll finds the fd readable it restores the mask without delivering a pending
-     * TERM, so under steady load a stopping child would keep accepting until the SIGKILL
-     * deadline: look for it explicitly. */
-    if (stop_pending())
-        return -1;
-    if (!kept && (pfd.revents & (POLLERR | POLLNVAL))) {
-        dg_log("error", "slot=%d listen socket unusable", slot_i);
-        _exit(1);
-    }
-    return 1; /* readable, or the kept connection's peer hung up: FCGX_Accept_r sorts it out */
 }
 
-static void child_serve(struct pool *p, int slot_i)
+/* Leaving: requests in the pending set are served (nginx has sent them and would answer
+ * 502), those partly in, or not yet begun on a new connection, when they arrive (by their
+ * deadline); idle kept connections are closed. */
+static void serve_pending(struct child *ch)
 {
-    struct dg_slot *slot = &p->sh->slot[slot_i];
-    sigset_t waitmask;
-    child_signals(&waitmask);
+    set_listening(ch, 0);
+    while (ch->n_pend > 0) {
+        for (int i = ch->n_pend - 1; i >= 0; i--) {
+            int st = i < ch->n_pend ? conn_check(ch->pend[i].fd) : 0;
+            if (st == 1)
+                serve(ch, i);
+            else if (i < ch->n_pend && (st < 0 || (st == 0 && ch->pend[i].kept)))
+                pend_remove(ch, i, 1);
+        }
+        int tmo = expire_pending(ch);
+        struct epoll_event ev[16];
+        if (ch->n_pend > 0 && epoll_wait(ch->ep, ev, 16, tmo) < 0 && errno != EINTR)
+            break;
+    }
+}
+
+/* Runs the model once before taking traffic: a model that cannot run here never reports
+ * ready, so neither a first start nor a USR2 upgrade hands it a request. */
+static void child_selftest(struct child *ch)
+{
+    if (dg_engine_selftest() != 0) {
+        dg_log("child-not-ready", "slot=%d model self-test failed: its answer to a fixed input "
+               "is not a probability distribution", ch->slot_i);
+        _exit(3);
+    }
+}
+
+static void child_init(struct child *ch, struct pool *p, int slot_i)
+{
+    ch->p = p;
+    ch->slot_i = slot_i;
+    ch->slot = &p->sh->slot[slot_i];
+    child_signals(&ch->waitmask);
     if (p->upgrade_rd >= 0)
         close(p->upgrade_rd);
     if (p->ready_fd >= 0)
         close(p->ready_fd);
-    FCGX_Request req;
-    if (FCGX_Init() != 0 || FCGX_InitRequest(&req, p->fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+    dl.req = &ch->req;
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&ch->req, -1, 0) != 0) {
         dg_log("error", "slot=%d FCGX_Init failed", slot_i);
         _exit(1);
     }
     /* FCGX_Init forces libfcgi's own USR1 handler, which sets a "shutdown pending" flag that
      * makes every later accept fail: one USR1 to the process group would leave all children
      * alive but deaf. Ignore it again (after FCGX_Init, or it is overridden). */
-    struct sigaction ign = {0};
-    ign.sa_handler = SIG_IGN;
-    sigaction(SIGUSR1, &ign, NULL);
-    atomic_store(&slot->pid, getpid());
-    atomic_store(&slot->ready, 1);
+    set_handler(SIGUSR1, SIG_IGN);
+    ch->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ch->ep < 0) {
+        dg_log("error", "slot=%d epoll_create1: %s", slot_i, strerror(errno));
+        _exit(1);
+    }
+    child_selftest(ch);
+    set_listening(ch, 1);
+}
+
+static void child_serve(struct pool *p, int slot_i)
+{
+    static struct child ch;
+    child_init(&ch, p, slot_i);
+    atomic_store(&ch.slot->pid, getpid());
+    atomic_store(&ch.slot->ready, 1);
+    dg_log("child-ready", "slot=%d child=%ld model self-test passed", slot_i, (long)getpid());
+    kill(p->master, SIGIO); /* the master counts the pool ready when every slot is */
     long served = 0;
-    int64_t kept_until_ms = 0;
-    int w;
-    while (!child_stop && (w = wait_for_request(p, slot_i, &req, &waitmask, kept_until_ms)) >= 0) {
-        if (w == 0)
-            continue;
-        /* Busy from here on, not from when FCGX_Accept_r returns: it reads BEGIN_REQUEST and
-         * PARAMS with blocking reads, so a client that sends half a header would otherwise
-         * hold this child forever, out of --request-timeout's reach. */
-        atomic_store(&slot->busy_since_ms, dg_now_ms());
-        /* With no kept connection, FCGX_Accept_r accepts on the non-blocking listen socket:
-         * another child may have won the connection, then it fails with EAGAIN and we wait
-         * again. On a kept connection it reads the next request from it; if the peer closed
-         * it, libfcgi closes our end and falls back to that same accept. */
-        int rc = FCGX_Accept_r(&req);
-        if (rc < 0) {
-            atomic_store(&slot->busy_since_ms, 0);
-            if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
-                /* e.g. EMFILE: the socket stays readable, so pause instead of spinning */
-                dg_log("error", "slot=%d accept: %s", slot_i, strerror(-rc));
-                usleep(100000);
-            }
-            continue;
-        }
-        int64_t t0 = dg_now_us(); /* latency counts from a complete header, as before */
-        enum dg_route route = DG_ROUTE_OTHER;
-        int status = dg_api_handle(&req, &p->cfg->api, &route);
-        int keep = req.keepConnection && p->cfg->keep_conn_idle > 0 && drain_stdin(&req);
-        FCGX_Finish_r(&req); /* keeps req.ipcFd open if the web server set FCGI_KEEP_CONN */
-        dg_metrics_record(slot, route, status, dg_now_us() - t0);
-        atomic_store(&slot->busy_since_ms, 0);
-        if (!keep)
-            close_kept(slot, &req); /* no-op unless libfcgi kept it */
-        kept_until_ms = dg_now_ms() + (int64_t)p->cfg->keep_conn_idle * 1000;
+    int i;
+    while (!child_stop && (i = next_request(&ch)) >= 0) {
+        serve(&ch, i);
         if (p->cfg->max_requests > 0 && ++served >= p->cfg->max_requests) {
             dg_log("recycle", "slot=%d after %ld requests", slot_i, served);
             break;
         }
     }
     /* No more accepting: drop our copy of the listen socket at once (the master has shut it
-     * down already if the pool is stopping), then end a kept connection. */
+     * down already if the pool is stopping), then finish what is already in. */
+    set_listening(&ch, 0);
+    ch.done = 1;
     close(p->fd);
-    close_kept(slot, &req);
-    atomic_store(&slot->ready, 0);
+    serve_pending(&ch);
+    atomic_store(&ch.slot->ready, 0);
     _exit(0);
 }
 
@@ -262,7 +569,7 @@ static void child_serve(struct pool *p, int slot_i)
 
 static int spawn(struct pool *p, int i)
 {
-    pid_t master = getpid();
+    pid_t master = p->master;
     pid_t pid = fork();
     if (pid < 0) {
         dg_log("error", "slot=%d fork: %s", i, strerror(errno));
@@ -284,7 +591,6 @@ static int spawn(struct pool *p, int i)
     p->w[i].pid = pid;
     p->w[i].started_ms = dg_now_ms();
     p->w[i].respawn_at_ms = 0;
-    p->w[i].killed_timeout = 0;
     atomic_store(&p->sh->slot[i].pid, pid);
     dg_log("child-start", "slot=%d child=%ld", i, (long)pid);
     return 0;
@@ -335,14 +641,32 @@ static void exit_reason(int st, char *buf, size_t cap)
         snprintf(buf, cap, "status=%d", st);
 }
 
-/* Schedules the respawn of slot i: at once after a clean exit (recycling) or a long life,
- * with doubling delays while children keep dying young (a crashing build). */
-static void schedule_respawn(struct pool *p, int i, int st)
+/* Exited on its own (a non-zero status, or a fault the kernel raised) rather than being
+ * killed from outside (an operator, the OOM killer): only such exits before a child is ready
+ * mean a build or machine that cannot start a child, worth a back-off. */
+static int own_failure(int st)
+{
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st) != 0;
+    if (!WIFSIGNALED(st))
+        return 0;
+    switch (WTERMSIG(st)) {
+    case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGABRT: case SIGSYS: case SIGTRAP:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Schedules the respawn of slot i: at once, unless children keep failing on their own before
+ * they are ready (a model that cannot run, no file descriptors left), then with doubling
+ * delays; and never with every slot waiting at once: the last one left starts again after
+ * the shortest delay. */
+static void schedule_respawn(struct pool *p, int i, int st, int was_ready)
 {
     struct worker *w = &p->w[i];
     int64_t now = dg_now_ms();
-    int clean = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    if (clean || w->killed_timeout || now - w->started_ms >= QUICK_EXIT_MS)
+    if (was_ready || !own_failure(st))
         w->failures = 0;
     else if (w->failures < 20)
         w->failures++;
@@ -351,6 +675,11 @@ static void schedule_respawn(struct pool *p, int i, int st)
         delay = (int64_t)BACKOFF_MIN_MS << (w->failures - 1);
         if (delay > BACKOFF_MAX_MS)
             delay = BACKOFF_MAX_MS;
+        int others = 0;
+        for (int k = 0; k < p->cfg->workers; k++)
+            others += k != i && (p->w[k].pid > 0 || p->w[k].respawn_at_ms <= now + BACKOFF_MIN_MS);
+        if (!others)
+            delay = BACKOFF_MIN_MS;
     }
     w->respawn_at_ms = now + delay;
     if (delay)
@@ -387,14 +716,27 @@ static void reap(struct pool *p)
         for (int i = 0; i < p->cfg->workers; i++) {
             if (p->w[i].pid != pid)
                 continue;
+            /* SIGALRM: the child's own request deadline (see the child's on_child_alarm) */
+            int timeout = WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM;
+            int was_ready = atomic_load(&p->sh->slot[i].ready);
+            if (timeout) {
+                dg_log("request-timeout", "slot=%d child=%ld busy_ms=%lld", i, (long)pid,
+                       (long long)(dg_now_ms() - atomic_load(&p->sh->slot[i].busy_since_ms)));
+                atomic_fetch_add(&p->sh->timeouts, 1);
+            }
             p->w[i].pid = 0;
             atomic_store(&p->sh->slot[i].pid, 0);
             atomic_store(&p->sh->slot[i].busy_since_ms, 0);
             atomic_store(&p->sh->slot[i].ready, 0);
             dg_log("child-exit", "slot=%d child=%ld %s%s", i, (long)pid, why,
-                   p->w[i].killed_timeout ? " (request timeout)" : "");
-            if (!p->stopping)
-                schedule_respawn(p, i, st);
+                   timeout ? " (request timeout)" : "");
+            if (!p->stopping) {
+                schedule_respawn(p, i, st, was_ready);
+                if (p->w[i].respawn_at_ms <= dg_now_ms()) {
+                    atomic_fetch_add(&p->sh->restarts, 1);
+                    spawn(p, i);
+                }
+            }
         }
     }
 }
@@ -468,8 +810,10 @@ static void upgrade_start(struct pool *p)
         char fdbuf[16], rdbuf[16];
         snprintf(fdbuf, sizeof fdbuf, "%d", p->fd);
         snprintf(rdbuf, sizeof rdbuf, "%d", pp[1]);
-        fcntl(p->fd, F_SETFD, 0);
-        fcntl(pp[1], F_SETFD, 0);
+        if (fcntl(p->fd, F_SETFD, 0) != 0 || fcntl(pp[1], F_SETFD, 0) != 0) {
+            dg_log("upgrade-failed", "fcntl: %s", strerror(errno));
+            _exit(127);
+        }
         setenv("DIGITD_LISTEN_FD", fdbuf, 1);
         setenv("DIGITD_READY_FD", rdbuf, 1);
         if (p->have_sock_id) { /* so that the last owner, not just the first, removes it */
@@ -483,21 +827,26 @@ static void upgrade_start(struct pool *p)
         struct sigaction sa = {0};
         sa.sa_handler = SIG_DFL;
         for (size_t i = 0; i < sizeof master_signals / sizeof *master_signals; i++)
-            sigaction(master_signals[i], &sa, NULL);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+            if (sigaction(master_signals[i], &sa, NULL) != 0)
+                _exit(127);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+            _exit(127);
         execv(p->cfg->exe, p->cfg->argv);
         dg_log("upgrade-failed", "exec %s: %s", p->cfg->exe, strerror(errno));
         _exit(127);
     }
     close(pp[1]);
-    fcntl(pp[0], F_SETFL, O_NONBLOCK);
+    /* O_ASYNC: the new master's readiness byte (or EOF) wakes us with SIGIO, no polling */
+    if (fcntl(pp[0], F_SETOWN, getpid()) != 0 || fcntl(pp[0], F_SETFL, O_NONBLOCK | O_ASYNC) != 0)
+        dg_log("error", "upgrade pipe fcntl: %s (readiness seen at the deadline only)",
+               strerror(errno));
     p->upgrade_rd = pp[0];
     p->upgrade_pid = pid;
     p->upgrade_deadline_ms = dg_now_ms() + UPGRADE_WAIT_MS;
     dg_log("upgrade-start", "exe=%s new_master=%ld", p->cfg->exe, (long)pid);
 }
 
-/* Polled on each tick: did the new master report all its children accepting? */
+/* On SIGIO and at the deadline: did the new master report all its children ready? */
 static void upgrade_check(struct pool *p)
 {
     char c;
@@ -556,18 +905,12 @@ static void remove_pid_file(const char *path)
         unlink(path);
 }
 
-static void set_tick(int ms)
-{
-    struct itimerval it = {{0, ms * 1000}, {0, ms * 1000}};
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
 static void announce_ready(struct pool *p)
 {
     for (int i = 0; i < p->cfg->workers; i++)
         if (!atomic_load(&p->sh->slot[i].ready))
             return;
-    dg_log("ready", "workers=%d accepting after_ms=%lld", p->cfg->workers,
+    dg_log("ready", "workers=%d self-tested and accepting after_ms=%lld", p->cfg->workers,
            (long long)(dg_now_ms() - p->started_ms));
     if (p->cfg->pid_file && write_pid_file(p->cfg->pid_file) != 0)
         dg_log("error", "pid file %s: %s", p->cfg->pid_file, strerror(errno));
@@ -587,40 +930,55 @@ static void announce_ready(struct pool *p)
         notify_systemd(msg);
     }
     p->ready_fd = -2; /* done */
-    set_tick(TICK_MS);
 }
 
-static void tick(struct pool *p)
+/* The deadlines the master keeps (delayed respawns, the upgrade's readiness, the graceful
+ * stop's SIGKILL): acts on those due, then arms a one-shot timer for the next one, or none.
+ * Request deadlines are the children's own, so an idle pool sleeps in sigsuspend. */
+static void deadlines(struct pool *p)
 {
-    int64_t now = dg_now_ms();
+    int64_t now = dg_now_ms(), next = INT64_MAX;
     for (int i = 0; i < p->cfg->workers; i++) {
         struct worker *w = &p->w[i];
-        int64_t busy = atomic_load(&p->sh->slot[i].busy_since_ms);
-        if (w->pid > 0 && p->cfg->request_timeout > 0 && busy > 0 && !w->killed_timeout &&
-            now - busy > (int64_t)p->cfg->request_timeout * 1000) {
-            dg_log("request-timeout", "slot=%d child=%ld busy_ms=%lld: SIGKILL", i,
-                   (long)w->pid, (long long)(now - busy));
-            kill(w->pid, SIGKILL);
-            w->killed_timeout = 1;
-            atomic_fetch_add(&p->sh->timeouts, 1);
-        }
-        if (!p->stopping && w->pid == 0 && w->respawn_at_ms && now >= w->respawn_at_ms) {
+        if (p->stopping || w->pid != 0 || !w->respawn_at_ms)
+            continue;
+        if (now >= w->respawn_at_ms) {
             atomic_fetch_add(&p->sh->restarts, 1);
             spawn(p, i);
         }
+        if (w->pid == 0 && w->respawn_at_ms < next) /* fork failed: retried then */
+            next = w->respawn_at_ms;
     }
-    if (p->upgrade_pid && !p->handed_over && p->upgrade_rd >= 0)
+    if (p->upgrade_pid && !p->handed_over && p->upgrade_rd >= 0) {
         upgrade_check(p);
-    if (p->ready_fd != -2)
-        announce_ready(p);
-    if (p->stopping && now > p->stop_deadline_ms && (n_alive(p) || upgrade_pending(p))) {
-        dg_log("stop-kill", "graceful timeout: SIGKILL to %d children%s", n_alive(p),
-               upgrade_pending(p) ? " and the new master" : "");
-        signal_children(p, SIGKILL);
-        if (upgrade_pending(p))
-            kill(p->upgrade_pid, SIGKILL);
-        p->stop_deadline_ms = INT64_MAX;
+        if (p->upgrade_rd >= 0 && p->upgrade_deadline_ms < next)
+            next = p->upgrade_deadline_ms;
     }
+    if (p->stopping && p->stop_deadline_ms != INT64_MAX && (n_alive(p) || upgrade_pending(p))) {
+        if (now > p->stop_deadline_ms) {
+            dg_log("stop-kill", "graceful timeout: SIGKILL to %d children%s", n_alive(p),
+                   upgrade_pending(p) ? " and the new master" : "");
+            signal_children(p, SIGKILL);
+            if (upgrade_pending(p))
+                kill(p->upgrade_pid, SIGKILL);
+            p->stop_deadline_ms = INT64_MAX;
+        } else if (p->stop_deadline_ms + 1 < next) {
+            next = p->stop_deadline_ms + 1;
+        }
+    }
+    int64_t left = next == INT64_MAX ? 0 : (next > now ? next - now : 1);
+    struct itimerval it = {{0, 0}, {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000}};
+    if (setitimer(ITIMER_REAL, &it, NULL) != 0)
+        dg_log("error", "setitimer: %s", strerror(errno));
+}
+
+/* A port number 1..65535 written in full, or -1. */
+static int parse_port(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return errno || end == s || *end || v < 1 || v > 65535 ? -1 : (int)v;
 }
 
 /* The unix socket path in --listen, or NULL for host:port (libfcgi's rule: a ':' followed
@@ -629,9 +987,49 @@ static const char *unix_path(const char *listen)
 {
     if (!listen)
         return NULL;
-    const char *path = !strncmp(listen, "unix:", 5) ? listen + 5 : listen;
-    const char *colon = strchr(path, ':');
-    return colon && atoi(colon + 1) != 0 ? NULL : path;
+    if (!strncmp(listen, "unix:", 5))
+        return listen + 5;
+    const char *colon = strrchr(listen, ':');
+    return colon && parse_port(colon + 1) > 0 ? NULL : listen;
+}
+
+/* A TCP listening socket for "host:port" or ":port" (any IPv4 address, as libfcgi's
+ * FCGX_OpenSocket, which exit()s when bind fails instead of returning). */
+static int listen_tcp(const char *addr, int backlog)
+{
+    const char *colon = strrchr(addr, ':');
+    char host[256];
+    size_t hl = (size_t)(colon - addr);
+    if (hl >= sizeof host) {
+        dg_log("error", "cannot listen on %s: host name too long", addr);
+        return -1;
+    }
+    memcpy(host, addr, hl);
+    host[hl] = '\0';
+    struct addrinfo hints = {.ai_family = hl ? AF_UNSPEC : AF_INET, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE}, *res = NULL;
+    int rc = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0) {
+        dg_log("error", "cannot listen on %s: %s", addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        int one = 1;
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd >= 0 && (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+                        bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, backlog) != 0)) {
+            err = errno;
+            close(fd);
+            fd = -1;
+        } else if (fd < 0) {
+            err = errno;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        dg_log("error", "cannot listen on %s: %s", addr, strerror(err));
+    return fd;
 }
 
 /* Before binding path: refuses it if a server accepts on it or it is not a socket, removes
@@ -720,38 +1118,61 @@ static void inherit_sock_id(struct pool *p)
     unsetenv("DIGITD_LISTEN_ID");
 }
 
+/* fd is a listening stream socket. */
+static int is_listening(int fd)
+{
+    struct stat st;
+    int acc = 0;
+    socklen_t len = sizeof acc;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) &&
+           getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc;
+}
+
+/* The file descriptor named by environment variable name (set by the old master at a USR2
+ * upgrade): a whole decimal number of an open fd of the kind want (S_IFSOCK, S_IFIFO),
+ * marked close-on-exec; -1 if unset, -2 (logged) if it is not such an fd. */
+static int env_fd(const char *name, mode_t want)
+{
+    const char *s = getenv(name);
+    if (!s)
+        return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    struct stat st;
+    int ok = !errno && end != s && !*end && v >= 0 && v <= INT32_MAX;
+    int fd = ok ? (int)v : -1;
+    ok = ok && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == want &&
+         (want != S_IFSOCK || is_listening(fd)) && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+    unsetenv(name);
+    if (!ok) {
+        dg_log("error", "%s=%s is not an open %s", name, s,
+               want == S_IFSOCK ? "listening socket" : "pipe");
+        return -2;
+    }
+    return fd;
+}
+
 /* The listen socket: handed over by an old master, opened from --listen, or fd 0. */
 static int open_listen(struct pool *p)
 {
     const struct dg_pool_config *cfg = p->cfg;
     p->sock_path = unix_path(cfg->listen);
     p->socket_ours = cfg->listen != NULL;
-    const char *env = getenv("DIGITD_LISTEN_FD");
-    if (env) {
-        int fd = atoi(env);
-        unsetenv("DIGITD_LISTEN_FD");
-        inherit_sock_id(p);
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        return fd; /* owned once we have taken over (announce_ready) */
-    }
+    int fd = env_fd("DIGITD_LISTEN_FD", S_IFSOCK);
+    if (fd >= 0)
+        inherit_sock_id(p); /* owned once we have taken over (announce_ready) */
+    if (fd != -1)
+        return fd < 0 ? -1 : fd;
     if (p->sock_path) {
         p->owner = 1;
         return listen_unix(p, p->sock_path, cfg->backlog);
     }
     if (cfg->listen) {
         p->owner = 1;
-        int fd = FCGX_OpenSocket(cfg->listen, cfg->backlog);
-        if (fd < 0)
-            dg_log("error", "cannot listen on %s: %s", cfg->listen, strerror(errno));
-        else
-            fcntl(fd, F_SETFD, FD_CLOEXEC);
-        return fd;
+        return listen_tcp(cfg->listen, cfg->backlog);
     }
-    struct stat st;
-    int acc = 0;
-    socklen_t len = sizeof acc;
-    if (fstat(0, &st) == 0 && S_ISSOCK(st.st_mode) &&
-        getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) == 0 && acc)
+    if (is_listening(0))
         return 0;
     dg_log("error", "no --listen given and fd 0 is not a listening socket");
     return -1;
@@ -768,24 +1189,27 @@ static void remove_socket_file(const struct pool *p)
         unlink(p->sock_path);
 }
 
-static void install_signals(struct pool *p)
+static int install_signals(struct pool *p)
 {
     struct sigaction sa = {0};
     sigset_t block;
     sigemptyset(&block);
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;
+    int ok = 1;
     for (size_t i = 0; i < sizeof master_signals / sizeof *master_signals; i++) {
         sigaddset(&block, master_signals[i]);
-        sigaction(master_signals[i], &sa, NULL);
+        ok &= sigaction(master_signals[i], &sa, NULL) == 0;
     }
     sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sigprocmask(SIG_BLOCK, &block, &p->waitmask);
+    ok &= sigaction(SIGPIPE, &sa, NULL) == 0;
+    ok &= sigaction(SIGHUP, &sa, NULL) == 0;
+    ok &= sigprocmask(SIG_BLOCK, &block, &p->waitmask) == 0;
     for (size_t i = 0; i < sizeof master_signals / sizeof *master_signals; i++)
         sigdelset(&p->waitmask, master_signals[i]);
-    set_tick(STARTUP_TICK_MS);
+    if (!ok)
+        dg_log("error", "signal set-up: %s", strerror(errno));
+    return ok ? 0 : -1;
 }
 
 static void master_loop(struct pool *p)
@@ -810,10 +1234,13 @@ static void master_loop(struct pool *p)
             got_reopen = 0;
             dg_log("reopen-ignored", "SIGUSR1: logs go to stderr, nothing to reopen");
         }
-        if (got_tick) {
-            got_tick = 0;
-            tick(p);
+        if (got_io) { /* a child is ready, or the new master wrote to the readiness pipe */
+            got_io = 0;
+            if (p->ready_fd != -2)
+                announce_ready(p);
         }
+        got_timer = 0;
+        deadlines(p); /* every pass: events above may have added or moved a deadline */
         /* Wait for an abandoned new master too: leaving it would orphan it (and its pool). */
         if (p->stopping && !n_alive(p) && !upgrade_pending(p))
             return;
@@ -825,18 +1252,22 @@ int dg_pool_run(struct dg_pool_config *cfg)
     static struct pool pool; /* static: large, and one per process */
     struct pool *p = &pool;
     p->cfg = cfg;
+    p->master = getpid();
     p->upgrade_rd = -1;
     p->started_ms = dg_now_ms();
-    const char *ready = getenv("DIGITD_READY_FD");
-    p->ready_fd = ready ? atoi(ready) : -1;
-    unsetenv("DIGITD_READY_FD");
-    if (p->ready_fd >= 0)
-        fcntl(p->ready_fd, F_SETFD, FD_CLOEXEC);
+    p->ready_fd = env_fd("DIGITD_READY_FD", S_IFIFO);
+    if (p->ready_fd == -2)
+        return 1;
     p->fd = open_listen(p);
     if (p->fd < 0)
         return 1;
-    /* Children poll and then accept: non-blocking so losing the race is EAGAIN, not a hang. */
-    fcntl(p->fd, F_SETFL, fcntl(p->fd, F_GETFL) | O_NONBLOCK);
+    /* Children wait in epoll and then accept: non-blocking so that losing the race to
+     * another child is EAGAIN, not a child blocked in accept while requests queue. */
+    int fl = fcntl(p->fd, F_GETFL);
+    if (fl < 0 || fcntl(p->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+        dg_log("error", "listen socket O_NONBLOCK: %s", strerror(errno));
+        return 1;
+    }
     p->sh = dg_metrics_create(cfg->workers);
     if (!p->sh) {
         dg_log("error", "shared memory: %s", strerror(errno));
@@ -844,7 +1275,8 @@ int dg_pool_run(struct dg_pool_config *cfg)
     }
     atomic_store(&p->sh->master_pid, getpid());
     cfg->api.shared = p->sh;
-    install_signals(p);
+    if (install_signals(p) != 0)
+        return 1;
     dg_log("start", "listen=%s fd=%d workers=%d exe=%s%s", cfg->listen ? cfg->listen : "fd0",
            p->fd, cfg->workers, cfg->exe, p->ready_fd >= 0 ? " (upgrade)" : "");
     for (int i = 0; i < cfg->workers; i++)

@@ -14,11 +14,30 @@
  *                    (Type=notify, NotifyAccess=main) the old master sends MAINPID=<new>
  *                    on $NOTIFY_SOCKET at the hand-over; the first master sends READY=1.
  *   USR1             logged and ignored (nginx's "reopen logs": logs go to stderr here).
- *   CHLD             reap (waitpid WNOHANG), respawn with exponential back-off.
- *   ALRM             the supervision tick: request timeouts, delayed respawns, upgrade state.
+ *   CHLD             reap (waitpid WNOHANG) and respawn: at once, unless children keep
+ *                    failing on their own before they are ready (non-zero exit, a fault):
+ *                    then with doubling delays, never on every slot at once.
+ *   IO               a child is ready, or the new master wrote to the readiness pipe.
+ *   ALRM             a one-shot timer armed only for the next deadline the master keeps
+ *                    (delayed respawn, upgrade readiness, graceful stop's SIGKILL): an idle
+ *                    pool's master sleeps in sigsuspend.
  * Children get PR_SET_PDEATHSIG=TERM (Linux): if the master dies, they stop gracefully.
- * A child counts as busy (for --request-timeout) from the moment it accepts a connection,
- * so a client stalling in the FastCGI header is cut off like one stalling in the body.
+ *
+ * Readiness: each child runs the model once on a fixed input (dg_engine_selftest) before it
+ * accepts, logs child-ready and signals the master; the pool is ready (pid file, READY=1,
+ * the USR2 hand-over) only when every slot is. A child whose self-test fails exits (status 3)
+ * with a child-not-ready record, so a model that cannot run never takes over.
+ *
+ * Connections: children wait in epoll, the listen socket added with EPOLLEXCLUSIVE (one
+ * child woken per connection), and accept themselves. A connection is served only once its
+ * FastCGI request is in (BEGIN_REQUEST, PARAMS, the end of STDIN, or 64 KiB of them); until
+ * then it waits in the child's pending set and is closed after header_timeout, so idle or
+ * stalled connections hold file descriptors, not children. A first record other than
+ * BEGIN_REQUEST (management records such as GET_VALUES) or a record for another request id
+ * closes the connection at once. Each child enforces its own deadlines with ITIMER_REAL:
+ * the rest of a request it is reading (header_timeout from the accept: the connection is
+ * shut down, the child goes back to accepting) and request_timeout for the whole request
+ * (the child ends by SIGALRM, which the master logs as a request timeout and replaces).
  *
  * Graceful stop and the socket: the master shuts the listen socket down (shutdown SHUT_RD)
  * as it signals the children, so new connections are refused at once (nginx tries its next
@@ -28,10 +47,10 @@
  * (a stale socket is replaced, a live one refused), and removed at exit only if it is still
  * the socket this pool bound (same device and inode), by whichever master owns it last.
  *
- * FCGI_KEEP_CONN: when the web server asks to keep the connection, the child waits for the
- * next request on it (not busy meanwhile) instead of accepting, and closes it after
- * keep_conn_idle seconds without one, so that a connection cached by the web server cannot
- * hold a child forever; a stopping child closes it after its request in flight. */
+ * FCGI_KEEP_CONN: when the web server asks to keep the connection, it goes back into the
+ * child's pending set (not busy meanwhile) and is closed after keep_conn_idle seconds without
+ * a request; a stopping child serves the requests already complete in its set, closes the
+ * rest and exits. */
 #ifndef DIGITD_POOL_H
 #define DIGITD_POOL_H
 
@@ -43,6 +62,7 @@ struct dg_pool_config {
     int workers;
     long max_requests;         /* 0: never recycle */
     int request_timeout;       /* seconds, 0: none */
+    int header_timeout;        /* seconds for a connection to deliver its whole request */
     int graceful_timeout;      /* seconds */
     int keep_conn_idle;        /* seconds a kept connection may idle; 0: close after each request */
     const char *pid_file;      /* NULL: none */

@@ -4,7 +4,7 @@ cgi-fcgi and bench/fcgi_client.c send one request per connection with FCGI_KEEP_
 these tests also need a connection the client keeps open for several requests, as nginx
 does with `fastcgi_keep_conn on`, and a request whose body is held back on cue.
 
-    conn = Conn(path)                    # unix socket
+    conn = Conn(path)                    # unix socket path, or "host:port"
     st, headers, body = conn.request(params, body=b"", keep=True)
     conn.closed_by_server(timeout)       # True once the server has closed the connection
 """
@@ -46,9 +46,12 @@ def params_for(method, uri, ctype="", body=b""):
 
 class Conn:
     def __init__(self, path, timeout=30):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        """path: a unix socket path, or "host:port" for TCP."""
+        host, _, port = path.rpartition(":")
+        tcp = not path.startswith("/") and port.isdigit()
+        self.s = socket.socket(socket.AF_INET if tcp else socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)  # a server that never answers fails the test, not hangs it
-        self.s.connect(path)
+        self.s.connect((host, int(port)) if tcp else path)
         self.req_id = 0
 
     def begin(self, params, body=b"", keep=True, send_body=True):

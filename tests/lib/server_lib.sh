@@ -78,7 +78,7 @@ status_of() { sed -n '1s/^Status: \([0-9]*\).*/\1/p'; }  # answer on stdin -> st
 body_of() { sed '1,/^\r\{0,1\}$/d'; }                       # answer on stdin -> body
 # GET a JSON field with a tiny extractor (numbers and strings; flat keys only)
 json_field() { grep -o "\"$1\":\"\{0,1\}[^,\"}]*" | head -1 | sed 's/.*://; s/"//'; }
-health() { req GET /api/health </dev/null | body_of; }
+health() { req GET "/api/health?pids=1" </dev/null | body_of; }
 
 # post_png FILE [URI]: prints the answer to a PNG body.
 post_png() { req POST "${2:-/api/predict}" image/png "$(stat -c %s "$1")" <"$1"; }

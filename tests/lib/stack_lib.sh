@@ -1,11 +1,15 @@
 # stack_lib.sh: start the real stack for a test (sourced): a digitd pool on a unix socket
 # and nginx running nginx.conf.example (rewritten by scripts/nginx-from-example.sh) on a
 # free loopback port, both in a private temp dir, both stopped on exit.
-# Needs DIGITD (binary) and ROOT (source tree). Sets STACK_DIR, PORT, BASE, POOL_PID.
+# Needs DIGITD (binary) and ROOT (source tree). Sets STACK_DIR, PORT, BASE, POOL_PID (and B,
+# the second pool's dir, after second_pool_start).
 set -u
 STACK_DIR=$(mktemp -d /tmp/digitd-stack.XXXXXX)
 POOL_PID="" NGINX_PID="" PORT="" BASE=""
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# Run as root, the private nginx keeps root workers: its pools' sockets are in 0700 temp dirs
+# (scripts/run.sh instead runs pool and workers as nobody).
+export NGINX_USER=root
 
 stack_stop() {
     [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null
@@ -52,4 +56,20 @@ nginx_start() {
         kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; NGINX_PID=""
     done
     echo "nginx did not start"; STACK_FAILED=1; exit 1
+}
+
+# second_pool_start: a second pool of 2 children in $STACK_DIR/b (socket digitd.sock, pid,
+# log), added to nginx's upstream beside the first (as a second host would be); nginx
+# reloaded. Call after nginx_start.
+second_pool_start() {
+    B=$STACK_DIR/b
+    mkdir -p "$B"
+    "$DIGITD" --listen "unix:$B/digitd.sock" --pid-file "$B/pid" --workers 2 2>>"$B/log" &
+    for _ in $(seq 100); do [ -s "$B/pid" ] && break; sleep 0.1; done
+    [ -s "$B/pid" ] || { echo "second pool did not start"; STACK_FAILED=1; exit 1; }
+    sed -i "s|^\(\s*server unix:$STACK_DIR/digitd.sock\)\(.*\)$|&\n        server unix:$B/digitd.sock\2|" "$STACK_DIR/nginx.conf"
+    [ "$(grep -c '^\s*server unix:' "$STACK_DIR/nginx.conf")" = 2 ] ||
+        { echo "upstream not rewritten"; STACK_FAILED=1; exit 1; }
+    kill -HUP "$NGINX_PID"
+    sleep 1 # new nginx workers with both pools
 }
