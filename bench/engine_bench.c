@@ -63,6 +63,7 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
 {
     if (ps->n == 0 || rounds < 1 || rounds > 1000 || ps->n > SIZE_MAX / 784 / sizeof(float))
         return -1;
+    dg_input_heap_setup(); /* as the worker's children have it */
     struct dg_input_limits lim;
     dg_input_default_limits(&lim);
     /* A pass decodes and preprocesses image by image (keeping every decoded canvas would

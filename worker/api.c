@@ -36,6 +36,18 @@ static const char *status_text(int status)
     }
 }
 
+/* The HTTP status for an input error. */
+static int input_status(int err)
+{
+    switch (err) {
+    case DG_INPUT_OK: return 200;
+    case DG_INPUT_TOO_LARGE: return 413;
+    case DG_INPUT_BLANK: return 422;
+    case DG_INPUT_NOMEM: return 500;
+    default: return 400;
+    }
+}
+
 /* Sends a complete response; body may be NULL for HEAD. Write errors (client gone) are
  * ignored: libfcgi drops the connection at FCGX_Finish_r. */
 static int reply(FCGX_Request *r, int status, const char *type, const char *extra,
@@ -262,14 +274,14 @@ static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const u
     struct dg_canvas c = {0};
     int e = dg_png_decode(png, len, &cfg->limits, &c);
     if (e)
-        return reply_error(r, dg_input_http_status(e), dg_input_strerror(e), NULL);
+        return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
     int64_t t1 = dg_now_us();
     float in[784], p[10];
     struct dg_prep_info info;
     e = dg_preprocess(&c, in, &info);
     free(c.rgba);
     if (e)
-        return reply_error(r, dg_input_http_status(e), dg_input_strerror(e), NULL);
+        return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
     int64_t t2 = dg_now_us();
     dg_engine_forward(in, p);
     int64_t t3 = dg_now_us();

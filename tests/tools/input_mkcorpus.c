@@ -10,6 +10,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "png_encode.h"
+
 static const char *out_dir;
 static int failed;
 
@@ -28,20 +30,14 @@ static void put(const char *name, const void *p, size_t n)
 static uint8_t *encode(uint32_t w, uint32_t h, int ct, int bd, int interlace, const void *raw,
                        size_t rawlen, size_t *len)
 {
-    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
-    struct spng_ihdr ihdr = {.width = w, .height = h, .bit_depth = (uint8_t)bd,
-                             .color_type = (uint8_t)ct, .interlace_method = (uint8_t)interlace};
-    int e = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
-    if (!e) e = spng_set_ihdr(enc, &ihdr);
-    if (!e && ct == SPNG_COLOR_TYPE_INDEXED) {
-        struct spng_plte plte = {.n_entries = 2, .entries = {{255, 255, 255, 255}, {0, 0, 0, 255}}};
-        e = spng_set_plte(enc, &plte);
-    }
-    if (!e) e = spng_encode_image(enc, raw, rawlen, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
-    uint8_t *png = e ? NULL : spng_get_png_buffer(enc, len, &e);
-    spng_ctx_free(enc);
+    static const struct spng_plte plte = {.n_entries = 2,
+                                          .entries = {{255, 255, 255, 255}, {0, 0, 0, 255}}};
+    const struct dg_png_format f = {.width = w, .height = h, .bit_depth = (uint8_t)bd,
+                                    .color_type = (uint8_t)ct, .interlace = (uint8_t)interlace,
+                                    .plte = ct == SPNG_COLOR_TYPE_INDEXED ? &plte : NULL};
+    uint8_t *png = dg_png_encode(&f, raw, rawlen, len);
     if (!png) {
-        fprintf(stderr, "encode ct %d bd %d: %s\n", ct, bd, spng_strerror(e));
+        fprintf(stderr, "encode ct %d bd %d failed\n", ct, bd);
         exit(1);
     }
     return png;

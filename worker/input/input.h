@@ -23,9 +23,6 @@ enum dg_input_err {
 
 const char *dg_input_strerror(int err);
 
-/* HTTP status for an error: 400, 413, 422, or 500 for NOMEM. */
-int dg_input_http_status(int err);
-
 struct dg_input_limits {
     uint32_t max_width;      /* default 2048 */
     uint32_t max_height;     /* default 2048 */
@@ -36,16 +33,18 @@ struct dg_input_limits {
 
 void dg_input_default_limits(struct dg_input_limits *lim);
 
+/* Once per process, before its first request: keeps the per-request canvas buffers (a
+ * canvas at the default limits) on glibc's heap instead of mapping fresh zero pages for
+ * each (see heap.c). For the worker and any program that times the input path. */
+void dg_input_heap_setup(void);
+
 /* A decoded canvas: 8-bit RGBA, row-major, w * h * 4 bytes, owned by the caller (free()). */
 struct dg_canvas {
     uint8_t *rgba;
     uint32_t w, h;
 };
 
-/* Decodes any PNG (all colour types, bit depths, palettes, tRNS, interlacing) to RGBA8.
- * The first call in a process tunes glibc's malloc (mallopt M_MMAP_THRESHOLD and
- * M_TRIM_THRESHOLD, see png.c) so that the per-request canvas buffers stay on the heap
- * instead of being mapped and unmapped on every request. */
+/* Decodes any PNG (all colour types, bit depths, palettes, tRNS, interlacing) to RGBA8. */
 int dg_png_decode(const void *png, size_t len, const struct dg_input_limits *lim,
                   struct dg_canvas *out);
 

@@ -10,10 +10,10 @@
  * every pixel is inked by its distance to that path, so the stroke has one width
  * everywhere, whatever the scan's pen pressure was. */
 #include <math.h>
-#include <spng.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "png_encode.h"
 #include "render.h"
 
 #define SCAN 28
@@ -300,28 +300,14 @@ static void paint(const uint8_t *cov, const struct dg_render_params *p, uint8_t 
 
 static int encode(const uint8_t *rgba, int side, uint8_t **png, size_t *len)
 {
-    spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
-    if (!ctx)
-        return -1;
-    struct spng_ihdr ihdr = {.width = (uint32_t)side, .height = (uint32_t)side, .bit_depth = 8,
-                             .color_type = SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
-    size_t size = (size_t)side * side * 4;
-    int e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
     /* As Chromium encodes a canvas (toBlob, toDataURL): zlib level 1, every row filtered Up
      * (see bench/payloads/7_chromium-canvas.png). The filter and level decide what decoding
      * costs: adaptive filters at level 6 take twice as long to decode here. */
-    if (!e)
-        e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, 1);
-    if (!e)
-        e = spng_set_option(ctx, SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_UP);
-    if (!e)
-        e = spng_set_ihdr(ctx, &ihdr);
-    if (!e)
-        e = spng_encode_image(ctx, rgba, size, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
-    if (!e)
-        *png = spng_get_png_buffer(ctx, len, &e);
-    spng_ctx_free(ctx);
-    return e || !*png ? -1 : 0;
+    const struct dg_png_format f = {.width = (uint32_t)side, .height = (uint32_t)side,
+                                    .color_type = SPNG_COLOR_TYPE_TRUECOLOR_ALPHA, .level = 1,
+                                    .filter = SPNG_FILTER_CHOICE_UP};
+    *png = dg_png_encode(&f, rgba, (size_t)side * side * 4, len);
+    return *png ? 0 : -1;
 }
 
 int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba)

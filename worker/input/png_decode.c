@@ -1,15 +1,11 @@
-/* png.c: PNG bytes <-> pixels with libspng, under the caller's size limits.
+/* png_decode.c: PNG bytes -> RGBA8 pixels with libspng, under the caller's size limits.
  *
  * Decoding goes through spng for every colour type, bit depth, palette, tRNS and
  * interlacing, always to RGBA8. Sizes are checked against struct dg_input_limits (and for
  * overflow) from the IHDR alone, before the output buffer is allocated. */
 #include <spng.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "input.h"
 
@@ -33,17 +29,6 @@ const char *dg_input_strerror(int err)
     if (err < 0 || err >= DG_INPUT_ERR_COUNT)
         return "unknown input error";
     return errstr[err];
-}
-
-int dg_input_http_status(int err)
-{
-    switch (err) {
-    case DG_INPUT_OK: return 200;
-    case DG_INPUT_TOO_LARGE: return 413;
-    case DG_INPUT_BLANK: return 422;
-    case DG_INPUT_NOMEM: return 500;
-    default: return 400;
-    }
 }
 
 void dg_input_default_limits(struct dg_input_limits *lim)
@@ -98,34 +83,10 @@ static int check_header(spng_ctx *ctx, const struct dg_input_limits *lim, struct
     return DG_INPUT_OK;
 }
 
-/* Every request allocates a canvas (w * h * 4 bytes: 313 KB at 280x280) and the ink map
- * (w * h), and frees both. glibc serves blocks over M_MMAP_THRESHOLD (128 KiB, raised only
- * by frees of mapped blocks) with mmap and returns the heap top above M_TRIM_THRESHOLD to the
- * kernel, so both buffers came back as fresh zero pages on every request: 73 page faults per
- * request in a child (0 now); decode 765 -> 178 us, preprocessing 290 -> 55 us for
- * tests/server_digit.png. Keep blocks up to a canvas at the default limits on the heap, and
- * up to 4 MiB of free heap (many canvases of the page's size) in the process; a rare larger
- * canvas is still given back. Once per process, for every user of this library (the
- * worker's children, digitd-bench), before its first canvas. */
-#define HEAP_BLOCK_MAX ((size_t)DEFAULT_MAX_SIDE * DEFAULT_MAX_SIDE * 4 + ((size_t)1 << 20))
-#define HEAP_KEEP ((size_t)4 << 20)
-
-static void tune_malloc_once(void)
-{
-#ifdef __GLIBC__
-    static atomic_int done;
-    if (atomic_exchange(&done, 1))
-        return;
-    mallopt(M_MMAP_THRESHOLD, (int)HEAP_BLOCK_MAX); /* <= glibc's 32 MiB maximum */
-    mallopt(M_TRIM_THRESHOLD, (int)HEAP_KEEP);
-#endif
-}
-
 int dg_png_decode(const void *png, size_t len, const struct dg_input_limits *lim,
                   struct dg_canvas *out)
 {
     static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    tune_malloc_once();
     out->rgba = NULL;
     out->w = out->h = 0;
     if (len == 0)
@@ -183,34 +144,4 @@ int dg_input_from_png(const void *png, size_t len, const struct dg_input_limits 
     rc = dg_preprocess(&c, out, info);
     free(c.rgba);
     return rc;
-}
-
-size_t dg_png_encode_input(const float in[784], uint8_t *buf, size_t cap)
-{
-    uint8_t grey[784];
-    for (int i = 0; i < 784; i++) {
-        float v = in[i] < 0.f ? 0.f : in[i] > 1.f ? 1.f : in[i];
-        grey[i] = (uint8_t)(v * 255.f + 0.5f);
-    }
-    spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
-    if (!ctx)
-        return 0;
-    struct spng_ihdr ihdr = {.width = 28, .height = 28, .bit_depth = 8,
-                             .color_type = SPNG_COLOR_TYPE_GRAYSCALE};
-    size_t n = 0;
-    int e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
-    if (!e)
-        e = spng_set_ihdr(ctx, &ihdr);
-    if (!e)
-        e = spng_encode_image(ctx, grey, sizeof grey, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
-    if (!e) {
-        void *png = spng_get_png_buffer(ctx, &n, &e); /* malloc'd, ours to free */
-        if (png && !e && n <= cap)
-            memcpy(buf, png, n);
-        else
-            n = 0;
-        free(png);
-    }
-    spng_ctx_free(ctx);
-    return e ? 0 : n;
 }
