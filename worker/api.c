@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "engine.h"
+#include "request.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -198,24 +199,14 @@ static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_
 }
 
 /* {"imageData": "data:image/png;base64,..."} -> PNG bytes. */
-static int png_from_json(const uint8_t *body, size_t len, uint8_t **png, size_t *png_len,
-                         const char **err)
+static int png_from_json(const cJSON *root, uint8_t **png, size_t *png_len, const char **err)
 {
-    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
-    if (!root) {
-        *err = "malformed JSON";
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
+    if (!cJSON_IsString(d) || !d->valuestring) {
+        *err = "JSON needs an \"imageData\" string or \"strokes\"";
         return 400;
     }
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
-    int st;
-    if (!cJSON_IsString(d) || !d->valuestring) {
-        *err = "JSON needs an \"imageData\" string";
-        st = 400;
-    } else {
-        st = decode_data_url(d->valuestring, strlen(d->valuestring), png, png_len, err);
-    }
-    cJSON_Delete(root);
-    return st;
+    return decode_data_url(d->valuestring, strlen(d->valuestring), png, png_len, err);
 }
 
 /* The answer: prediction, confidence, probabilities, top3, input preview, timings. */
@@ -266,6 +257,16 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     return o;
 }
 
+/* The answer for the model input in, timings t0 (start), t1 (decoded), t2 (preprocessed). */
+static int predict_answer(FCGX_Request *r, const float in[784], int64_t t0, int64_t t1, int64_t t2)
+{
+    float p[10];
+    dg_engine_forward(in, p);
+    int64_t t3 = dg_now_us();
+    const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
+    return reply_json(r, predict_json(in, p, t_us), 0);
+}
+
 /* PNG bytes -> answer, timing decode, preprocess and inference separately. */
 static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const uint8_t *png,
                        size_t len)
@@ -276,17 +277,45 @@ static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const u
     if (e)
         return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
     int64_t t1 = dg_now_us();
-    float in[784], p[10];
-    struct dg_prep_info info;
-    e = dg_preprocess(&c, in, &info);
+    float in[784];
+    e = dg_preprocess(&c, in, NULL);
     free(c.rgba);
     if (e)
         return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
-    int64_t t2 = dg_now_us();
-    dg_engine_forward(in, p);
-    int64_t t3 = dg_now_us();
-    const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
-    return reply_json(r, predict_json(in, p, t_us), 0);
+    return predict_answer(r, in, t0, t1, dg_now_us());
+}
+
+/* A JSON body: strokes (decode = reading them, preprocess = drawing and centring) or a
+ * PNG data URL. */
+static int predict_json_body(FCGX_Request *r, const struct dg_api_config *cfg,
+                             const uint8_t *body, size_t len)
+{
+    int64_t t0 = dg_now_us();
+    cJSON *root = dg_json_parse(body, len);
+    if (!root)
+        return reply_error(r, 400, "malformed JSON", NULL);
+    const char *err = NULL;
+    int st;
+    if (cJSON_GetObjectItemCaseSensitive(root, "strokes")) {
+        struct dg_stroke_request sr;
+        int e = dg_strokes_from_json(root, &sr, &err);
+        cJSON_Delete(root);
+        float in[784];
+        int64_t t1 = dg_now_us();
+        if (!e)
+            e = dg_strokes_to_input(&sr.s, in);
+        dg_stroke_request_free(&sr);
+        if (e)
+            return reply_error(r, input_status(e), err ? err : dg_input_strerror(e), NULL);
+        return predict_answer(r, in, t0, t1, dg_now_us());
+    }
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    st = png_from_json(root, &png, &png_len, &err);
+    cJSON_Delete(root);
+    st = st ? reply_error(r, st, err, NULL) : predict_png(r, cfg, png, png_len);
+    free(png);
+    return st;
 }
 
 static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
@@ -310,12 +339,7 @@ static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
     if (is_png) {
         st = predict_png(r, cfg, body, (size_t)cl);
     } else {
-        uint8_t *png = NULL;
-        size_t png_len = 0;
-        const char *err = NULL;
-        st = png_from_json(body, (size_t)cl, &png, &png_len, &err);
-        st = st ? reply_error(r, st, err, NULL) : predict_png(r, cfg, png, png_len);
-        free(png);
+        st = predict_json_body(r, cfg, body, (size_t)cl);
     }
     free(body);
     return st;

@@ -18,6 +18,7 @@ enum dg_input_err {
     DG_INPUT_TOO_LARGE,      /* width, height, pixel count or a chunk over the limits */
     DG_INPUT_NOMEM,          /* allocation failed */
     DG_INPUT_BLANK,          /* decoded, but nothing is drawn on it */
+    DG_INPUT_BAD_REQUEST,    /* a stroke request that breaks its format or ranges */
     DG_INPUT_ERR_COUNT
 };
 

@@ -22,6 +22,7 @@ static const char *const errstr[DG_INPUT_ERR_COUNT] = {
     [DG_INPUT_TOO_LARGE] = "image too large",
     [DG_INPUT_NOMEM] = "out of memory",
     [DG_INPUT_BLANK] = "blank image: nothing is drawn",
+    [DG_INPUT_BAD_REQUEST] = "malformed drawing",
 };
 
 const char *dg_input_strerror(int err)

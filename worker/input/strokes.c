@@ -1,0 +1,164 @@
+/* strokes.c: pen strokes -> the model's input (see strokes.h).
+ *
+ * The drawing's ink box (the path's box widened by the pen's radius) is drawn with its longer
+ * side PLANE_BOX pixels long: a few plane pixels for each pixel of the 20-px box MNIST
+ * scales a digit to, so that the area averaging that follows still makes the grey edge
+ * levels a canvas would. dg_preprocess then does what it does for a canvas (ink, specks,
+ * box, centre of mass, scaling) on a plane of a few thousand pixels instead of a decoded
+ * 280x280 one. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pen.h"
+#include "strokes.h"
+
+#define PLANE_BOX 80    /* plane pixels along the ink box's longer side */
+#define PLANE_MARGIN 2  /* plane pixels around it: the pen's anti-aliased rim, clear paper */
+
+static int in_range(float v, float lo, float hi)
+{
+    return v >= lo && v <= hi; /* false for NaN */
+}
+
+int dg_strokes_check(const struct dg_strokes *s, const char **why)
+{
+    if (s->n_strokes > DG_STROKES_MAX_STROKES || s->n_points > DG_STROKES_MAX_POINTS) {
+        *why = s->n_strokes > DG_STROKES_MAX_STROKES ? "too many strokes" : "too many points";
+        return DG_INPUT_TOO_LARGE;
+    }
+    *why = "pen width out of range";
+    if (!(s->width > 0.f) || !in_range(s->width, 0.f, DG_STROKES_MAX_COORD))
+        return DG_INPUT_BAD_REQUEST;
+    *why = "side out of range";
+    if (!in_range(s->side, 0.f, DG_STROKES_MAX_COORD))
+        return DG_INPUT_BAD_REQUEST;
+    *why = "malformed strokes";
+    for (uint32_t k = 0, prev = 0; k < s->n_strokes; prev = s->ends[k++])
+        if (s->ends[k] < prev || s->ends[k] > s->n_points)
+            return DG_INPUT_BAD_REQUEST;
+    if (s->n_strokes ? s->ends[s->n_strokes - 1] != s->n_points : s->n_points != 0)
+        return DG_INPUT_BAD_REQUEST;
+    *why = "coordinate out of range";
+    for (uint32_t i = 0; i < 2 * s->n_points; i++)
+        if (!in_range(s->xy[i], -DG_STROKES_MAX_COORD, DG_STROKES_MAX_COORD))
+            return DG_INPUT_BAD_REQUEST;
+    *why = NULL;
+    return DG_INPUT_OK;
+}
+
+/* [lo, hi) of the pixels whose centres may lie within reach of [a, b], inside [0, n). */
+static void pixel_span(float a, float b, float reach, uint32_t n, uint32_t *lo, uint32_t *hi)
+{
+    float l = fminf(a, b) - reach, h = fmaxf(a, b) + reach + 1.f;
+    l = l < 0.f ? 0.f : l > (float)n ? (float)n : l;
+    h = h < 0.f ? 0.f : h > (float)n ? (float)n : h;
+    *lo = (uint32_t)l;
+    *hi = (uint32_t)h;
+}
+
+/* The round pen of radius r moved from a to b (plane units): each pixel within reach gets
+ * the coverage of its centre's distance to the segment, kept if more than it has. */
+static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_t *cov,
+                         uint32_t w, uint32_t h)
+{
+    float reach = r + 0.5f, dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+    float inv = l2 > 0.f ? 1.f / l2 : 0.f;
+    uint32_t x0, x1, y0, y1;
+    pixel_span(ax, bx, reach, w, &x0, &x1);
+    pixel_span(ay, by, reach, h, &y0, &y1);
+    for (uint32_t y = y0; y < y1; y++) {
+        float py = (float)y + 0.5f - ay;
+        uint8_t *row = cov + (size_t)y * w;
+        for (uint32_t x = x0; x < x1; x++) {
+            float px = (float)x + 0.5f - ax, t = (px * dx + py * dy) * inv;
+            t = t < 0.f ? 0.f : t > 1.f ? 1.f : t;
+            float ex = px - t * dx, ey = py - t * dy, d2 = ex * ex + ey * ey;
+            if (d2 >= reach * reach)
+                continue;
+            uint8_t c = (uint8_t)(dg_pen_coverage(sqrtf(d2), r) * 255.f + 0.5f);
+            row[x] = c > row[x] ? c : row[x];
+        }
+    }
+}
+
+void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, uint8_t *cov,
+                     uint32_t w, uint32_t h)
+{
+    float r = s->width / 2 * k;
+    for (uint32_t j = 0, first = 0; j < s->n_strokes; first = s->ends[j++]) {
+        const float *p = s->xy + 2 * (size_t)first;
+        uint32_t n = s->ends[j] - first;
+        for (uint32_t i = 0; i < n; i++) { /* a one-point stroke is a dot: a = b */
+            const float *a = p + 2 * (size_t)(i ? i - 1 : 0), *b = p + 2 * (size_t)i;
+            if (i == 0 && n > 1)
+                continue;
+            draw_segment((a[0] - ox) * k, (a[1] - oy) * k, (b[0] - ox) * k, (b[1] - oy) * k, r,
+                         cov, w, h);
+        }
+    }
+}
+
+struct box {
+    float x0, y0, x1, y1;
+};
+
+/* The path's box; returns 0 if the drawing has no extent (no points, or one spot). */
+static int path_box(const struct dg_strokes *s, struct box *b)
+{
+    *b = (struct box){INFINITY, INFINITY, -INFINITY, -INFINITY};
+    for (uint32_t i = 0; i < s->n_points; i++) {
+        float x = s->xy[2 * i], y = s->xy[2 * i + 1];
+        b->x0 = fminf(b->x0, x), b->x1 = fmaxf(b->x1, x);
+        b->y0 = fminf(b->y0, y), b->y1 = fmaxf(b->y1, y);
+    }
+    return s->n_points && (b->x1 > b->x0 || b->y1 > b->y0);
+}
+
+/* Zeroes the plane's pixels whose centres lie outside the drawing area [lo, hi]^2 (plane
+ * units), as the canvas never holds them. */
+static void clip_area(uint8_t *cov, uint32_t w, uint32_t h, float lo, float hi)
+{
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            float px = (float)x + 0.5f, py = (float)y + 0.5f;
+            if (px < lo || px > hi || py < lo || py > hi)
+                cov[(size_t)y * w + x] = 0;
+        }
+}
+
+int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
+{
+    memset(out, 0, 784 * sizeof(float));
+    struct box b;
+    if (!path_box(s, &b))
+        return DG_INPUT_BLANK;
+    float r = s->width / 2;
+    b.x0 -= r, b.y0 -= r, b.x1 += r, b.y1 += r;
+    if (s->side > 0.f) {
+        b.x0 = fmaxf(b.x0, 0.f), b.y0 = fmaxf(b.y0, 0.f);
+        b.x1 = fminf(b.x1, s->side), b.y1 = fminf(b.y1, s->side);
+        if (!(b.x1 > b.x0 && b.y1 > b.y0))
+            return DG_INPUT_BLANK;
+    }
+    float k = PLANE_BOX / fmaxf(b.x1 - b.x0, b.y1 - b.y0);
+    float ox = b.x0 - PLANE_MARGIN / k, oy = b.y0 - PLANE_MARGIN / k;
+    uint32_t w = (uint32_t)ceilf((b.x1 - b.x0) * k) + 2 * PLANE_MARGIN;
+    uint32_t h = (uint32_t)ceilf((b.y1 - b.y0) * k) + 2 * PLANE_MARGIN;
+    w = w > PLANE_BOX + 2 * PLANE_MARGIN + 1 ? PLANE_BOX + 2 * PLANE_MARGIN + 1 : w;
+    h = h > PLANE_BOX + 2 * PLANE_MARGIN + 1 ? PLANE_BOX + 2 * PLANE_MARGIN + 1 : h;
+    size_t n = (size_t)w * h;
+    uint8_t *mem = calloc(n, 5); /* the ink plane, then the RGBA canvas dg_preprocess reads */
+    if (!mem)
+        return DG_INPUT_NOMEM;
+    uint8_t *cov = mem, *rgba = mem + n;
+    dg_strokes_draw(s, k, ox, oy, cov, w, h);
+    if (s->side > 0.f)
+        clip_area(cov, w, h, -ox * k, (s->side - ox) * k);
+    for (size_t i = 0; i < n; i++)
+        rgba[i * 4 + 3] = cov[i]; /* black ink on a transparent canvas */
+    const struct dg_canvas c = {rgba, w, h};
+    int rc = dg_preprocess(&c, out, NULL);
+    free(mem);
+    return rc;
+}
