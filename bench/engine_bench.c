@@ -30,7 +30,10 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
     for (size_t i = 0; i < ps->n; i++) {
         float x[784], probs[10];
         struct dg_prep_info info;
-        if (dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info) != DG_INPUT_OK) {
+        const struct dg_strokes *st = &ps->v[i].sketch.s; /* strokes are sent: their path */
+        int rc = st->n_points ? dg_strokes_to_input(st, x)
+                              : dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info);
+        if (rc != DG_INPUT_OK) {
             r->rejected++;
             ps->v[i].rest_digit = BENCH_REST_REJECTED;
             continue;

@@ -212,8 +212,9 @@ static void test_limits(void)
         CHECK(dg_input_strerror(i) && *dg_input_strerror(i), "strerror(%d)", i);
 }
 
-/* A valid image with a tEXt chunk of n bytes inserted after IHDR. */
-static uint8_t *with_text_chunk(size_t n, size_t *len)
+/* A valid image with a chunk of the given type and n data bytes (NULL: zeros) inserted
+ * after IHDR. */
+static uint8_t *with_chunk(const char *type, const uint8_t *data, size_t n, size_t *len)
 {
     uint8_t px[4] = {0, 0, 0, 255};
     size_t blen = 0;
@@ -229,7 +230,9 @@ static uint8_t *with_text_chunk(size_t n, size_t *len)
     uint8_t *c = out + 33;
     for (int i = 0; i < 4; i++)
         c[i] = (uint8_t)(n >> (24 - 8 * i));
-    memcpy(c + 4, "tEXtComment", 11); /* keyword, then NUL and zero bytes of text */
+    memcpy(c + 4, type, 4);
+    if (data)
+        memcpy(c + 8, data, n);
     uint32_t crc = 0xffffffffu;
     for (size_t i = 4; i < n + 8; i++) {
         crc ^= c[i];
@@ -243,6 +246,57 @@ static uint8_t *with_text_chunk(size_t n, size_t *len)
     *len = blen + n + 12;
     free(base);
     return out;
+}
+
+/* A tEXt chunk of n bytes: keyword, then NUL and zero bytes of text. */
+static uint8_t *with_text_chunk(size_t n, size_t *len)
+{
+    uint8_t *data = calloc(1, n > 8 ? n : 8);
+    if (data)
+        memcpy(data, "Comment", 7);
+    uint8_t *png = data ? with_chunk("tEXt", data, n, len) : NULL;
+    free(data);
+    return png;
+}
+
+/* A 1.9 MB iCCP chunk (a profile of random bytes, stored: deflate cannot shrink them) is
+ * metadata: the image decodes, it is not "too large". */
+static void test_big_profile(void)
+{
+    const size_t prof = 1900000, blocks = (prof + 65534) / 65535;
+    size_t n = 6 + 2 + prof + 5 * blocks + 4; /* name NUL method, zlib header, stored blocks, adler */
+    uint8_t *d = malloc(n), *q = d;
+    if (!d)
+        return;
+    memcpy(q, "icc\0\0", 5), q += 5;
+    *q++ = 0x78, *q++ = 0x01;
+    uint32_t a = 1, b = 0, seed = 1;
+    for (size_t left = prof; left;) {
+        size_t k = left > 65535 ? 65535 : left;
+        left -= k;
+        *q++ = (uint8_t)(left == 0), *q++ = (uint8_t)k, *q++ = (uint8_t)(k >> 8);
+        *q++ = (uint8_t)~k, *q++ = (uint8_t)(~k >> 8);
+        for (size_t i = 0; i < k; i++) {
+            seed = seed * 1103515245u + 12345u;
+            *q = (uint8_t)(seed >> 16);
+            a = (a + *q++) % 65521, b = (b + a) % 65521;
+        }
+    }
+    uint32_t adler = b << 16 | a;
+    for (int i = 0; i < 4; i++)
+        *q++ = (uint8_t)(adler >> (24 - 8 * i));
+    n = (size_t)(q - d);
+    size_t len;
+    uint8_t *png = with_chunk("iCCP", d, n, &len);
+    free(d);
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
+    struct dg_canvas c;
+    int rc = png ? dg_png_decode(png, len, &lim, &c) : -1;
+    CHECK(rc == DG_INPUT_OK, "image with a %zu-byte iCCP: %s", n, dg_input_strerror(rc));
+    if (rc == DG_INPUT_OK)
+        free(c.rgba);
+    free(png);
 }
 
 static void test_chunk_limits(void)
@@ -290,6 +344,7 @@ int main(void)
     test_all_formats();
     test_limits();
     test_chunk_limits();
+    test_big_profile();
     test_encode_input();
     if (failures)
         fprintf(stderr, "%d failures\n", failures);

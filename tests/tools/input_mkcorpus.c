@@ -230,8 +230,29 @@ int main(int argc, char **argv)
     /* over the default 2048 limit by one, in either direction (checked from IHDR alone) */
     put_resized("too_large-width-2049.png", base, len, b, 2049, 0);
     put_resized("too_large-height-2049.png", base, len, b, 0, 2049);
+    /* the decoding budget, from IHDR alone: 2048 x 2048 at 16-bit RGBA, or interlaced */
+    memcpy(b, base, len);
+    b[24] = 16, b[25] = 6; /* RGBA16 */
+    put_resized("too_large-budget-rgba16-2048.png", b, len, b, 2048, 2048);
+    memcpy(b, base, len);
+    b[25] = 6, b[28] = 1; /* RGBA8, interlaced */
+    put_resized("too_large-budget-rgba8-interlaced-2048.png", b, len, b, 2048, 2048);
+    /* the last IDAT's CRC, data intact: read only after the image data */
+    memcpy(b, base, len);
+    b[idat + 8 + (base[idat + 3] | base[idat + 2] << 8)] ^= 0x01;
+    put("corrupt-stale-last-idat-crc.png", b, len);
     free(base);
     free(b);
+    /* a palette index past the palette: the format's error, not a blank image */
+    uint8_t ix[S * S];
+    for (int i = 0; i < S * S; i++)
+        ix[i] = (uint8_t)(i % S > S / 2 ? 1 : 0);
+    ix[S * S / 2] = 200;
+    OK("corrupt-palette-index.png", S, S, 3, 8, 0, ix, sizeof ix);
+    /* every 8-bit image up to 2048 a side is within the budget */
+    p = line_png(2048, 2048, &len);
+    put("ok-grey8-2048x2048.png", p, len);
+    free(p);
 
     /* canvas sides shorter than a grid cell; 4000x3 is over the default limits now (it
      * reaches the preprocessing through the canvas corpus below) */

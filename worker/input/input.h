@@ -14,8 +14,9 @@ enum dg_input_err {
     DG_INPUT_OK = 0,
     DG_INPUT_EMPTY,          /* zero-length body */
     DG_INPUT_NOT_PNG,        /* no PNG signature */
-    DG_INPUT_CORRUPT,        /* truncated or malformed PNG (CRC, zlib, chunk order, ...) */
-    DG_INPUT_TOO_LARGE,      /* width, height, pixel count or a chunk over the limits */
+    DG_INPUT_CORRUPT,        /* truncated or malformed PNG (CRC, zlib, chunk order, palette
+                              * index past the palette, ...) */
+    DG_INPUT_TOO_LARGE,      /* width, height, pixels, decoding budget or a chunk over the limits */
     DG_INPUT_NOMEM,          /* allocation failed */
     DG_INPUT_BLANK,          /* decoded, but nothing is drawn on it */
     DG_INPUT_BAD_REQUEST,    /* a stroke request that breaks its format or ranges */
@@ -28,8 +29,12 @@ struct dg_input_limits {
     uint32_t max_width;      /* default 2048 */
     uint32_t max_height;     /* default 2048 */
     uint64_t max_pixels;     /* default 2048 * 2048 */
-    size_t max_chunk_size;   /* ancillary chunk limit for spng_set_chunk_limits, default 1 MiB */
-    size_t max_cache_size;   /* spng chunk cache limit, default 4 MiB */
+    uint64_t max_decode;     /* decoding budget, bytes: the RGBA8 canvas plus the inflated
+                              * image data (rows x their bytes at the file's bit depth and
+                              * channels), twice for an interlaced image; default 32 MiB */
+    size_t max_chunk_size;   /* ancillary chunk limit for spng_set_chunk_limits (an iCCP
+                              * profile is inflated up to it), default 4 MiB */
+    size_t max_cache_size;   /* spng chunk cache limit, default 8 MiB */
 };
 
 void dg_input_default_limits(struct dg_input_limits *lim);

@@ -15,6 +15,7 @@
 
 #define PLANE_BOX 80    /* plane pixels along the ink box's longer side */
 #define PLANE_MARGIN 2  /* plane pixels around it: the pen's anti-aliased rim, clear paper */
+#define SIMPLIFY_PX 0.2f /* plane pixels a simplified path may stray from the one sent */
 
 static int in_range(float v, float lo, float hi)
 {
@@ -82,21 +83,50 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_
     }
 }
 
-void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, uint8_t *cov,
-                     uint32_t w, uint32_t h)
+/* Marks in keep the points of xy[a..b] (plane units, pairs) that Douglas-Peucker keeps at
+ * tolerance tol: a and b always, and any point further than tol from the chord. */
+static void simplify(const float *xy, float k, uint32_t a, uint32_t b, float tol, uint8_t *keep)
+{
+    while (b > a + 1) {
+        float ax = xy[2 * a], ay = xy[2 * a + 1], dx = xy[2 * b] - ax, dy = xy[2 * b + 1] - ay;
+        float l2 = dx * dx + dy * dy, worst = 0.f;
+        uint32_t at = a;
+        for (uint32_t i = a + 1; i < b; i++) {
+            float px = xy[2 * i] - ax, py = xy[2 * i + 1] - ay;
+            float c = px * dy - py * dx, d2 = l2 > 0.f ? c * c / l2 : px * px + py * py;
+            if (d2 > worst)
+                worst = d2, at = i;
+        }
+        if (worst * k * k <= tol * tol)
+            return;
+        keep[at] = 1;
+        simplify(xy, k, a, at, tol, keep); /* the first half recursively, the second in place */
+        a = at;
+    }
+}
+
+/* Draws the strokes; keep (NULL: every point) names the points to draw through. */
+static void draw(const struct dg_strokes *s, const uint8_t *keep, float k, float ox, float oy,
+                 uint8_t *cov, uint32_t w, uint32_t h)
 {
     float r = s->width / 2 * k;
     for (uint32_t j = 0, first = 0; j < s->n_strokes; first = s->ends[j++]) {
-        const float *p = s->xy + 2 * (size_t)first;
-        uint32_t n = s->ends[j] - first;
-        for (uint32_t i = 0; i < n; i++) { /* a one-point stroke is a dot: a = b */
-            const float *a = p + 2 * (size_t)(i ? i - 1 : 0), *b = p + 2 * (size_t)i;
-            if (i == 0 && n > 1)
+        uint32_t prev = first;
+        for (uint32_t i = first; i < s->ends[j]; i++) { /* a one-point stroke is a dot */
+            if ((i == first && s->ends[j] - first > 1) || (keep && !keep[i]))
                 continue;
+            const float *a = s->xy + 2 * (size_t)prev, *b = s->xy + 2 * (size_t)i;
             draw_segment((a[0] - ox) * k, (a[1] - oy) * k, (b[0] - ox) * k, (b[1] - oy) * k, r,
                          cov, w, h);
+            prev = i;
         }
     }
+}
+
+void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, uint8_t *cov,
+                     uint32_t w, uint32_t h)
+{
+    draw(s, NULL, k, ox, oy, cov, w, h);
 }
 
 struct box {
@@ -148,11 +178,19 @@ int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
     w = w > PLANE_BOX + 2 * PLANE_MARGIN + 1 ? PLANE_BOX + 2 * PLANE_MARGIN + 1 : w;
     h = h > PLANE_BOX + 2 * PLANE_MARGIN + 1 ? PLANE_BOX + 2 * PLANE_MARGIN + 1 : h;
     size_t n = (size_t)w * h;
-    uint8_t *mem = calloc(n, 5); /* the ink plane, then the RGBA canvas dg_preprocess reads */
+    /* the ink plane, the RGBA canvas dg_preprocess reads, the points kept */
+    uint8_t *mem = calloc(n * 5 + s->n_points, 1);
     if (!mem)
         return DG_INPUT_NOMEM;
-    uint8_t *cov = mem, *rgba = mem + n;
-    dg_strokes_draw(s, k, ox, oy, cov, w, h);
+    uint8_t *cov = mem, *rgba = mem + n, *keep = mem + 5 * n;
+    /* A pointer reports a point every few pixels; on the plane, a path that stays within
+     * SIMPLIFY_PX of the drawn one looks the same at a fraction of the segments. */
+    for (uint32_t j = 0, first = 0; j < s->n_strokes; first = s->ends[j++])
+        if (s->ends[j] > first) {
+            keep[first] = keep[s->ends[j] - 1] = 1;
+            simplify(s->xy, k, first, s->ends[j] - 1, SIMPLIFY_PX, keep);
+        }
+    draw(s, keep, k, ox, oy, cov, w, h);
     if (s->side > 0.f)
         clip_area(cov, w, h, -ox * k, (s->side - ox) * k);
     for (size_t i = 0; i < n; i++)
