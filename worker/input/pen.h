@@ -10,7 +10,8 @@
 static inline float dg_pen_coverage(float dist, float radius)
 {
     float c = radius + 0.5f - dist;
-    return c < 0.f ? 0.f : c > 1.f ? 1.f : c;
+    c = c > 0.f ? c : 0.f; /* two plain selects: the form a vectorising compiler maps to max/min */
+    return c < 1.f ? c : 1.f;
 }
 
 #endif
