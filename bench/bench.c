@@ -52,7 +52,8 @@ static void usage(FILE *f)
             "  --seed N               renderer series, default 1\n"
             "  --style scan|pen|mix   rendered strokes: the scan's own (default), its path\n"
             "                         with one round pen width as a browser draws, or both\n"
-            "  --body png|json        image/png (default) or {\"imageData\": data URL}\n"
+            "  --body png|json|strokes  image/png (default), {\"imageData\": data URL}, or\n"
+            "                         the pen-style digits as {\"strokes\": ...} (--style pen)\n"
             "  --no-noise             no browser read-back noise in rendered payloads (by\n"
             "                         default a third carry it, as privacy-hardened browsers\n"
             "                         add it; it makes those PNGs ~30x larger)\n"
@@ -110,11 +111,12 @@ static int parse_args(int argc, char **argv, struct options *o)
         case O_COUNT: bad = dg_parse_int(me, "--count", optarg, 1, BENCH_MAX_COUNT, &n); o->count = (size_t)n; break;
         case O_SEED: bad = dg_parse_u64(me, "--seed", optarg, &o->seed); break;
         case O_BODY:
-            if (strcmp(optarg, "png") != 0 && strcmp(optarg, "json") != 0) {
-                fprintf(stderr, "digitd-bench: --body: '%s' is not png or json\n", optarg);
+            if (strcmp(optarg, "png") != 0 && strcmp(optarg, "json") != 0 && strcmp(optarg, "strokes") != 0) {
+                fprintf(stderr, "digitd-bench: --body: '%s' is not png, json or strokes\n", optarg);
                 bad = 1;
             }
-            o->body_json = strcmp(optarg, "json") == 0;
+            o->body_json = !strcmp(optarg, "json") ? BENCH_BODY_JSON
+                         : !strcmp(optarg, "strokes") ? BENCH_BODY_STROKES : BENCH_BODY_PNG;
             break;
         case O_NOISE: o->no_noise = 1; break;
         case O_STYLE:
@@ -173,7 +175,8 @@ static void print_text(const struct options *o, const struct bench_target *t,
     printf("target      %s, %d connections, %d thread(s)\n", t->display, o->load.connections,
            o->load.threads);
     printf("payloads    %zu %s, %s bodies\n", ps->n, o->dir ? "PNG files" : "MNIST canvases",
-           o->body_json ? "JSON data URL" : "image/png");
+           o->body_json == BENCH_BODY_STROKES ? "JSON strokes"
+           : o->body_json ? "JSON data URL" : "image/png");
     printf("requests    %.1f answers/s: %llu answered, %llu failed in %.2f s\n",
            answers_per_s(s), (unsigned long long)s->answered,
            (unsigned long long)bench_stats_failed(s), s->elapsed_s);
@@ -300,7 +303,8 @@ static int run_load(const struct options *o, struct bench_payloads *ps)
         fprintf(stderr, "digitd-bench: %s\n", err);
         return 2;
     }
-    rc = o->fcgi ? bench_fcgi_encode(ps, &t, o->body_json) : bench_http_encode(ps, &t, o->body_json);
+    rc = o->fcgi ? bench_fcgi_encode(ps, &t, o->body_json != BENCH_BODY_PNG)
+                 : bench_http_encode(ps, &t, o->body_json != BENCH_BODY_PNG);
     if (rc != 0) {
         fprintf(stderr, "digitd-bench: out of memory encoding requests\n");
         return 1;

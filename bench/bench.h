@@ -15,6 +15,7 @@
 
 #include "clock.h"  /* dg_now_ns: every timestamp of the load generator */
 #include "render.h" /* enum dg_render_style */
+#include "sketch.h"
 
 /* Bounds: the tool always stops by itself. A run given only --requests still ends after
  * BENCH_DEFAULT_REQUESTS_DURATION_S (a dead or stalled server must not hang a script). */
@@ -56,7 +57,8 @@ struct bench_payload {
     int label;
     int rest_digit;   /* 0..9 at rest, BENCH_REST_REJECTED, or BENCH_REST_UNKNOWN (not run) */
     char name[64];
-    uint8_t *body;    /* what is sent: png itself, or the JSON {"imageData": data URL} */
+    struct dg_sketch sketch; /* --body strokes: the strokes sent (png: the page's PNG of them) */
+    uint8_t *body;    /* what is sent: png itself, the JSON {"imageData": data URL} or strokes */
     size_t body_len;
     uint8_t *req;     /* the whole request as sent (HTTP message or FastCGI records) */
     size_t req_len;
@@ -72,10 +74,14 @@ struct bench_payload_opts {
     const char *png_dir;    /* or read PNGs from here */
     size_t count;
     uint64_t seed;
-    int json;               /* send {"imageData": data URL} instead of raw image/png */
+    int json;               /* BENCH_BODY_*: what to send */
     int no_noise;           /* render without browser read-back noise */
     enum dg_render_style style; /* the renderer's stroke style (render.h) */
 };
+
+/* Bodies: raw image/png, {"imageData": data URL}, or the pen-style digits as
+ * {"strokes": ..., "width": ..., "side": ...} (both JSON: Content-Type application/json). */
+enum { BENCH_BODY_PNG, BENCH_BODY_JSON, BENCH_BODY_STROKES };
 
 int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                         size_t errlen);

@@ -22,7 +22,10 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
     for (size_t i = 0; i < ps->n; i++) {
         float x[784], probs[10];
         struct dg_prep_info info;
-        if (dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info) != DG_INPUT_OK) {
+        const struct dg_strokes *st = &ps->v[i].sketch.s; /* strokes are sent: their path */
+        int rc = st->n_points ? dg_strokes_to_input(st, x)
+                              : dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info);
+        if (rc != DG_INPUT_OK) {
             r->rejected++;
             ps->v[i].rest_digit = BENCH_REST_REJECTED;
             continue;
@@ -43,6 +46,7 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
 {
     if (ps->n == 0 || rounds < 1 || rounds > 1000 || ps->n > SIZE_MAX / 784 / sizeof(float))
         return -1;
+    dg_input_heap_setup(); /* as the worker's children have it */
     struct dg_input_limits lim;
     dg_input_default_limits(&lim);
     /* A pass decodes and preprocesses image by image (keeping every decoded canvas would

@@ -1,7 +1,8 @@
 /* payloads.c: what the bench sends. Real handwritten digits with known labels: the MNIST
  * test digits drawn on a canvas by the shared renderer (worker/input/render.h: the same drawings the
  * worker's tests use), or the user's PNG files labelled by their path. Bodies are the raw PNG
- * (Content-Type: image/png) or, with --json, the seed page's {"imageData": data URL}. */
+ * (Content-Type: image/png), the seed page's {"imageData": data URL}, or the pen-style digits
+ * as the strokes the page sends (worker/input/sketch.h). */
 #define _XOPEN_SOURCE 700
 #include <ctype.h>
 #include <ftw.h>
@@ -39,9 +40,38 @@ int bench_label_from_path(const char *path)
     return -1;
 }
 
-/* Makes p->body: the PNG itself, or {"imageData":"data:image/png;base64,..."}. */
+/* {"strokes":[[[x,y],...],...],"width":W,"side":S}, every number printed so that it reads
+ * back as the very float drawn at rest. */
+static char *strokes_json(const struct dg_strokes *s, size_t *len)
+{
+    size_t cap = 64 + (size_t)s->n_points * 36 + (size_t)s->n_strokes * 4; /* 2 x %.9g + "[,]," */
+    char *b = malloc(cap);
+    if (b == NULL)
+        return NULL;
+    size_t n = (size_t)snprintf(b, cap, "{\"strokes\":[");
+    for (uint32_t k = 0, i = 0; k < s->n_strokes; k++) {
+        n += (size_t)snprintf(b + n, cap - n, "%s[", k ? "," : "");
+        for (uint32_t first = i; i < s->ends[k]; i++)
+            n += (size_t)snprintf(b + n, cap - n, "%s[%.9g,%.9g]", i > first ? "," : "",
+                                  s->xy[2 * i], s->xy[2 * i + 1]);
+        n += (size_t)snprintf(b + n, cap - n, "]");
+    }
+    n += (size_t)snprintf(b + n, cap - n, "],\"width\":%.9g,\"side\":%.9g}", s->width, s->side);
+    if (n >= cap) {
+        free(b);
+        return NULL;
+    }
+    *len = n;
+    return b;
+}
+
+/* Makes p->body: the PNG itself, {"imageData":"data:image/png;base64,..."} or the strokes. */
 static int make_body(struct bench_payload *p, int json)
 {
+    if (json == BENCH_BODY_STROKES) {
+        p->body = (uint8_t *)strokes_json(&p->sketch.s, &p->body_len);
+        return p->body ? 0 : -1;
+    }
     if (!json) {
         p->body = p->png;
         p->body_len = p->png_len;
@@ -80,10 +110,18 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
         struct bench_payload *p = &ps->v[ps->n];
         size_t k = i % im.count;
         struct dg_render_params rp;
-        dg_render_params_for(o->seed, i, o->style, &rp);
+        /* strokes are the pen style's path: the pen style it is */
+        dg_render_params_for(o->seed, i, o->json == BENCH_BODY_STROKES ? DG_STYLE_PEN : o->style, &rp);
         if (o->no_noise)
             rp.noise = 0;
-        if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
+        if (o->json == BENCH_BODY_STROKES) {
+            if (dg_sketch_digit(im.pixels + k * 784, &rp, &p->sketch) != 0 ||
+                dg_sketch_page_png(&p->sketch.s, (uint32_t)rp.canvas, &p->png, &p->png_len) != 0) {
+                snprintf(err, errlen, "tracing MNIST test digit %zu failed", k);
+                rc = -1;
+                break;
+            }
+        } else if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
             snprintf(err, errlen, "rendering MNIST test digit %zu failed", k);
             rc = -1;
             break;
@@ -209,6 +247,10 @@ int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payload
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (o->png_dir && o->json == BENCH_BODY_STROKES) {
+        snprintf(err, errlen, "--body strokes sends MNIST digits, not --dir PNG files");
+        return -1;
+    }
     int rc = o->png_dir ? load_dir(o, ps, err, errlen) : load_mnist(o, ps, err, errlen);
     for (size_t i = 0; i < ps->n; i++) /* calloc's 0 would read as "digit 0 at rest" */
         ps->v[i].rest_digit = BENCH_REST_UNKNOWN;
@@ -229,6 +271,7 @@ void bench_payloads_free(struct bench_payloads *ps)
             free(ps->v[i].body);
         free(ps->v[i].png);
         free(ps->v[i].req);
+        dg_sketch_free(&ps->v[i].sketch);
     }
     free(ps->v);
     memset(ps, 0, sizeof *ps);

@@ -17,6 +17,7 @@
 
 #include "engine.h"
 #include "explain.h"
+#include "request.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -34,6 +35,18 @@ static const char *status_text(int status)
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     default: return "Internal Server Error";
+    }
+}
+
+/* The HTTP status for an input error. */
+static int input_status(int err)
+{
+    switch (err) {
+    case DG_INPUT_OK: return 200;
+    case DG_INPUT_TOO_LARGE: return 413;
+    case DG_INPUT_BLANK: return 422;
+    case DG_INPUT_NOMEM: return 500;
+    default: return 400;
     }
 }
 
@@ -192,24 +205,14 @@ static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_
 }
 
 /* {"imageData": "data:image/png;base64,..."} -> PNG bytes. */
-static int png_from_json(const uint8_t *body, size_t len, uint8_t **png, size_t *png_len,
-                         const char **err)
+static int png_from_json(const cJSON *root, uint8_t **png, size_t *png_len, const char **err)
 {
-    cJSON *root = cJSON_ParseWithLength((const char *)body, len);
-    if (!root) {
-        *err = "malformed JSON";
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
+    if (!cJSON_IsString(d) || !d->valuestring) {
+        *err = "JSON needs an \"imageData\" string or \"strokes\"";
         return 400;
     }
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
-    int st;
-    if (!cJSON_IsString(d) || !d->valuestring) {
-        *err = "JSON needs an \"imageData\" string";
-        st = 400;
-    } else {
-        st = decode_data_url(d->valuestring, strlen(d->valuestring), png, png_len, err);
-    }
-    cJSON_Delete(root);
-    return st;
+    return decode_data_url(d->valuestring, strlen(d->valuestring), png, png_len, err);
 }
 
 /* The answer: prediction, confidence, probabilities, top3, input preview, timings. */
@@ -283,6 +286,19 @@ static int query_has(FCGX_Request *r, const char *flag)
     return 0;
 }
 
+/* The answer for the model input in, timings t0 (start), t1 (decoded), t2 (preprocessed). */
+static int predict_answer(FCGX_Request *r, const float in[784], int64_t t0, int64_t t1, int64_t t2)
+{
+    float p[10];
+    dg_engine_forward(in, p);
+    int64_t t3 = dg_now_us();
+    const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
+    cJSON *o = predict_json(in, p, t_us);
+    if (o && query_has(r, "explain=1") && dg_explain_add(o, in))
+        cJSON_Delete(o), o = NULL; /* a 500, as any answer that cannot be built */
+    return reply_json(r, o, 0);
+}
+
 /* PNG bytes -> answer, timing decode, preprocess and inference separately. */
 static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const uint8_t *png,
                        size_t len)
@@ -291,22 +307,47 @@ static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const u
     struct dg_canvas c = {0};
     int e = dg_png_decode(png, len, &cfg->limits, &c);
     if (e)
-        return reply_error(r, dg_input_http_status(e), dg_input_strerror(e), NULL);
+        return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
     int64_t t1 = dg_now_us();
-    float in[784], p[10];
-    struct dg_prep_info info;
-    e = dg_preprocess(&c, in, &info);
+    float in[784];
+    e = dg_preprocess(&c, in, NULL);
     free(c.rgba);
     if (e)
-        return reply_error(r, dg_input_http_status(e), dg_input_strerror(e), NULL);
-    int64_t t2 = dg_now_us();
-    dg_engine_forward(in, p);
-    int64_t t3 = dg_now_us();
-    const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
-    cJSON *o = predict_json(in, p, t_us);
-    if (o && query_has(r, "explain=1") && dg_explain_add(o, in))
-        cJSON_Delete(o), o = NULL; /* a 500, as any answer that cannot be built */
-    return reply_json(r, o, 0);
+        return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
+    return predict_answer(r, in, t0, t1, dg_now_us());
+}
+
+/* A JSON body: strokes (decode = reading them, preprocess = drawing and centring) or a
+ * PNG data URL. */
+static int predict_json_body(FCGX_Request *r, const struct dg_api_config *cfg,
+                             const uint8_t *body, size_t len)
+{
+    int64_t t0 = dg_now_us();
+    cJSON *root = dg_json_parse(body, len);
+    if (!root)
+        return reply_error(r, 400, "malformed JSON", NULL);
+    const char *err = NULL;
+    int st;
+    if (cJSON_GetObjectItemCaseSensitive(root, "strokes")) {
+        struct dg_stroke_request sr;
+        int e = dg_strokes_from_json(root, &sr, &err);
+        cJSON_Delete(root);
+        float in[784];
+        int64_t t1 = dg_now_us();
+        if (!e)
+            e = dg_strokes_to_input(&sr.s, in);
+        dg_stroke_request_free(&sr);
+        if (e)
+            return reply_error(r, input_status(e), err ? err : dg_input_strerror(e), NULL);
+        return predict_answer(r, in, t0, t1, dg_now_us());
+    }
+    uint8_t *png = NULL;
+    size_t png_len = 0;
+    st = png_from_json(root, &png, &png_len, &err);
+    cJSON_Delete(root);
+    st = st ? reply_error(r, st, err, NULL) : predict_png(r, cfg, png, png_len);
+    free(png);
+    return st;
 }
 
 static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
@@ -330,12 +371,7 @@ static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
     if (is_png) {
         st = predict_png(r, cfg, body, (size_t)cl);
     } else {
-        uint8_t *png = NULL;
-        size_t png_len = 0;
-        const char *err = NULL;
-        st = png_from_json(body, (size_t)cl, &png, &png_len, &err);
-        st = st ? reply_error(r, st, err, NULL) : predict_png(r, cfg, png, png_len);
-        free(png);
+        st = predict_json_body(r, cfg, body, (size_t)cl);
     }
     free(body);
     return st;

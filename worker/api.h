@@ -1,6 +1,7 @@
 /* api.h: the HTTP API served over FastCGI by each worker.
  *
- *   POST /api/predict, POST /predict   PNG body or {"imageData": "data:image/png;base64,..."}
+ *   POST /api/predict, POST /predict   PNG body, {"imageData": "data:image/png;base64,..."}
+ *                                      or {"strokes": [[[x, y], ...], ...], "width": W} (request.h)
  *   GET  /api/health                   model, version, uptime
  *   GET  /api/metrics                  Prometheus text for the whole pool
  *

@@ -150,5 +150,6 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg.argv = argv;
+    dg_input_heap_setup(); /* before the first child: they inherit it */
     return dg_pool_run(&cfg);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "png_encode.h"
+
 static const char *out_dir;
 static int failed;
 
@@ -28,20 +30,14 @@ static void put(const char *name, const void *p, size_t n)
 static uint8_t *encode(uint32_t w, uint32_t h, int ct, int bd, int interlace, const void *raw,
                        size_t rawlen, size_t *len)
 {
-    spng_ctx *enc = spng_ctx_new(SPNG_CTX_ENCODER);
-    struct spng_ihdr ihdr = {.width = w, .height = h, .bit_depth = (uint8_t)bd,
-                             .color_type = (uint8_t)ct, .interlace_method = (uint8_t)interlace};
-    int e = spng_set_option(enc, SPNG_ENCODE_TO_BUFFER, 1);
-    if (!e) e = spng_set_ihdr(enc, &ihdr);
-    if (!e && ct == SPNG_COLOR_TYPE_INDEXED) {
-        struct spng_plte plte = {.n_entries = 2, .entries = {{255, 255, 255, 255}, {0, 0, 0, 255}}};
-        e = spng_set_plte(enc, &plte);
-    }
-    if (!e) e = spng_encode_image(enc, raw, rawlen, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
-    uint8_t *png = e ? NULL : spng_get_png_buffer(enc, len, &e);
-    spng_ctx_free(enc);
+    static const struct spng_plte plte = {.n_entries = 2,
+                                          .entries = {{255, 255, 255, 255}, {0, 0, 0, 255}}};
+    const struct dg_png_format f = {.width = w, .height = h, .bit_depth = (uint8_t)bd,
+                                    .color_type = (uint8_t)ct, .interlace = (uint8_t)interlace,
+                                    .plte = ct == SPNG_COLOR_TYPE_INDEXED ? &plte : NULL};
+    uint8_t *png = dg_png_encode(&f, raw, rawlen, len);
     if (!png) {
-        fprintf(stderr, "encode ct %d bd %d: %s\n", ct, bd, spng_strerror(e));
+        fprintf(stderr, "encode ct %d bd %d failed\n", ct, bd);
         exit(1);
     }
     return png;
@@ -234,8 +230,29 @@ int main(int argc, char **argv)
     /* over the default 2048 limit by one, in either direction (checked from IHDR alone) */
     put_resized("too_large-width-2049.png", base, len, b, 2049, 0);
     put_resized("too_large-height-2049.png", base, len, b, 0, 2049);
+    /* the decoding budget, from IHDR alone: 2048 x 2048 at 16-bit RGBA, or interlaced */
+    memcpy(b, base, len);
+    b[24] = 16, b[25] = 6; /* RGBA16 */
+    put_resized("too_large-budget-rgba16-2048.png", b, len, b, 2048, 2048);
+    memcpy(b, base, len);
+    b[25] = 6, b[28] = 1; /* RGBA8, interlaced */
+    put_resized("too_large-budget-rgba8-interlaced-2048.png", b, len, b, 2048, 2048);
+    /* the last IDAT's CRC, data intact: read only after the image data */
+    memcpy(b, base, len);
+    b[idat + 8 + (base[idat + 3] | base[idat + 2] << 8)] ^= 0x01;
+    put("corrupt-stale-last-idat-crc.png", b, len);
     free(base);
     free(b);
+    /* a palette index past the palette: the format's error, not a blank image */
+    uint8_t ix[S * S];
+    for (int i = 0; i < S * S; i++)
+        ix[i] = (uint8_t)(i % S > S / 2 ? 1 : 0);
+    ix[S * S / 2] = 200;
+    OK("corrupt-palette-index.png", S, S, 3, 8, 0, ix, sizeof ix);
+    /* every 8-bit image up to 2048 a side is within the budget */
+    p = line_png(2048, 2048, &len);
+    put("ok-grey8-2048x2048.png", p, len);
+    free(p);
 
     /* canvas sides shorter than a grid cell; 4000x3 is over the default limits now (it
      * reaches the preprocessing through the canvas corpus below) */

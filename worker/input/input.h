@@ -14,17 +14,16 @@ enum dg_input_err {
     DG_INPUT_OK = 0,
     DG_INPUT_EMPTY,          /* zero-length body */
     DG_INPUT_NOT_PNG,        /* no PNG signature */
-    DG_INPUT_CORRUPT,        /* truncated or malformed PNG (CRC, zlib, chunk order, ...) */
-    DG_INPUT_TOO_LARGE,      /* width, height, pixel count or a chunk over the limits */
+    DG_INPUT_CORRUPT,        /* truncated or malformed PNG (CRC, zlib, chunk order, palette
+                              * index past the palette, ...) */
+    DG_INPUT_TOO_LARGE,      /* width, height, pixels, decoding budget or a chunk over the limits */
     DG_INPUT_NOMEM,          /* allocation failed */
     DG_INPUT_BLANK,          /* decoded, but nothing is drawn on it */
+    DG_INPUT_BAD_REQUEST,    /* a stroke request that breaks its format or ranges */
     DG_INPUT_ERR_COUNT
 };
 
 const char *dg_input_strerror(int err);
-
-/* HTTP status for an error: 400, 413, 422, or 500 for NOMEM. */
-int dg_input_http_status(int err);
 
 /* The largest side dg_preprocess takes: its sums over spans of a row or column are 16- and
  * 32-bit and stay exact only up to it. Limits above it (digitd --max-width/--max-height)
@@ -35,11 +34,20 @@ struct dg_input_limits {
     uint32_t max_width;      /* default 2048, at most DG_INPUT_MAX_SIDE */
     uint32_t max_height;     /* default 2048, at most DG_INPUT_MAX_SIDE */
     uint64_t max_pixels;     /* default 2048 * 2048 */
-    size_t max_chunk_size;   /* ancillary chunk limit for spng_set_chunk_limits, default 1 MiB */
-    size_t max_cache_size;   /* spng chunk cache limit, default 4 MiB */
+    uint64_t max_decode;     /* decoding budget, bytes: the RGBA8 canvas plus the inflated
+                              * image data (rows x their bytes at the file's bit depth and
+                              * channels), twice for an interlaced image; default 32 MiB */
+    size_t max_chunk_size;   /* ancillary chunk limit for spng_set_chunk_limits (an iCCP
+                              * profile is inflated up to it), default 4 MiB */
+    size_t max_cache_size;   /* spng chunk cache limit, default 8 MiB */
 };
 
 void dg_input_default_limits(struct dg_input_limits *lim);
+
+/* Once per process, before its first request: keeps the per-request canvas buffers (a
+ * canvas at the default limits) on glibc's heap instead of mapping fresh zero pages for
+ * each (see heap.c). For the worker and any program that times the input path. */
+void dg_input_heap_setup(void);
 
 /* A decoded canvas: 8-bit RGBA, row-major, w * h * 4 bytes, owned by the caller (free()). */
 struct dg_canvas {
@@ -47,10 +55,7 @@ struct dg_canvas {
     uint32_t w, h;
 };
 
-/* Decodes any PNG (all colour types, bit depths, palettes, tRNS, interlacing) to RGBA8.
- * The first call in a process tunes glibc's malloc (mallopt M_MMAP_THRESHOLD and
- * M_TRIM_THRESHOLD, see png.c) so that the per-request canvas buffers stay on the heap
- * instead of being mapped and unmapped on every request. */
+/* Decodes any PNG (all colour types, bit depths, palettes, tRNS, interlacing) to RGBA8. */
 int dg_png_decode(const void *png, size_t len, const struct dg_input_limits *lim,
                   struct dg_canvas *out);
 

@@ -10,15 +10,17 @@
  * every pixel is inked by its distance to that path, so the stroke has one width
  * everywhere, whatever the scan's pen pressure was. */
 #include <math.h>
-#include <spng.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pen.h"
+#include "png_encode.h"
 #include "render.h"
 #include "rng.h"
 
 #define SCAN 28
 #define MARGIN 4.f /* canvas pixels kept free around the digit */
+#define PATH_LEVEL 0.45f /* the pen style's path: the skeleton of the field's shape at this level */
 
 /* Uniform in [lo, hi) from 24 bits of h starting at bit shift. */
 static float uniform(uint64_t h, int shift, float lo, float hi)
@@ -225,6 +227,18 @@ static void edt(float *g, int side, float *line, int *v)
     }
 }
 
+/* m = the one-pixel skeleton of the field's shape at threshold t (mark: zeroed scratch). */
+static void skeleton(const float *f, int side, float t, uint8_t *m, uint8_t *mark)
+{
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++) {
+            int edge = x == 0 || y == 0 || x == side - 1 || y == side - 1;
+            m[(size_t)y * side + x] = !edge && f[(size_t)y * side + x] >= t;
+        }
+    while (thin_step(m, mark, side, 0) | thin_step(m, mark, side, 1))
+        ;
+}
+
 /* Coverage 0..1 of each pixel for a round pen of the given width moved along the skeleton
  * of the field's shape at threshold t: 1 within width/2 of the path, a one-pixel
  * anti-aliased rim. Returns 0, or -1 on allocation failure. */
@@ -236,20 +250,12 @@ static int pen_stroke(const float *f, int side, float t, float width, uint8_t *c
     int *v = malloc((size_t)side * sizeof *v);
     int rc = -1;
     if (m && mark && g && line && v) {
-        for (int y = 0; y < side; y++)
-            for (int x = 0; x < side; x++) {
-                int edge = x == 0 || y == 0 || x == side - 1 || y == side - 1;
-                m[(size_t)y * side + x] = !edge && f[(size_t)y * side + x] >= t;
-            }
-        while (thin_step(m, mark, side, 0) | thin_step(m, mark, side, 1))
-            ;
+        skeleton(f, side, t, m, mark);
         for (size_t i = 0; i < n; i++)
             g[i] = m[i] ? 0.f : FAR;
         edt(g, side, line, v);
         for (size_t i = 0; i < n; i++) {
-            float c = width / 2 + 0.5f - sqrtf(g[i]);
-            c = c < 0.f ? 0.f : c > 1.f ? 1.f : c;
-            cov[i] = (uint8_t)(c * 255.f + 0.5f);
+            cov[i] = (uint8_t)(dg_pen_coverage(sqrtf(g[i]), width / 2) * 255.f + 0.5f);
         }
         rc = 0;
     }
@@ -293,28 +299,14 @@ static void paint(const uint8_t *cov, const struct dg_render_params *p, uint8_t 
 
 static int encode(const uint8_t *rgba, int side, uint8_t **png, size_t *len)
 {
-    spng_ctx *ctx = spng_ctx_new(SPNG_CTX_ENCODER);
-    if (!ctx)
-        return -1;
-    struct spng_ihdr ihdr = {.width = (uint32_t)side, .height = (uint32_t)side, .bit_depth = 8,
-                             .color_type = SPNG_COLOR_TYPE_TRUECOLOR_ALPHA};
-    size_t size = (size_t)side * side * 4;
-    int e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
     /* As Chromium encodes a canvas (toBlob, toDataURL): zlib level 1, every row filtered Up
      * (see bench/payloads/7_chromium-canvas.png). The filter and level decide what decoding
      * costs: adaptive filters at level 6 take twice as long to decode here. */
-    if (!e)
-        e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, 1);
-    if (!e)
-        e = spng_set_option(ctx, SPNG_FILTER_CHOICE, SPNG_FILTER_CHOICE_UP);
-    if (!e)
-        e = spng_set_ihdr(ctx, &ihdr);
-    if (!e)
-        e = spng_encode_image(ctx, rgba, size, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
-    if (!e)
-        *png = spng_get_png_buffer(ctx, len, &e);
-    spng_ctx_free(ctx);
-    return e || !*png ? -1 : 0;
+    const struct dg_png_format f = {.width = (uint32_t)side, .height = (uint32_t)side,
+                                    .color_type = SPNG_COLOR_TYPE_TRUECOLOR_ALPHA, .level = 1,
+                                    .filter = SPNG_FILTER_CHOICE_UP};
+    *png = dg_png_encode(&f, rgba, (size_t)side * side * 4, len);
+    return *png ? 0 : -1;
 }
 
 int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba)
@@ -329,7 +321,7 @@ int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, 
         enlarge(pixels, p, field);
         float t = 0.45f / p->thickness; /* thicker pen: lower threshold on the field */
         if (p->pen_width > 0.f)
-            rc = pen_stroke(field, p->canvas, 0.45f, p->pen_width, cov);
+            rc = pen_stroke(field, p->canvas, PATH_LEVEL, p->pen_width, cov);
         else
             stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, cov), rc = 0;
         if (rc == 0)
@@ -338,6 +330,22 @@ int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, 
     free(field);
     free(cov);
     return rc;
+}
+
+int dg_render_path(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *mask)
+{
+    if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f))
+        return -1;
+    size_t n = (size_t)p->canvas * p->canvas;
+    float *field = malloc(n * sizeof(float));
+    uint8_t *mark = calloc(n, 1);
+    if (field && mark) {
+        enlarge(pixels, p, field);
+        skeleton(field, p->canvas, PATH_LEVEL, mask, mark);
+    }
+    free(field);
+    free(mark);
+    return field && mark ? 0 : -1;
 }
 
 int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,

@@ -40,6 +40,10 @@ void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style styl
  * parameters or allocation failure. */
 int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba);
 
+/* The pen style's path: mask (canvas * canvas bytes) = 1 on the one-pixel skeleton the pen
+ * follows, 0 elsewhere. Returns 0, or -1 on bad parameters or allocation failure. */
+int dg_render_path(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *mask);
+
 /* Renders pixels (784 bytes, MNIST polarity) to a PNG (a digit too large for the canvas is
  * shrunk, and moved inward so that it lies fully on it) in a malloc'd buffer (*png, *len).
  * Returns 0, or -1 on bad parameters, allocation or encoding failure. */
