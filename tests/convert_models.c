@@ -696,6 +696,9 @@ static struct model bad[] = {
         .extra = "\"filters\": 2.5, \"kernel_size\": [3, 3]"),
         L(FLATTEN), DN(10))},
     {M("units_huge", IN2, L(FLATTEN), L(OTHER, .other = "Dense", .extra = "\"units\": 1e300"))},
+    /* the engine's bound on one activation (DG_MAX_ACT_FLOATS): an output, a padded input */
+    {M("act_too_big", IN3, CV(512, 3, 3, .same = 1), L(GAP), DN(10))},
+    {M("pad_too_big", IN3, CV(300, 1, 1), CV(4, 3, 3, .same = 1), L(GAP), DN(10))},
     {M("keras1", IN3, L(OTHER, .other = "Convolution2D",
         .extra = "\"nb_filter\": 4, \"nb_row\": 3, \"nb_col\": 3, "
         "\"border_mode\": \"valid\""), L(FLATTEN), DN(10))},

@@ -69,6 +69,10 @@ refuse "$dir/dense_on_image.h5" "layer 'dense_2' (Dense)" \
 refuse "$dir/filters_fraction.h5" "layer 'other_1' (Conv2D)" \
     "'filters' must be an integer in 1..65536 (got 2.5)"
 refuse "$dir/units_huge.h5" "layer 'other_2' (Dense)" "'units' must be an integer in 1..1048576"
+refuse "$dir/act_too_big.h5" "layer 'conv_1' (Conv2D)" \
+    "its output 28x28x512 is 401408 floats" "bound of 262144 floats per activation"
+refuse "$dir/pad_too_big.h5" "layer 'conv_2' (Conv2D)" \
+    "its input 28x28x300 zero-padded for its 3x3 window is 270000 floats" "DG_MAX_ACT_FLOATS"
 refuse "$dir/keras1.h5" "layer 'other_1' (Convolution2D)" "'nb_filter' is a Keras 1.x config key" \
     "Keras 1.x files are not supported"
 [ $fails -eq 0 ] || { echo "$fails refusal(s) wrong"; exit 1; }

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "engine.h"
+
 static const char *kind_name[] = {"DG_OP_CONV2D", "DG_OP_MAXPOOL", "DG_OP_AVGPOOL", "DG_OP_GAP",
                                   "DG_OP_DENSE",  "DG_OP_AFFINE",  "DG_OP_ACT"};
 static const char *act_name[] = {"DG_ACT_LINEAR", "DG_ACT_RELU", "DG_ACT_SIGMOID", "DG_ACT_TANH",
@@ -161,9 +163,12 @@ int dg_header_write(FILE *f, const struct dg_keras_model *km)
                "#define DG_MODEL_SHA256 \"%s\"\n#define DG_MODEL_KERAS_VERSION \"%s\"\n"
                "#define DG_MODEL_PARAMS %ld\n#define DG_MODEL_N_OPS %d\n"
                "#define DG_MODEL_MAX_ACT %ld\n#define DG_MODEL_N_OUT %d\n"
-               "#define DG_MODEL_ADD_SOFTMAX %d /* the engine adds a softmax (see Output) */\n\n",
+               "#define DG_MODEL_ADD_SOFTMAX %d /* the engine adds a softmax (see Output) */\n"
+               "/* The engine's scratch per thread, laid out as model_ops.h says. */\n"
+               "#define DG_MODEL_PAD_FLOATS %zu\n#define DG_MODEL_SCRATCH_FLOATS %zu\n\n",
             km->name, km->source, km->sha256, km->keras_version, m->params, m->n_ops,
-            m->max_act, m->n_out, dg_model_adds_softmax(m));
+            m->max_act, m->n_out, dg_model_adds_softmax(m), dg_engine_pad_floats(m),
+            dg_engine_scratch_floats(m));
     emit_weights(f, m);
     emit_ops(f, m);
     fprintf(f, "__attribute__((unused)) static const struct dg_model dg_model_desc = {\n"

@@ -2,6 +2,7 @@
  * Shapes are tracked the way Keras computes them, so a weight whose shape disagrees with the
  * config is caught here, at build time. */
 #include "keras_build.h"
+#include "engine.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -847,6 +848,30 @@ static long shape_floats(struct dg_shape s)
     return (long)s.h * s.w * s.c;
 }
 
+/* The ops layer b->layer became (from first_op on) within the engine's bound: their outputs
+ * and the zero-padded input of a convolution. */
+static int check_sizes(struct kb *b, int first_op)
+{
+    for (int i = first_op; i < b->km->model.n_ops; i++) {
+        const struct dg_op *op = &b->km->ops[i];
+        const long out = shape_floats(op->out), pad = (long)dg_engine_op_pad_floats(op);
+        if (out <= DG_MAX_ACT_FLOATS && pad <= DG_MAX_ACT_FLOATS)
+            continue;
+        char what[160];
+        if (out >= pad)
+            snprintf(what, sizeof what, "its output %dx%dx%d is %ld floats", op->out.h,
+                     op->out.w, op->out.c, out);
+        else
+            snprintf(what, sizeof what, "its input %dx%dx%d zero-padded for its %dx%d window "
+                     "is %ld floats", op->in.h, op->in.w, op->in.c, op->kh, op->kw, pad);
+        kb_fail(b, "%s, more than the engine's bound of %ld floats per activation "
+                   "(DG_MAX_ACT_FLOATS, model_ops.h); use fewer filters there", what,
+                DG_MAX_ACT_FLOATS);
+        return -1;
+    }
+    return 0;
+}
+
 /* Every weight was finite when read, but folding a BatchNorm multiplies them: an overflow
  * to Inf there must not reach the header either. */
 static int check_ops_finite(struct kb *b)
@@ -964,7 +989,8 @@ int kb_build(struct kb *b, const cJSON *layers)
     cJSON_ArrayForEach(l, layers)
     {
         b->layer = &km->layers[km->n_layers++];
-        if (convert_layer(b, l))
+        const int first_op = km->model.n_ops;
+        if (convert_layer(b, l) || check_sizes(b, first_op))
             return -1;
         b->layer->out = b->flat ? (struct dg_shape){0, 0, b->cur.c} : b->cur;
     }

@@ -1,9 +1,10 @@
-/* kernels_generic.h: plain C kernels for every op kind of model_ops.h.
+/* kernels_generic.h: plain C kernels for the ops that are not matrix products (pooling,
+ * global average, per-channel affine, activations, softmax); Conv2D and Dense are
+ * kernels_vec.h's.
  *
  * They take the op descriptor by pointer; called from the runtime path (dg_engine_run) the
  * dimensions are read at run time, and inlined into the compiled-in path with a pointer to a
- * static const dg_op they constant-fold.  They are the reference semantics the vector
- * kernels (kernels_vec.h) must match, and the fallback for shapes those do not cover.
+ * static const dg_op they constant-fold.
  * All activations are HWC (channels-last), exactly Keras's channels_last layout.
  */
 #ifndef DIGITD_KERNELS_GENERIC_H
@@ -51,34 +52,6 @@ static inline void dg_act_apply(enum dg_act act, float *y, long pixels, int c)
     }
     for (long i = 0; i < pixels * c; i++)
         y[i] = dg_act1(act, y[i]);
-}
-
-/* CONV2D: {ih, iw, ic} -> {oh, ow, oc}, weight HWIO, zero padding outside the image. */
-static inline void dg_conv2d_generic(const struct dg_op *op, const float *in, float *out)
-{
-    const int ih = op->in.h, iw = op->in.w, ic = op->in.c, oc = op->out.c;
-    for (int oy = 0; oy < op->out.h; oy++)
-        for (int ox = 0; ox < op->out.w; ox++) {
-            float *y = out + ((size_t)oy * op->out.w + ox) * oc;
-            for (int o = 0; o < oc; o++)
-                y[o] = op->bias ? op->bias[o] : 0.0f;
-            for (int ky = 0; ky < op->kh; ky++) {
-                const int iy = oy * op->sh + ky - op->pt;
-                if (iy < 0 || iy >= ih)
-                    continue;
-                for (int kx = 0; kx < op->kw; kx++) {
-                    const int ix = ox * op->sw + kx - op->pl;
-                    if (ix < 0 || ix >= iw)
-                        continue;
-                    const float *x = in + ((size_t)iy * iw + ix) * ic;
-                    const float *w = op->weight + ((size_t)ky * op->kw + kx) * ic * oc;
-                    for (int i = 0; i < ic; i++)
-                        for (int o = 0; o < oc; o++)
-                            y[o] += x[i] * w[(size_t)i * oc + o];
-                }
-            }
-        }
-    dg_act_apply(op->act, out, (long)op->out.h * op->out.w, oc);
 }
 
 /* MAXPOOL / AVGPOOL: cells outside the image are skipped ('same' pads with -inf for max;
@@ -129,21 +102,6 @@ static inline void dg_gap_generic(const struct dg_op *op, const float *in, float
     dg_act_apply(op->act, out, 1, c);
 }
 
-/* DENSE: {1, 1, n} -> {1, 1, m}, weight [n][m]; the input is the whole HWC activation. */
-static inline void dg_dense_generic(const struct dg_op *op, const float *in, float *out)
-{
-    const long n = (long)op->in.h * op->in.w * op->in.c;
-    const int m = op->out.c;
-    for (int o = 0; o < m; o++)
-        out[o] = op->bias ? op->bias[o] : 0.0f;
-    for (long i = 0; i < n; i++) {
-        const float *w = op->weight + (size_t)i * m;
-        for (int o = 0; o < m; o++)
-            out[o] += in[i] * w[o];
-    }
-    dg_act_apply(op->act, out, 1, m);
-}
-
 /* AFFINE (per channel) and ACT (activation only): shape unchanged. */
 static inline void dg_affine_act_generic(const struct dg_op *op, const float *in, float *out)
 {
@@ -159,14 +117,15 @@ static inline void dg_affine_act_generic(const struct dg_op *op, const float *in
     dg_act_apply(op->act, out, pixels, c);
 }
 
+/* Every op but CONV2D and DENSE, which are dg_step's (kernels_vec.h). */
 static inline void dg_op_generic(const struct dg_op *op, const float *in, float *out)
 {
     switch (op->kind) {
-    case DG_OP_CONV2D: dg_conv2d_generic(op, in, out); break;
+    case DG_OP_CONV2D:
+    case DG_OP_DENSE: break;
     case DG_OP_MAXPOOL:
     case DG_OP_AVGPOOL: dg_pool_generic(op, in, out); break;
     case DG_OP_GAP: dg_gap_generic(op, in, out); break;
-    case DG_OP_DENSE: dg_dense_generic(op, in, out); break;
     case DG_OP_AFFINE:
     case DG_OP_ACT: dg_affine_act_generic(op, in, out); break;
     }

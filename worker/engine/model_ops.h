@@ -59,6 +59,17 @@ struct dg_model {
     long max_act;              /* floats in the largest activation (input and outputs included) */
 };
 
+/* The converter refuses a model with an activation, or a zero-padded convolution input,
+ * larger than this many floats (1 MiB: a 28x28 'same' convolution of up to 256 filters).
+ * It bounds the engine's scratch (see below), which is allocated once per thread. */
+#define DG_MAX_ACT_FLOATS (1L << 18)
+
+/* The engine's scratch for a model (dg_engine_scratch_floats, and DG_MODEL_SCRATCH_FLOATS in
+ * the generated header): two activation buffers of DG_ACT_STRIDE(largest activation) floats
+ * each (a multiple of 16, so each starts 64-byte aligned), then the largest zero-padded
+ * convolution input. */
+#define DG_ACT_STRIDE(n) (((n) + 15) / 16 * 16)
+
 /* What the engine reports for m: ten probabilities.  A model ending in softmax gives them
  * as they are; any other end (logits from a linear Dense, relu, sigmoid or tanh scores) gets
  * a softmax added, which keeps the model's ranking, so the answer is the model's own; for a
