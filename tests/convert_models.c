@@ -24,11 +24,11 @@
 #include "keras_load.h"
 
 enum kind { INPUT, CONV, MAXPOOL, AVGPOOL, GAP, DENSE, BN, ACT, SOFTMAX, FLATTEN, RESHAPE,
-            DROPOUT, RELU, ADD, OTHER };
+            DROPOUT, RELU, ADD, RESCALE, NORM, OTHER };
 static const char *class_of[] = {"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                                  "GlobalAveragePooling2D", "Dense", "BatchNormalization",
                                  "Activation", "Softmax", "Flatten", "Reshape", "Dropout",
-                                 "ReLU", "Add"};
+                                 "ReLU", "Add", "Rescaling", "Normalization"};
 
 struct shp {
     int h, w, c;
@@ -46,6 +46,8 @@ struct lay {
     int rank, d[3];     /* INPUT batch shape without None (0 = null); RESHAPE target_shape */
     const char *other;  /* OTHER: the class name; else a data_format to write */
     const char *extra;  /* raw JSON appended to the config ("\"threshold\": 0.0", ...) */
+    double scale, offset; /* RESCALE: y = x * scale + offset; NORM (from the config when
+                             scale > 0): mean offset, variance scale */
     int poison;         /* 1 NaN in the kernel, 2 Inf in the bias, 3 negative BN variance,
                            4 a kernel one column too wide, 5 BN weights in the wrong order */
     /* filled in by build_layer() */
@@ -76,6 +78,9 @@ struct model {
     enum input_at input_at;
     enum naming naming;
     int long_names; /* layer names of about 300 characters */
+    const char *input; /* digitd-convert --input-scale (NULL: none) ... */
+    double in_scale, in_mean, in_std; /* ... and what it means: the layers get
+                                         (pixel * in_scale - in_mean) / in_std */
 };
 
 static unsigned long long rng;
@@ -202,6 +207,10 @@ static void build_layer(const struct model *m, struct lay *L, struct shp s)
     }
     if (L->k == BN)
         bn_weights(m, L, s.c);
+    if (L->k == NORM && !(L->scale > 0)) { /* adapted: mean and variance stored as weights */
+        L->mean = add_weight(m, L, "mean", 1, s.c, 0, 0, 0, 0.2, 0.4);
+        L->var = add_weight(m, L, "variance", 1, s.c, 0, 0, 0, 0.1, 0.3);
+    }
     if (L->k == FLATTEN)
         L->out = (struct shp){1, 1, s.h * s.w * s.c};
     if (L->k == RESHAPE) { /* one size may be -1: what is left of the input's elements */
@@ -314,6 +323,15 @@ static void layer_json(char *j, size_t len, const struct model *m, int i)
         ints(j, len, "target_shape", L->rank, L->d, 0);
     if (L->k == DROPOUT)
         add(j, len, "%s", ", \"rate\": 0.5");
+    if (L->k == RESCALE || (L->k == NORM && L->scale > 0)) {
+        snprintf(buf, sizeof buf, L->k == RESCALE ? ", \"scale\": %.17g, \"offset\": %.17g"
+                                                  : ", \"axis\": -1, \"variance\": [%.17g], "
+                                                    "\"mean\": [%.17g]",
+                 L->scale, L->offset);
+        add(j, len, "%s", buf);
+    }
+    if (L->k == NORM && !(L->scale > 0))
+        add(j, len, "%s", ", \"axis\": -1, \"mean\": null, \"variance\": null");
     if (L->extra)
         add(j, len, ", %s", L->extra);
     add(j, len, "%s", "}");
@@ -403,7 +421,7 @@ static int write_model(struct model *m, const char *dir)
 {
     static const char *kn[] = {"input", "conv", "maxpool", "avgpool", "gap", "dense", "bn",
                                "act", "softmax", "flatten", "reshape", "dropout", "relu", "add",
-                               "other"};
+                               "rescale", "norm", "other"};
     static char json[1 << 17];
     struct kh5_layer hl[16];
     const int n = n_layers(m);
@@ -542,6 +560,16 @@ static void ref_layer(const struct lay *L, const double *in, double *out)
             out[i] = (in[i] - L->mean[c]) / sqrt(L->var[c] + 1e-3) * (L->gamma ? L->gamma[c] : 1) +
                      (L->beta ? L->beta[c] : 0);
         }
+    if (L->k == RESCALE)
+        for (size_t i = 0; i < nout; i++)
+            out[i] = in[i] * L->scale + L->offset;
+    if (L->k == NORM)
+        for (size_t i = 0; i < nout; i++) {
+            const size_t c = i % (size_t)O.c;
+            const double mean = L->scale > 0 ? L->offset : L->mean[c];
+            const double var = L->scale > 0 ? L->scale : L->var[c];
+            out[i] = (in[i] - mean) / fmax(sqrt(var), 1e-7);
+        }
     const char *a = L->k == SOFTMAX ? "softmax" : L->k == RELU ? "relu"
                     : L->k == CONV || L->k == DENSE || L->k == ACT ? L->act : NULL;
     if (a && strcmp(a, "softmax") == 0)
@@ -557,8 +585,14 @@ static double check_model(struct model *m, const char *dir)
 {
     char path[4096], err[1024];
     struct dg_keras_model km;
+    struct dg_input_spec in;
+    struct dg_keras_opts opts = {.input = m->input ? &in : NULL};
     snprintf(path, sizeof path, "%s/%s.h5", dir, m->name);
-    if (write_model(m, dir) || dg_keras_load(path, &km, err, sizeof err)) {
+    if (m->input && dg_input_spec_parse(m->input, &in, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", m->name, err);
+        return INFINITY;
+    }
+    if (write_model(m, dir) || dg_keras_load_opts(path, &opts, &km, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", m->name, err);
         return INFINITY;
     }
@@ -569,8 +603,10 @@ static double check_model(struct model *m, const char *dir)
     if (dg_engine_scratch_floats(&km.model) > sizeof scratch / sizeof *scratch)
         worst = INFINITY;
     for (int t = 0; t < 4 && worst < INFINITY; t++) {
-        for (int i = 0; i < 784; i++) /* pixels in [0, 1], like the service's input */
-            a[i] = x[i] = (float)(0.5 + 0.5 * urand());
+        for (int i = 0; i < 784; i++) { /* pixels in [0, 1], like the service's input */
+            x[i] = (float)(0.5 + 0.5 * urand());
+            a[i] = m->in_scale ? (x[i] * m->in_scale - m->in_mean) / m->in_std : x[i];
+        }
         for (int i = 0; i < n_layers(m); i++) {
             ref_layer(&m->l[i], a, b);
             memcpy(a, b, sizeof a);
@@ -670,6 +706,18 @@ static struct model checks[] = {
     {M("deferred_keras3", IN3, CV(4, 3, 3, .act = "relu"), L(FLATTEN), DN(10)),
      .input_at = IN_BUILD3},
     {M("deferred_keras3_layer", IN1, DN(10, .act = "softmax")), .input_at = IN_LBUILD3},
+    /* input scale and normalisation layers, folded forward into the first Conv2D/Dense or,
+     * before a 'same' conv or a pool, run as a per-channel op; a model that begins with
+     * Rescaling takes raw pixels by default */
+    {M("rescaling_first", IN3, L(RESCALE, .scale = 1 / 255.0), CV(4, 3, 3, .act = "relu"),
+        PL(MAXPOOL, 2, 2), L(FLATTEN), DN(10, .act = "softmax")), .in_scale = 255, .in_std = 1},
+    {M("input_scale_raw_same", IN3, CV(4, 3, 3, .same = 1, .act = "tanh"), L(FLATTEN),
+        DN(10)), .input = "raw", .in_scale = 255, .in_std = 1},
+    {M("input_standardised", IN2, L(FLATTEN), DN(16, .act = "relu"), DN(10)),
+     .input = "1,0.1307,0.3081", .in_scale = 1, .in_mean = 0.1307, .in_std = 0.3081},
+    {M("normalization_layers", IN3, L(NORM, .scale = 0.09, .offset = 0.13), PL(MAXPOOL, 2, 2),
+        L(NORM), CV(4, 3, 3, .act = "relu"), L(RESCALE, .scale = 0.5, .offset = -1),
+        L(FLATTEN), DN(10))},
 };
 
 /* What digitd-convert must refuse (tests/convert_refuse.sh checks each message). */

@@ -16,6 +16,7 @@ struct kb {
     size_t errlen;
     hid_t file;
     const cJSON *model;        /* the model_config object (class_name, config, ...) */
+    const struct dg_keras_opts *opts;
     const char *lname, *ltype; /* the layer being converted, for messages */
     struct dg_keras_layer *layer;
     struct dg_shape cur;       /* the current activation */

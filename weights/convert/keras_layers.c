@@ -168,6 +168,7 @@ struct kb_want {
     int rank;
     size_t dims[4];
     int absent; /* the config says this weight does not exist (use_bias, center, scale) */
+    int skip;   /* stored but not needed for inference (Normalization's count): not read */
 };
 
 static size_t want_floats(const struct kb_want *w)
@@ -317,13 +318,26 @@ static int read_weights(struct kb *b, const struct kb_want *want, int n, float *
             kb_fail(b, "weight %d of weight_names is '%s' but Keras's order (%s) puts the %s "
                        "there", i, names[i], roles, want[r].role);
             rc = -1;
-        } else {
+        } else if (!want[r].skip) {
             rc = read_one(b, group, names[i], &want[r], &w[r]);
         }
     }
     h5r_free_strings(names, count);
     free(group);
     return rc;
+}
+
+/* How many weights the layer's group lists (weight_names), or -1. */
+static int stored_weights(struct kb *b)
+{
+    char msg[512], **names;
+    int count = -1;
+    char *group = join_path(b, "model_weights", b->lname);
+    if (group && h5r_attr_strings(b->file, group, "weight_names", &names, &count, msg,
+                                  sizeof msg) == 0)
+        h5r_free_strings(names, count);
+    free(group);
+    return count;
 }
 
 /* ---- BatchNormalization placement ---------------------------------------------------- */
@@ -465,8 +479,8 @@ static int layer_conv(struct kb *b, const cJSON *cfg)
         return -1;
     op->out.c = filters;
     struct kb_want want[2] = {
-        {"kernel", 4, {(size_t)op->kh, (size_t)op->kw, (size_t)op->in.c, (size_t)filters}, 0},
-        {"bias", 1, {(size_t)filters}, !bool_field(cfg, "use_bias", 1)}};
+        {"kernel", 4, {(size_t)op->kh, (size_t)op->kw, (size_t)op->in.c, (size_t)filters}, 0, 0},
+        {"bias", 1, {(size_t)filters}, !bool_field(cfg, "use_bias", 1), 0}};
     float *w[2];
     if (read_weights(b, want, 2, w))
         return -1;
@@ -494,8 +508,8 @@ static int layer_dense(struct kb *b, const cJSON *cfg)
     if (!op)
         return -1;
     op->out = (struct dg_shape){1, 1, units};
-    struct kb_want want[2] = {{"kernel", 2, {(size_t)op->in.c, (size_t)units}, 0},
-                              {"bias", 1, {(size_t)units}, !bool_field(cfg, "use_bias", 1)}};
+    struct kb_want want[2] = {{"kernel", 2, {(size_t)op->in.c, (size_t)units}, 0, 0},
+                              {"bias", 1, {(size_t)units}, !bool_field(cfg, "use_bias", 1), 0}};
     float *w[2];
     if (read_weights(b, want, 2, w))
         return -1;
@@ -671,10 +685,10 @@ static int bn_scale_shift(struct kb *b, const cJSON *cfg, float **s_out, float *
     double eps;
     if (num_key(b, cfg, "epsilon", 1e-3, &eps))
         return -1;
-    struct kb_want want[4] = {{"gamma", 1, {c}, !bool_field(cfg, "scale", 1)},
-                              {"beta", 1, {c}, !bool_field(cfg, "center", 1)},
-                              {"moving_mean", 1, {c}, 0},
-                              {"moving_variance", 1, {c}, 0}};
+    struct kb_want want[4] = {{"gamma", 1, {c}, !bool_field(cfg, "scale", 1), 0},
+                              {"beta", 1, {c}, !bool_field(cfg, "center", 1), 0},
+                              {"moving_mean", 1, {c}, 0, 0},
+                              {"moving_variance", 1, {c}, 0, 0}};
     float *w[4];
     if (read_weights(b, want, 4, w))
         return -1;
@@ -724,6 +738,147 @@ static int layer_batchnorm(struct kb *b, const cJSON *cfg)
     return 0;
 }
 
+/* ---- input scale, Rescaling, Normalization: per-channel maps folded forward -------- */
+
+/* Composes y = x * s[i] + t[i] (n = 1 value for every channel, or one per channel) after the
+ * pending per-channel map, which the next Conv2D/Dense folds into its input side (else it
+ * runs as an AFFINE op).  name: the op's name should it become one. */
+static int pend_affine(struct kb *b, const double *s, const double *t, int n, const char *name)
+{
+    const int c = b->cur.c;
+    if (b->pa_s && c % b->pa_c != 0 && flush_affine(b))
+        return -1;
+    float *ns = own(b, malloc((size_t)c * sizeof *ns));
+    float *nt = ns ? own(b, malloc((size_t)c * sizeof *nt)) : NULL;
+    if (!nt)
+        return -1;
+    for (int i = 0; i < c; i++) { /* element i of an HWC activation is channel i % c */
+        const double ps = b->pa_s ? b->pa_s[i % b->pa_c] : 1, pt = b->pa_s ? b->pa_t[i % b->pa_c] : 0;
+        ns[i] = (float)(ps * s[i % n]);
+        nt[i] = (float)(pt * s[i % n] + t[i % n]);
+    }
+    if (!b->pa_s)
+        b->pa_name = name;
+    b->pa_s = ns, b->pa_t = nt, b->pa_c = c;
+    return check_finite(b, "(folded scale)", ns, (size_t)c) ||
+           check_finite(b, "(folded shift)", nt, (size_t)c);
+}
+
+/* cfg[key]: a number, or a list of one or c numbers, into v[0 .. c - 1] (one number is
+ * every channel's); 0 when the key is absent or null (v untouched), -1 (failed) for anything
+ * else. */
+static int num_list(struct kb *b, const cJSON *cfg, const char *key, double *v)
+{
+    const cJSON *j = field(cfg, key), *e;
+    const int c = b->cur.c, len = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : -1;
+    int n = 0;
+    if (!j || cJSON_IsNull(j))
+        return 0;
+    if (cJSON_IsNumber(j) && isfinite(j->valuedouble))
+        v[n++] = j->valuedouble;
+    else if (len == 1 || len == c)
+        cJSON_ArrayForEach(e, j)
+        {
+            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
+                break;
+            v[n++] = e->valuedouble;
+        }
+    if (n == 0 || (len > 0 && n != len)) {
+        char got[64];
+        json_text(j, got, sizeof got);
+        kb_fail(b, "'%s' must be a number or a list of 1 or %d numbers (got %s)", key, c, got);
+        return -1;
+    }
+    for (int i = n; i < c; i++)
+        v[i] = v[0];
+    return 0;
+}
+
+/* The input scale (dg_input_spec): --input-scale, else raw pixels when the model starts
+ * with a Rescaling layer (a model that rescales its own input was trained on 0..255, the
+ * way Keras's tutorials feed MNIST), else unit.  The identity is no op at all. */
+static int input_scale(struct kb *b, const cJSON *layers)
+{
+    struct dg_keras_model *km = b->km;
+    const cJSON *l = layers->child;
+    if (l && strcmp(str_field(l, "class_name", ""), "InputLayer") == 0)
+        l = l->next;
+    km->input = (struct dg_input_spec){1, 0, 1};
+    snprintf(km->input_from, sizeof km->input_from, "the default");
+    if (b->opts->input) {
+        km->input = *b->opts->input;
+        snprintf(km->input_from, sizeof km->input_from, "--input-scale");
+    } else if (l && strcmp(str_field(l, "class_name", ""), "Rescaling") == 0) {
+        km->input.scale = 255;
+        snprintf(km->input_from, sizeof km->input_from,
+                 "the default for a model that begins with Rescaling");
+    }
+    dg_input_spec_text(&km->input, km->input_text, sizeof km->input_text);
+    const struct dg_input_spec *in = &km->input;
+    if (in->scale == 1 && in->mean == 0 && in->std == 1)
+        return 0;
+    const double s = in->scale / in->std, t = -in->mean / in->std;
+    return pend_affine(b, &s, &t, 1, "input_scale");
+}
+
+/* Rescaling: y = x * scale + offset (Keras 2.6+ and 3; a number or one per channel). */
+static int layer_rescaling(struct kb *b, const cJSON *cfg)
+{
+    const size_t c = (size_t)b->cur.c;
+    double *s = malloc(c * sizeof *s), *t = malloc(c * sizeof *t);
+    int rc = -1;
+    if (!s || !t) {
+        kb_fail(b, "out of memory");
+    } else {
+        for (size_t i = 0; i < c; i++)
+            s[i] = 1, t[i] = 0;
+        if (num_list(b, cfg, "scale", s) == 0 && num_list(b, cfg, "offset", t) == 0)
+            rc = pend_affine(b, s, t, (int)c, b->layer->name);
+    }
+    free(s), free(t);
+    return rc;
+}
+
+/* Normalization: y = (x - mean) / max(sqrt(variance), 1e-7) as Keras computes it (its
+ * backend epsilon), or x * sqrt(variance) + mean with invert.  mean and variance come from
+ * the config (passed to the constructor) or, after adapt(), from the stored weights mean,
+ * variance and (Keras 2) count. */
+static int layer_normalization(struct kb *b, const cJSON *cfg)
+{
+    const size_t c = (size_t)b->cur.c;
+    const int from_config = field(cfg, "mean") && !cJSON_IsNull(field(cfg, "mean"));
+    double *mean = calloc(c, sizeof *mean), *var = calloc(c, sizeof *var);
+    float *w[3] = {NULL, NULL, NULL};
+    int rc = -1;
+    if (!mean || !var) {
+        kb_fail(b, "out of memory");
+        goto out;
+    }
+    if (last_axis(b, cfg, "Normalization"))
+        goto out;
+    if (from_config) {
+        if (num_list(b, cfg, "mean", mean) || num_list(b, cfg, "variance", var))
+            goto out;
+    } else {
+        struct kb_want want[3] = {{"mean", 1, {c}, 0, 0}, {"variance", 1, {c}, 0, 0},
+                                  {"count", 0, {0}, stored_weights(b) != 3, 1}};
+        if (read_weights(b, want, 3, w))
+            goto out;
+        for (size_t i = 0; i < c; i++)
+            mean[i] = w[0][i], var[i] = w[1][i];
+    }
+    const int invert = bool_field(cfg, "invert", 0);
+    for (size_t i = 0; i < c; i++) {
+        const double sd = var[i] > 0 ? fmax(sqrt(var[i]), 1e-7) : 1e-7;
+        mean[i] = invert ? mean[i] : -mean[i] / sd; /* the shift */
+        var[i] = invert ? sd : 1 / sd;              /* the scale */
+    }
+    rc = pend_affine(b, var, mean, (int)c, b->layer->name);
+out:
+    free(mean), free(var);
+    return rc;
+}
+
 /* ---- the layer list ------------------------------------------------------------------ */
 
 static int layer_noop(struct kb *b, const cJSON *cfg)
@@ -769,12 +924,13 @@ static const struct {
     {"Reshape", layer_reshape},        {"Activation", layer_activation},
     {"ReLU", layer_relu},              {"Softmax", layer_softmax},
     {"BatchNormalization", layer_batchnorm},
+    {"Rescaling", layer_rescaling},    {"Normalization", layer_normalization},
 };
 
 #define SUPPORTED                                                                          \
     "InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, "         \
     "GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, ReLU, Softmax, "             \
-    "BatchNormalization, Dropout and other inference no-ops"
+    "BatchNormalization, Rescaling, Normalization, Dropout and other inference no-ops"
 
 /* The batch input shape, where the Keras versions put it: the InputLayer's batch_shape
  * (Keras 3) or batch_input_shape (tf.keras 2), the first layer's batch_input_shape (Keras
@@ -983,7 +1139,7 @@ int kb_build(struct kb *b, const cJSON *layers)
         return -1;
     }
     if (refuse_keras1(b, layers) || refuse_channels_first(b, layers) ||
-        input_shape(b, layers->child))
+        input_shape(b, layers->child) || input_scale(b, layers))
         return -1;
     const cJSON *l;
     cJSON_ArrayForEach(l, layers)

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -207,13 +208,53 @@ static int parse_and_build(struct kb *b)
     return rc;
 }
 
+int dg_input_spec_parse(const char *s, struct dg_input_spec *in, char *err, size_t errlen)
+{
+    *in = (struct dg_input_spec){1, 0, 1};
+    if (strcmp(s, "unit") == 0 || strcmp(s, "raw") == 0) {
+        in->scale = s[0] == 'r' ? 255 : 1;
+        return 0;
+    }
+    double v[3] = {1, 0, 1};
+    int used = 0;
+    int ok = (sscanf(s, "%lf%n", &v[0], &used) == 1 && s[used] == 0) ||
+             (sscanf(s, "%lf,%lf,%lf%n", &v[0], &v[1], &v[2], &used) == 3 && s[used] == 0);
+    if (!ok || !isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]) || v[0] == 0 ||
+        !(v[2] > 0)) {
+        snprintf(err, errlen, "--input-scale '%s': expected unit, raw, a scale S or S,MEAN,STD "
+                              "(the model receives (pixel * S - MEAN) / STD for pixels 0..1; "
+                              "S non-zero, STD positive)", s);
+        return -1;
+    }
+    *in = (struct dg_input_spec){v[0], v[1], v[2]};
+    return 0;
+}
+
+void dg_input_spec_text(const struct dg_input_spec *in, char *s, size_t len)
+{
+    if (in->mean == 0 && in->std == 1 && (in->scale == 1 || in->scale == 255))
+        snprintf(s, len, "%s", in->scale == 1 ? "unit" : "raw");
+    else if (in->mean == 0 && in->std == 1)
+        snprintf(s, len, "%.9g", in->scale);
+    else
+        snprintf(s, len, "%.9g,%.9g,%.9g", in->scale, in->mean, in->std);
+}
+
 int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t errlen)
 {
+    return dg_keras_load_opts(path, NULL, km, err, errlen);
+}
+
+int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
+                       struct dg_keras_model *km, char *err, size_t errlen)
+{
+    static const struct dg_keras_opts defaults = {0};
     memset(km, 0, sizeof *km);
     if (check_signature(path, err, errlen))
         return -1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the file name */
-    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen};
+    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen,
+                   .opts = o ? o : &defaults};
     b.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (b.file < 0) {
         snprintf(err, errlen, "%s: libhdf5 cannot open it (truncated or corrupt?)", path);
@@ -241,6 +282,7 @@ int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t
     m->source_sha256 = km->sha256;
     m->keras_version = km->keras_version;
     m->ops = km->ops;
+    m->input_scale = km->input_text;
     return 0;
 }
 

@@ -57,6 +57,9 @@ struct dg_model {
     int n_ops;
     const struct dg_op *ops;
     long max_act;              /* floats in the largest activation (input and outputs included) */
+    const char *input_scale;   /* what the model was converted for (digitd-convert
+                                  --input-scale: "unit", "raw", "S,MEAN,STD"); the engine
+                                  always takes pixels 0..1, the scale is folded into the ops */
 };
 
 /* The converter refuses a model with an activation, or a zero-padded convolution input,
