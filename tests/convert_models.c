@@ -8,6 +8,10 @@
  *   convert_models write DIR MODEL  only writes DIR/MODEL.h5 (the build compiles each into
  *                             the vectorised engine: tests/engine.cmake)
  *   convert_models bad DIR    writes the models digitd-convert must refuse (convert_refuse.sh)
+ *   convert_models rawpixel SRC.h5 OUT.h5  a copy of a real model whose first Conv2D kernel
+ *                             is divided by 255: the same classifier for raw 0..255 pixels
+ *   convert_models accuracy FILE.h5 MNIST_DIR [SCALE]  prints the model's accuracy (%) on
+ *                             the 10,000 test digits through the runtime engine
  *   convert_models list "A;B;..."  fails unless the names given (CMake's list of the models
  *                             compiled into the vectorised engine) are exactly `checks`
  * The reference follows Keras's definitions: HWC (channels_last), 'same' padding puts
@@ -19,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_mnist.h"
 #include "engine.h"
+#include "h5_read.h"
 #include "keras_h5.h"
 #include "keras_load.h"
 
@@ -752,6 +758,72 @@ static struct model bad[] = {
         "\"border_mode\": \"valid\""), L(FLATTEN), DN(10))},
 };
 
+/* `rawpixel`: src copied to dst, then the first weight of the first layer with weights (the
+ * first Conv2D's kernel in the files used) divided by 255 in place. */
+static int raw_pixel_copy(const char *src, const char *dst)
+{
+    char cmd[8300], err[512], **layers = NULL, **wn = NULL, group[1024], path[2048];
+    int nl = 0, nw = 0, rc = -1, rank;
+    size_t dims[4];
+    float *w = NULL;
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, dst);
+    if (system(cmd) != 0)
+        return -1;
+    hid_t f = H5Fopen(dst, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0 || h5r_attr_strings(f, "model_weights", "layer_names", &layers, &nl, err, sizeof err))
+        goto out;
+    for (int i = 0; i < nl && nw == 0; i++) {
+        snprintf(group, sizeof group, "model_weights/%s", layers[i]);
+        if (h5r_attr_strings(f, group, "weight_names", &wn, &nw, err, sizeof err))
+            goto out;
+        if (nw == 0)
+            h5r_free_strings(wn, 0), wn = NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", group, nw ? wn[0] : "");
+    if (nw == 0 || h5r_read_floats(f, path, &rank, dims, &w, err, sizeof err))
+        goto out;
+    size_t n = 1;
+    for (int d = 0; d < rank; d++)
+        n *= dims[d];
+    for (size_t i = 0; i < n; i++)
+        w[i] /= 255.0f;
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    rc = d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w) >= 0 ? 0 : -1;
+    if (d >= 0)
+        H5Dclose(d);
+    printf("%s: %s (%zu floats) / 255\n", dst, path, n);
+out:
+    if (rc)
+        fprintf(stderr, "rawpixel %s: %s\n", src, err);
+    free(w);
+    h5r_free_strings(wn, nw), h5r_free_strings(layers, nl);
+    if (f >= 0 && H5Fclose(f) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* `accuracy`: the converted model (with --input-scale SCALE) on the 10,000 test digits. */
+static int accuracy(const char *h5, const char *mnist, const char *scale)
+{
+    char err[1024];
+    struct dg_input_spec in;
+    struct dg_keras_opts opts = {.input = scale ? &in : NULL};
+    struct dg_keras_model km;
+    if ((scale && dg_input_spec_parse(scale, &in, err, sizeof err)) ||
+        dg_keras_load_opts(h5, &opts, &km, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double a = dg_mnist_accuracy(&km.model, mnist, 10000, err, sizeof err);
+    dg_keras_free(&km);
+    if (a < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%.2f\n", 100 * a);
+    return 0;
+}
+
 /* `list`: every model of `checks` in the ';'-separated names, and nothing else. */
 static int same_list(const char *names, size_t n)
 {
@@ -789,9 +861,13 @@ int main(int argc, char **argv)
     const size_t nchecks = sizeof checks / sizeof *checks;
     if (argc == 3 && strcmp(argv[1], "list") == 0)
         return same_list(argv[2], nchecks);
+    if (argc == 4 && strcmp(argv[1], "rawpixel") == 0)
+        return raw_pixel_copy(argv[2], argv[3]) != 0;
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "accuracy") == 0)
+        return accuracy(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (!(check && argc <= 4) && !write && !badset) {
         fprintf(stderr, "usage: convert_models check DIR [MODEL] | write DIR MODEL | bad DIR | "
-                        "list NAMES\n");
+                        "list NAMES | rawpixel SRC DST | accuracy H5 MNIST_DIR [SCALE]\n");
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

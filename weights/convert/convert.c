@@ -1,5 +1,5 @@
 /* convert.c: digitd-convert, a Keras .h5 -> the C header compiled into digitd.
- *   digitd-convert MODEL.h5 [-o OUT.h] [--summary] [--input-scale SPEC]
+ *   digitd-convert MODEL.h5 [-o OUT.h] [--summary] [--input-scale SPEC] [--check-mnist DIR]
  * The header is written to a unique OUT.h.XXXXXX and renamed, so a failure never leaves a
  * partial one and concurrent conversions do not clash. */
 #include <getopt.h>
@@ -9,19 +9,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check_mnist.h"
 #include "header_emit.h"
 #include "keras_load.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: digitd-convert MODEL.h5 [-o OUT.h] [--summary] [--input-scale SPEC]\n"
+               "                      [--check-mnist DIR]\n"
                "Converts a Keras model saved with model.save(\"x.h5\") into the C header\n"
                "compiled into digitd (to stdout without -o). --summary prints the layers,\n"
                "their output shapes and parameters, and the engine ops they became.\n"
                "--input-scale: what the model was trained on, for the service's pixels p in\n"
                "0..1 (0 background, 1 ink): unit (p, the default), raw (p * 255, pixels\n"
                "0..255), S (p * S) or S,MEAN,STD ((p * S - MEAN) / STD); folded into the\n"
-               "first layer. A model that begins with a Rescaling layer defaults to raw.\n");
+               "first layer. A model that begins with a Rescaling layer defaults to raw.\n"
+               "--check-mnist DIR: run the model on MNIST test digits from DIR under its\n"
+               "input scale and warn, naming a better one, if another scale does far better.\n");
 }
 
 /* OUT.h.XXXXXX beside OUT.h, unique (mkstemp), so concurrent builds writing the same
@@ -65,9 +69,10 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"summary", no_argument, 0, 's'},
                                          {"input-scale", required_argument, 0, 'i'},
+                                         {"check-mnist", required_argument, 0, 'm'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *out = NULL;
+    const char *out = NULL, *mnist = NULL;
     int summary = 0, c;
     char err[1024];
     struct dg_input_spec input;
@@ -76,6 +81,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 'o': out = optarg; break;
         case 's': summary = 1; break;
+        case 'm': mnist = optarg; break;
         case 'i':
             if (dg_input_spec_parse(optarg, &input, err, sizeof err)) {
                 fprintf(stderr, "digitd-convert: %s\n", err);
@@ -97,9 +103,13 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (summary)
+    if (mnist && dg_check_mnist(argv[optind], &kopts, &km, mnist, stderr, err, sizeof err) < 0) {
+        fprintf(stderr, "digitd-convert: --check-mnist: %s\n", err);
+        rc = -1;
+    }
+    if (rc == 0 && summary)
         dg_summary_print(stdout, &km);
-    if (!summary || out)
+    if (rc == 0 && (!summary || out))
         rc = write_header(out, &km);
     dg_keras_free(&km);
     return rc ? 1 : 0;
