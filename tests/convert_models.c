@@ -30,11 +30,12 @@
 #include "keras_load.h"
 
 enum kind { INPUT, CONV, MAXPOOL, AVGPOOL, GAP, DENSE, BN, ACT, SOFTMAX, FLATTEN, RESHAPE,
-            DROPOUT, RELU, ADD, RESCALE, NORM, OTHER };
+            DROPOUT, RELU, ADD, RESCALE, NORM, LEAKY, ZPAD, OTHER };
 static const char *class_of[] = {"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                                  "GlobalAveragePooling2D", "Dense", "BatchNormalization",
                                  "Activation", "Softmax", "Flatten", "Reshape", "Dropout",
-                                 "ReLU", "Add", "Rescaling", "Normalization"};
+                                 "ReLU", "Add", "Rescaling", "Normalization", "LeakyReLU",
+                                 "ZeroPadding2D"};
 
 struct shp {
     int h, w, c;
@@ -53,7 +54,8 @@ struct lay {
     const char *other;  /* OTHER: the class name; else a data_format to write */
     const char *extra;  /* raw JSON appended to the config ("\"threshold\": 0.0", ...) */
     double scale, offset; /* RESCALE: y = x * scale + offset; NORM (from the config when
-                             scale > 0): mean offset, variance scale */
+                             scale > 0): mean offset, variance scale; LEAKY: scale = alpha */
+    int pad[4];           /* ZPAD: top, bottom, left, right */
     int poison;         /* 1 NaN in the kernel, 2 Inf in the bias, 3 negative BN variance,
                            4 a kernel one column too wide, 5 BN weights in the wrong order */
     /* filled in by build_layer() */
@@ -199,6 +201,8 @@ static void build_layer(const struct model *m, struct lay *L, struct shp s)
     }
     if (L->k == GAP)
         L->out = (struct shp){1, 1, s.c};
+    if (L->k == ZPAD)
+        L->out = (struct shp){s.h + L->pad[0] + L->pad[1], s.w + L->pad[2] + L->pad[3], s.c};
     if (L->k == DENSE) {
         L->out = (struct shp){1, 1, L->n};
         L->kern = add_weight(m, L, "kernel", 2, s.h * s.w * s.c, L->n + (L->poison == 4),
@@ -336,6 +340,15 @@ static void layer_json(char *j, size_t len, const struct model *m, int i)
                  L->scale, L->offset);
         add(j, len, "%s", buf);
     }
+    if (L->k == LEAKY) {
+        snprintf(buf, sizeof buf, ", \"alpha\": %.17g", L->scale);
+        add(j, len, "%s", buf);
+    }
+    if (L->k == ZPAD) {
+        snprintf(buf, sizeof buf, ", \"padding\": [[%d, %d], [%d, %d]], \"data_format\": "
+                 "\"channels_last\"", L->pad[0], L->pad[1], L->pad[2], L->pad[3]);
+        add(j, len, "%s", buf);
+    }
     if (L->k == NORM && !(L->scale > 0))
         add(j, len, "%s", ", \"axis\": -1, \"mean\": null, \"variance\": null");
     if (L->extra)
@@ -427,7 +440,7 @@ static int write_model(struct model *m, const char *dir)
 {
     static const char *kn[] = {"input", "conv", "maxpool", "avgpool", "gap", "dense", "bn",
                                "act", "softmax", "flatten", "reshape", "dropout", "relu", "add",
-                               "rescale", "norm", "other"};
+                               "rescale", "norm", "leaky", "zpad", "other"};
     static char json[1 << 17];
     struct kh5_layer hl[16];
     const int n = n_layers(m);
@@ -496,6 +509,18 @@ static double act1(const char *a, double v)
         return 1 / (1 + exp(-v));
     if (strcmp(a, "tanh") == 0)
         return tanh(v);
+    if (strcmp(a, "elu") == 0)
+        return v > 0 ? v : exp(v) - 1;
+    if (strcmp(a, "selu") == 0) /* Keras's constants */
+        return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (exp(v) - 1));
+    if (strcmp(a, "gelu") == 0)
+        return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+    if (strcmp(a, "swish") == 0 || strcmp(a, "silu") == 0)
+        return v / (1 + exp(-v));
+    if (strcmp(a, "softplus") == 0)
+        return log(1 + exp(v));
+    if (strcmp(a, "leaky_relu") == 0) /* Keras 3's function: negative_slope 0.2 */
+        return v > 0 ? v : 0.2 * v;
     return NAN; /* softmax is not element-wise: handled by the caller */
 }
 
@@ -569,6 +594,18 @@ static void ref_layer(const struct lay *L, const double *in, double *out)
     if (L->k == RESCALE)
         for (size_t i = 0; i < nout; i++)
             out[i] = in[i] * L->scale + L->offset;
+    if (L->k == LEAKY)
+        for (size_t i = 0; i < nout; i++)
+            out[i] = in[i] > 0 ? in[i] : L->scale * in[i];
+    if (L->k == ZPAD)
+        for (int y = 0; y < O.h; y++)
+            for (int x = 0; x < O.w; x++)
+                for (int c = 0; c < O.c; c++) {
+                    const int iy = y - L->pad[0], ix = x - L->pad[2];
+                    out[((size_t)y * O.w + x) * O.c + c] =
+                        iy >= 0 && iy < I.h && ix >= 0 && ix < I.w
+                            ? in[((size_t)iy * I.w + ix) * I.c + c] : 0;
+                }
     if (L->k == NORM)
         for (size_t i = 0; i < nout; i++) {
             const size_t c = i % (size_t)O.c;
@@ -724,6 +761,15 @@ static struct model checks[] = {
     {M("normalization_layers", IN3, L(NORM, .scale = 0.09, .offset = 0.13), PL(MAXPOOL, 2, 2),
         L(NORM), CV(4, 3, 3, .act = "relu"), L(RESCALE, .scale = 0.5, .offset = -1),
         L(FLATTEN), DN(10))},
+    /* the activations beyond relu/sigmoid/tanh, as Conv2D/Dense options and as layers;
+     * ZeroPadding2D (asymmetric) before a valid and a 'same' Conv2D */
+    {M("activations", IN3, CV(4, 3, 3, .act = "elu"), CV(5, 3, 3, .act = "gelu"),
+        PL(MAXPOOL, 2, 2), CV(6, 3, 3, .act = "swish"), L(ACT, .act = "softplus"), L(FLATTEN),
+        DN(16, .act = "selu"), DN(12, .act = "silu"), DN(10, .act = "leaky_relu"),
+        L(SOFTMAX))},
+    {M("leaky_zeropad", IN3, L(ZPAD, .pad = {1, 2, 0, 3}), CV(4, 3, 3, .sh = 2, .sw = 2),
+        L(LEAKY, .scale = 0.1), L(ZPAD, .pad = {2, 0, 1, 1}), CV(6, 3, 3, .same = 1),
+        L(ACT, .act = "elu"), L(FLATTEN), DN(10), L(SOFTMAX))},
 };
 
 /* What digitd-convert must refuse (tests/convert_refuse.sh checks each message). */
@@ -741,8 +787,9 @@ static struct model bad[] = {
     {M("bn_wrong_order", IN3, CV(2, 3, 3), L(BN, .poison = 5), L(FLATTEN), DN(10))},
     {M("skip_connection", IN3, CV(4, 3, 3, .same = 1), CV(4, 3, 3, .same = 1),
         L(ADD, .from = 2), L(FLATTEN), DN(10)), .style = FUNC2},
-    {M("elu", IN2, L(FLATTEN), DN(16), L(ACT, .act = "elu"), DN(10))},
-    {M("swish", IN2, L(FLATTEN), DN(10, .act = "swish"))},
+    {M("hard_sigmoid", IN2, L(FLATTEN), DN(16), L(ACT, .act = "hard_sigmoid"), DN(10))},
+    {M("zeropad_pool", IN3, L(ZPAD, .pad = {1, 1, 1, 1}), PL(MAXPOOL, 2, 2), L(FLATTEN),
+        DN(10))},
     {M("relu6", IN2, L(FLATTEN), DN(16), L(RELU, .extra = "\"max_value\": 6.0"), DN(10))},
     {M("out12", IN3, L(FLATTEN), DN(12, .act = "softmax"))},
     {M("dense_on_image", IN3, CV(4, 3, 3), DN(10))},

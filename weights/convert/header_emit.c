@@ -11,9 +11,11 @@
 
 static const char *kind_name[] = {"DG_OP_CONV2D", "DG_OP_MAXPOOL", "DG_OP_AVGPOOL", "DG_OP_GAP",
                                   "DG_OP_DENSE",  "DG_OP_AFFINE",  "DG_OP_ACT"};
-static const char *act_name[] = {"DG_ACT_LINEAR", "DG_ACT_RELU", "DG_ACT_SIGMOID", "DG_ACT_TANH",
-                                 "DG_ACT_SOFTMAX"};
-static const char *act_short[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+static const char *act_name[] = {"DG_ACT_LINEAR", "DG_ACT_RELU",  "DG_ACT_SIGMOID", "DG_ACT_TANH",
+                                 "DG_ACT_SOFTMAX", "DG_ACT_ELU",   "DG_ACT_SELU",    "DG_ACT_GELU",
+                                 "DG_ACT_SWISH",   "DG_ACT_SOFTPLUS", "DG_ACT_LEAKY"};
+static const char *act_short[] = {"linear", "relu", "sigmoid", "tanh",     "softmax", "elu",
+                                  "selu",   "gelu", "swish",   "softplus", "leaky_relu"};
 
 static void shape_text(char *s, size_t n, struct dg_shape sh)
 {
@@ -156,9 +158,10 @@ static void emit_ops(FILE *f, const struct dg_model *m)
         fprintf(f,
                 "    {.kind = %s, .name = \"%s\", .in = {%d, %d, %d}, .out = {%d, %d, %d},\n"
                 "     .kh = %d, .kw = %d, .sh = %d, .sw = %d, .pt = %d, .pl = %d, .act = %s,\n"
-                "     .weight = %s, .bias = %s},\n",
+                "     .alpha = %a, .weight = %s, .bias = %s},\n",
                 kind_name[o->kind], o->name, o->in.h, o->in.w, o->in.c, o->out.h, o->out.w,
-                o->out.c, o->kh, o->kw, o->sh, o->sw, o->pt, o->pl, act_name[o->act], w, b);
+                o->out.c, o->kh, o->kw, o->sh, o->sw, o->pt, o->pl, act_name[o->act],
+                (double)o->alpha, w, b);
     }
     fprintf(f, "};\n\n/* The op sequence, for unrolling at compile time: X(index, kind). */\n"
                "#define DG_MODEL_OPS(X)");

@@ -29,6 +29,10 @@ struct kb {
     float *pa_s, *pa_t;
     int pa_c;
     const char *pa_name;
+    /* A ZeroPadding2D not yet placed (the next layer, a Conv2D, pads by it): top, bottom,
+     * left, right; cur is already the padded shape, zp_in the unpadded one. */
+    int zp_on, zp[4];
+    struct dg_shape zp_in;
 };
 
 /* Sets err to "<path>: layer '<name>' (<type>): <message>" (or "<path>: <message>"). */

@@ -102,22 +102,32 @@ static int num_key(struct kb *b, const cJSON *cfg, const char *key, double dflt,
     return -1;
 }
 
-/* "relu", or Keras 3's serialised {"config": "relu"} / {"registered_name": ...}. */
-static int parse_act(struct kb *b, const cJSON *j, enum dg_act *act)
+/* "relu", or Keras 3's serialised {"config": "relu"} / {"registered_name": ...}; alpha: the
+ * parameter Keras's function has for it (elu 1, leaky_relu 0.2). */
+static int parse_act(struct kb *b, const cJSON *j, enum dg_act *act, float *alpha)
 {
-    static const char *names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+    static const struct {
+        const char *name;
+        enum dg_act act;
+        float alpha;
+    } acts[] = {{"linear", DG_ACT_LINEAR, 0},     {"relu", DG_ACT_RELU, 0},
+                {"sigmoid", DG_ACT_SIGMOID, 0},   {"tanh", DG_ACT_TANH, 0},
+                {"softmax", DG_ACT_SOFTMAX, 0},   {"elu", DG_ACT_ELU, 1},
+                {"selu", DG_ACT_SELU, 0},         {"gelu", DG_ACT_GELU, 0},
+                {"swish", DG_ACT_SWISH, 0},       {"silu", DG_ACT_SWISH, 0},
+                {"softplus", DG_ACT_SOFTPLUS, 0}, {"leaky_relu", DG_ACT_LEAKY, 0.2f}};
     const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
     if (!j || cJSON_IsNull(j))
         s = "linear";
     if (cJSON_IsObject(j))
         s = str_field(j, "config", str_field(j, "registered_name", NULL));
-    for (int i = 0; s && i < 5; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *act = (enum dg_act)i;
+    for (size_t i = 0; s && i < sizeof acts / sizeof *acts; i++)
+        if (strcmp(s, acts[i].name) == 0) {
+            *act = acts[i].act, *alpha = acts[i].alpha;
             return 0;
         }
-    kb_fail(b, "activation '%s' is not supported (linear, relu, sigmoid, tanh, softmax)",
-            s ? s : "?");
+    kb_fail(b, "activation '%s' is not supported (linear, relu, sigmoid, tanh, softmax, elu, "
+               "selu, gelu, swish/silu, softplus, leaky_relu)", s ? s : "?");
     return -1;
 }
 
@@ -463,20 +473,65 @@ static int conv_plain(struct kb *b, const cJSON *cfg)
     return -1;
 }
 
+/* An int n (n, n) or a pair [a, b] of ints in 0..64 into v; 0 or -1. */
+static int pad_pair(const cJSON *j, int v[2])
+{
+    if (json_int(j, 0, 64, &v[0]) == 0) {
+        v[1] = v[0];
+        return 0;
+    }
+    return cJSON_GetArraySize(j) == 2 && json_int(cJSON_GetArrayItem(j, 0), 0, 64, &v[0]) == 0 &&
+                   json_int(cJSON_GetArrayItem(j, 1), 0, 64, &v[1]) == 0
+               ? 0
+               : -1;
+}
+
+/* ZeroPadding2D: padding 1, [1, 2] (rows, columns) or [[top, bottom], [left, right]].
+ * Supported right before a Conv2D, which then pads by it too (convert_layer checks). */
+static int layer_zeropad(struct kb *b, const cJSON *cfg)
+{
+    const cJSON *p = field(cfg, "padding");
+    int v[4] = {1, 1, 1, 1}, ok = !p;
+    if (p && json_int(p, 0, 64, &v[0]) == 0)
+        ok = 1, v[1] = v[2] = v[3] = v[0];
+    else if (p && cJSON_GetArraySize(p) == 2 && pad_pair(cJSON_GetArrayItem(p, 0), v) == 0 &&
+             pad_pair(cJSON_GetArrayItem(p, 1), v + 2) == 0)
+        ok = 1; /* [a, b] is read as [[a, a], [b, b]], as Keras does */
+    if (!ok) {
+        char got[64];
+        json_text(p, got, sizeof got);
+        kb_fail(b, "'padding' must be an integer, a pair or a pair of pairs in 0..64 (got %s)",
+                got);
+        return -1;
+    }
+    if (need_image(b) || check_channels_last(b, cfg) || flush_affine(b))
+        return -1;
+    memcpy(b->zp, v, sizeof v);
+    b->zp_on = 1, b->zp_in = b->cur;
+    b->cur.h += v[0] + v[1], b->cur.w += v[2] + v[3];
+    return 0;
+}
+
 static int layer_conv(struct kb *b, const cJSON *cfg)
 {
     int filters;
     enum dg_act act;
+    float alpha;
     if (need_image(b) || check_channels_last(b, cfg) ||
         int_key(b, cfg, "filters", 1, 65536, &filters) || conv_plain(b, cfg) ||
-        parse_act(b, field(cfg, "activation"), &act))
+        parse_act(b, field(cfg, "activation"), &act, &alpha))
         return -1;
-    int valid = strcmp(str_field(cfg, "padding", "valid"), "valid") == 0;
+    int valid = strcmp(str_field(cfg, "padding", "valid"), "valid") == 0 && !b->zp_on;
     if (!(b->pa_s && valid) && flush_affine(b))
         return -1;
     struct dg_op *op = new_op(b, DG_OP_CONV2D);
     if (!op || window(b, cfg, op, 0))
         return -1;
+    if (b->zp_on) { /* the ZeroPadding2D before: its rows and columns join the conv's own */
+        op->in = b->zp_in;
+        op->pt += b->zp[0], op->pl += b->zp[2];
+        b->zp_on = 0;
+    }
     op->out.c = filters;
     struct kb_want want[2] = {
         {"kernel", 4, {(size_t)op->kh, (size_t)op->kw, (size_t)op->in.c, (size_t)filters}, 0, 0},
@@ -484,7 +539,7 @@ static int layer_conv(struct kb *b, const cJSON *cfg)
     float *w[2];
     if (read_weights(b, want, 2, w))
         return -1;
-    op->weight = w[0], op->bias = w[1], op->act = act;
+    op->weight = w[0], op->bias = w[1], op->act = act, op->alpha = alpha;
     if (b->pa_s && fold_into_input(b, op, w[0]))
         return -1;
     b->cur = op->out;
@@ -496,13 +551,14 @@ static int layer_dense(struct kb *b, const cJSON *cfg)
 {
     int units;
     enum dg_act act;
+    float alpha;
     if (!b->flat && (b->cur.h != 1 || b->cur.w != 1)) {
         kb_fail(b, "Dense on a %dx%dx%d image (no Flatten before it) is not supported",
                 b->cur.h, b->cur.w, b->cur.c);
         return -1;
     }
     if (int_key(b, cfg, "units", 1, 1 << 20, &units) ||
-        parse_act(b, field(cfg, "activation"), &act))
+        parse_act(b, field(cfg, "activation"), &act, &alpha))
         return -1;
     struct dg_op *op = new_op(b, DG_OP_DENSE);
     if (!op)
@@ -513,7 +569,7 @@ static int layer_dense(struct kb *b, const cJSON *cfg)
     float *w[2];
     if (read_weights(b, want, 2, w))
         return -1;
-    op->weight = w[0], op->bias = w[1], op->act = act;
+    op->weight = w[0], op->bias = w[1], op->act = act, op->alpha = alpha;
     if (b->pa_s && fold_into_input(b, op, w[0]))
         return -1;
     b->cur = op->out;
@@ -606,7 +662,7 @@ static int layer_reshape(struct kb *b, const cJSON *cfg)
 /* Activation, ReLU, Softmax layers: merged into the op before when that one is linear.
  * An element-wise activation merges across a Flatten/Reshape (same values, same order); a
  * softmax only while the channel axis is still that op's (act_ok, see set_shape). */
-static int add_act(struct kb *b, enum dg_act act)
+static int add_act(struct kb *b, enum dg_act act, float alpha)
 {
     if (flush_affine(b))
         return -1;
@@ -616,24 +672,41 @@ static int add_act(struct kb *b, enum dg_act act)
     if (m->n_ops > 0 && b->km->ops[m->n_ops - 1].act == DG_ACT_LINEAR &&
         (act != DG_ACT_SOFTMAX || b->act_ok)) {
         b->km->ops[m->n_ops - 1].act = act;
+        b->km->ops[m->n_ops - 1].alpha = alpha;
         b->fold_ok = 0;
         return 0;
     }
     struct dg_op *op = new_op(b, DG_OP_ACT);
     if (!op)
         return -1;
-    op->act = act;
+    op->act = act, op->alpha = alpha;
     return 0;
 }
 
 static int layer_activation(struct kb *b, const cJSON *cfg)
 {
     enum dg_act act;
-    return parse_act(b, field(cfg, "activation"), &act) ? -1 : add_act(b, act);
+    float alpha;
+    return parse_act(b, field(cfg, "activation"), &act, &alpha) ? -1 : add_act(b, act, alpha);
 }
 
-/* A plain ReLU only.  Keys a file leaves out take Keras's defaults (threshold and
- * negative_slope 0, max_value None): Keras 2.2.0-2.2.2 wrote ReLU without a threshold. */
+/* LeakyReLU: alpha (Keras 2) or negative_slope (Keras 3), default 0.3 in both; ELU: alpha. */
+static int layer_leaky(struct kb *b, const cJSON *cfg)
+{
+    double a;
+    const char *key = field(cfg, "negative_slope") ? "negative_slope" : "alpha";
+    return num_key(b, cfg, key, 0.3, &a) ? -1 : add_act(b, DG_ACT_LEAKY, (float)a);
+}
+
+static int layer_elu(struct kb *b, const cJSON *cfg)
+{
+    double a;
+    return num_key(b, cfg, "alpha", 1.0, &a) ? -1 : add_act(b, DG_ACT_ELU, (float)a);
+}
+
+/* A ReLU without a cap or threshold (a negative_slope makes it a LeakyReLU).  Keys a file
+ * leaves out take Keras's defaults (threshold and negative_slope 0, max_value None): Keras
+ * 2.2.0-2.2.2 wrote ReLU without a threshold. */
 static int layer_relu(struct kb *b, const cJSON *cfg)
 {
     const cJSON *mv = field(cfg, "max_value");
@@ -641,15 +714,14 @@ static int layer_relu(struct kb *b, const cJSON *cfg)
     if (num_key(b, cfg, "negative_slope", 0, &slope) ||
         num_key(b, cfg, "threshold", 0, &threshold))
         return -1;
-    if ((mv && !cJSON_IsNull(mv)) || slope != 0 || threshold != 0) {
+    if ((mv && !cJSON_IsNull(mv)) || threshold != 0) {
         char got[64];
         json_text(mv, got, sizeof got);
-        kb_fail(b, "only a plain ReLU is supported (max_value null, negative_slope 0, threshold "
-                   "0; got max_value %s, negative_slope %g, threshold %g)",
-                mv ? got : "null", slope, threshold);
+        kb_fail(b, "only a plain ReLU is supported (max_value null, threshold 0; got max_value "
+                   "%s, negative_slope %g, threshold %g)", mv ? got : "null", slope, threshold);
         return -1;
     }
-    return add_act(b, DG_ACT_RELU);
+    return add_act(b, slope != 0 ? DG_ACT_LEAKY : DG_ACT_RELU, (float)slope);
 }
 
 /* The layer's axis (default -1, or a one-element list) must be the last one. */
@@ -674,7 +746,7 @@ static int last_axis(struct kb *b, const cJSON *cfg, const char *what)
 
 static int layer_softmax(struct kb *b, const cJSON *cfg)
 {
-    return last_axis(b, cfg, "softmax") ? -1 : add_act(b, DG_ACT_SOFTMAX);
+    return last_axis(b, cfg, "softmax") ? -1 : add_act(b, DG_ACT_SOFTMAX, 0);
 }
 
 /* The normalisation as y = x * s + t per channel (in double, rounded once), composed with a
@@ -925,11 +997,14 @@ static const struct {
     {"ReLU", layer_relu},              {"Softmax", layer_softmax},
     {"BatchNormalization", layer_batchnorm},
     {"Rescaling", layer_rescaling},    {"Normalization", layer_normalization},
+    {"LeakyReLU", layer_leaky},        {"ELU", layer_elu},
+    {"ZeroPadding2D", layer_zeropad},
 };
 
 #define SUPPORTED                                                                          \
-    "InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, "         \
-    "GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, ReLU, Softmax, "             \
+    "InputLayer, Conv2D, ZeroPadding2D, MaxPooling2D, AveragePooling2D, "                  \
+    "GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, "    \
+    "ReLU, LeakyReLU, ELU, Softmax, "                                                      \
     "BatchNormalization, Rescaling, Normalization, Dropout and other inference no-ops"
 
 /* The batch input shape, where the Keras versions put it: the InputLayer's batch_shape
@@ -992,6 +1067,11 @@ static int convert_layer(struct kb *b, const cJSON *l)
     snprintf(b->layer->name, sizeof b->layer->name, "%s", b->lname);
     snprintf(b->layer->type, sizeof b->layer->type, "%s", b->ltype);
     kb_sanitize(b->layer->name), kb_sanitize(b->layer->type);
+    if (b->zp_on && strcmp(b->ltype, "Conv2D") && strcmp(b->ltype, "Convolution2D")) {
+        kb_fail(b, "follows a ZeroPadding2D: ZeroPadding2D is supported only right before a "
+                   "Conv2D");
+        return -1;
+    }
     for (size_t i = 0; i < sizeof layer_types / sizeof layer_types[0]; i++)
         if (strcmp(b->ltype, layer_types[i].type) == 0)
             return layer_types[i].convert(b, cfg);
@@ -1053,6 +1133,10 @@ static int finish(struct kb *b)
     if (flush_affine(b))
         return -1;
     b->lname = NULL;
+    if (b->zp_on) {
+        kb_fail(b, "the model ends in a ZeroPadding2D");
+        return -1;
+    }
     if (!b->flat && (b->cur.h != 1 || b->cur.w != 1)) {
         kb_fail(b, "the model outputs a %dx%dx%d image, not a vector of class scores",
                 b->cur.h, b->cur.w, b->cur.c);

@@ -111,23 +111,26 @@ static void explain_no_config(struct kb *b)
 }
 
 /* A Functional model's inbound references: Keras 2 [[["name", 0, 0, {}]]], Keras 3
- * {"args": [{"config": {"keras_history": ["name", 0, 0]}}]}. Counts them, keeps the last. */
-static void inbound_refs(const cJSON *j, int *n, const char **last)
+ * {"args": [{"config": {"keras_history": ["name", 0, 0]}}]}. Counts them, keeps the first
+ * two. */
+static void inbound_refs(const cJSON *j, int *n, const char *from[2])
 {
     if (cJSON_IsArray(j) && cJSON_IsString(cJSON_GetArrayItem(j, 0)) &&
         cJSON_IsNumber(cJSON_GetArrayItem(j, 1))) {
+        if (*n < 2)
+            from[*n] = cJSON_GetArrayItem(j, 0)->valuestring;
         (*n)++;
-        *last = cJSON_GetArrayItem(j, 0)->valuestring;
         return;
     }
     const cJSON *c;
     cJSON_ArrayForEach(c, j)
     {
         if (c->string && strcmp(c->string, "keras_history") == 0 && cJSON_IsArray(c)) {
+            if (*n < 2)
+                from[*n] = cJSON_IsString(c->child) ? c->child->valuestring : "";
             (*n)++;
-            *last = cJSON_IsString(c->child) ? c->child->valuestring : "";
         } else if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
-            inbound_refs(c, n, last);
+            inbound_refs(c, n, from);
         }
     }
 }
@@ -141,7 +144,9 @@ static const char *layer_name(const cJSON *l)
     return cJSON_IsString(n) ? n->valuestring : NULL;
 }
 
-/* Functional models are accepted when they are a chain: each layer reads the one before. */
+/* Functional models are accepted when they are a chain: each layer reads the one before.
+ * A refusal names the layer, its class and what it reads: the two layers it joins (a
+ * residual Add, a Concatenate), or the one it reads instead of the layer before. */
 static int check_chain(struct kb *b, const cJSON *layers)
 {
     const char *prev = NULL;
@@ -149,13 +154,23 @@ static int check_chain(struct kb *b, const cJSON *layers)
     cJSON_ArrayForEach(l, layers)
     {
         int n = 0;
-        const char *from = NULL;
-        inbound_refs(cJSON_GetObjectItemCaseSensitive(l, "inbound_nodes"), &n, &from);
+        const char *from[2] = {"", ""};
+        inbound_refs(cJSON_GetObjectItemCaseSensitive(l, "inbound_nodes"), &n, from);
         const char *name = layer_name(l);
-        if (prev && (n != 1 || strcmp(from, prev) != 0)) {
-            kb_fail(b, "layer '%s' does not simply follow '%s': only Sequential models and "
-                       "Functional models that are a single chain are supported",
-                    name ? name : "?", prev);
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(l, "class_name");
+        if (prev && !(n == 1 && strcmp(from[0], prev) == 0)) {
+            char what[640];
+            if (n >= 2)
+                snprintf(what, sizeof what, "joins %d layers, '%.200s' and '%.200s'%s", n,
+                         from[0], from[1], n > 2 ? " and more" : "");
+            else if (n == 1)
+                snprintf(what, sizeof what, "reads '%.200s', not '%.200s' (the layer before it)",
+                         from[0], prev);
+            else
+                snprintf(what, sizeof what, "has no input (a second model input?)");
+            kb_fail(b, "layer '%s' (%s) %s: only Sequential models and Functional models that "
+                       "are a single chain are supported", name ? name : "?",
+                    cJSON_IsString(cls) ? cls->valuestring : "?", what);
             return -1;
         }
         prev = name;

@@ -16,12 +16,18 @@
 
 #include "model_ops.h"
 
-static inline float dg_act1(enum dg_act act, float v)
+static inline float dg_act1(enum dg_act act, float alpha, float v)
 {
     switch (act) {
     case DG_ACT_RELU: return v > 0.0f ? v : 0.0f;
     case DG_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
     case DG_ACT_TANH: return tanhf(v);
+    case DG_ACT_ELU: return v > 0.0f ? v : alpha * expm1f(v);
+    case DG_ACT_SELU: return 1.05070098f * (v > 0.0f ? v : 1.67326324f * expm1f(v));
+    case DG_ACT_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678f));
+    case DG_ACT_SWISH: return v / (1.0f + expf(-v));
+    case DG_ACT_SOFTPLUS: return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))); /* no overflow */
+    case DG_ACT_LEAKY: return v > 0.0f ? v : alpha * v;
     default: return v; /* linear; softmax is handled per pixel by dg_act_apply */
     }
 }
@@ -40,8 +46,8 @@ static inline void dg_softmax(float *y, int c)
         y[i] /= s;
 }
 
-/* y: pixels x c floats, activation applied in place. */
-static inline void dg_act_apply(enum dg_act act, float *y, long pixels, int c)
+/* y: pixels x c floats, activation applied in place (alpha: dg_op's). */
+static inline void dg_act_apply(enum dg_act act, float alpha, float *y, long pixels, int c)
 {
     if (act == DG_ACT_LINEAR)
         return;
@@ -51,7 +57,7 @@ static inline void dg_act_apply(enum dg_act act, float *y, long pixels, int c)
         return;
     }
     for (long i = 0; i < pixels * c; i++)
-        y[i] = dg_act1(act, y[i]);
+        y[i] = dg_act1(act, alpha, y[i]);
 }
 
 /* MAXPOOL / AVGPOOL: cells outside the image are skipped ('same' pads with -inf for max;
@@ -84,7 +90,7 @@ static inline void dg_pool_generic(const struct dg_op *op, const float *in, floa
                 for (int ch = 0; ch < c; ch++)
                     y[ch] /= (float)n;
         }
-    dg_act_apply(op->act, out, (long)op->out.h * op->out.w, c);
+    dg_act_apply(op->act, op->alpha, out, (long)op->out.h * op->out.w, c);
 }
 
 /* GAP: {h, w, c} -> {1, 1, c}. */
@@ -99,7 +105,7 @@ static inline void dg_gap_generic(const struct dg_op *op, const float *in, float
             out[ch] += in[p * c + ch];
     for (int ch = 0; ch < c; ch++)
         out[ch] /= (float)pixels;
-    dg_act_apply(op->act, out, 1, c);
+    dg_act_apply(op->act, op->alpha, out, 1, c);
 }
 
 /* AFFINE (per channel) and ACT (activation only): shape unchanged. */
@@ -114,7 +120,7 @@ static inline void dg_affine_act_generic(const struct dg_op *op, const float *in
                 v = v * op->weight[ch] + (op->bias ? op->bias[ch] : 0.0f);
             out[p * c + ch] = v;
         }
-    dg_act_apply(op->act, out, pixels, c);
+    dg_act_apply(op->act, op->alpha, out, pixels, c);
 }
 
 /* Every op but CONV2D and DENSE, which are dg_step's (kernels_vec.h). */

@@ -172,7 +172,7 @@ DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, fl
         }
     }
     if (act != op->act)
-        dg_act_apply(op->act, out, (long)op->out.h * ow, oc);
+        dg_act_apply(op->act, op->alpha, out, (long)op->out.h * ow, oc);
 }
 
 /* One fused tile: PB pool outputs from a 2 x 2PB conv tile; max, then bias and act
@@ -259,7 +259,7 @@ DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
             if (c0 + v * DG_V < m)
                 dg_vstore(out + c0 + v * DG_V, a0[v] + a1[v], dg_lanes(m, c0, v));
     }
-    dg_act_apply(op->act, out, 1, m);
+    dg_act_apply(op->act, op->alpha, out, 1, m);
 }
 
 /* ---- one op of a model, shared by the compiled-in path and the runtime path ---------- */

@@ -27,7 +27,13 @@ enum dg_act {
     DG_ACT_RELU,
     DG_ACT_SIGMOID,
     DG_ACT_TANH,
-    DG_ACT_SOFTMAX /* over the channel (last) axis of each pixel, as Keras does */
+    DG_ACT_SOFTMAX, /* over the channel (last) axis of each pixel, as Keras does */
+    DG_ACT_ELU,     /* x > 0 ? x : alpha * (exp(x) - 1) */
+    DG_ACT_SELU,    /* 1.0507 * (x > 0 ? x : 1.67326 * (exp(x) - 1)), Keras's constants */
+    DG_ACT_GELU,    /* x * Phi(x), the exact (erf) form, Keras's default */
+    DG_ACT_SWISH,   /* x * sigmoid(x), also called silu */
+    DG_ACT_SOFTPLUS, /* log(1 + exp(x)) */
+    DG_ACT_LEAKY    /* x > 0 ? x : alpha * x (LeakyReLU) */
 };
 
 struct dg_shape {
@@ -42,6 +48,7 @@ struct dg_op {
     int sh, sw;             /* strides */
     int pt, pl;             /* padding before the first row / column ('same' = floor(total/2)) */
     enum dg_act act;        /* applied after the op */
+    float alpha;            /* ELU's alpha, LeakyReLU's negative slope */
     const float *weight;    /* CONV2D: [kh][kw][in.c][out.c]; DENSE: [in.c][out.c]; AFFINE: [c] */
     const float *bias;      /* [out.c], or NULL for no bias */
 };
