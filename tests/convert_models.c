@@ -12,6 +12,7 @@
  *                             is divided by 255: the same classifier for raw 0..255 pixels
  *   convert_models accuracy FILE.h5 MNIST_DIR [SCALE]  prints the model's accuracy (%) on
  *                             the 10,000 test digits through the runtime engine
+ *   convert_models config FILE.h5 OUT.json  writes the file's model_config (its to_json())
  *   convert_models list "A;B;..."  fails unless the names given (CMake's list of the models
  *                             compiled into the vectorised engine) are exactly `checks`
  * The reference follows Keras's definitions: HWC (channels_last), 'same' padding puts
@@ -871,6 +872,24 @@ static int accuracy(const char *h5, const char *mnist, const char *scale)
     return 0;
 }
 
+/* `config`: a full model's model_config as the JSON file model.to_json() would give. */
+static int dump_config(const char *h5, const char *out)
+{
+    char err[512], *json = NULL;
+    hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+    FILE *o = NULL;
+    int rc = f < 0 || h5r_attr_string(f, ".", "model_config", &json, err, sizeof err) ||
+             !(o = fopen(out, "w")) || fputs(json, o) < 0;
+    if (o && fclose(o))
+        rc = 1;
+    if (f >= 0)
+        H5Fclose(f);
+    if (rc)
+        fprintf(stderr, "config %s -> %s: failed\n", h5, out);
+    free(json);
+    return rc;
+}
+
 /* `list`: every model of `checks` in the ';'-separated names, and nothing else. */
 static int same_list(const char *names, size_t n)
 {
@@ -908,13 +927,16 @@ int main(int argc, char **argv)
     const size_t nchecks = sizeof checks / sizeof *checks;
     if (argc == 3 && strcmp(argv[1], "list") == 0)
         return same_list(argv[2], nchecks);
+    if (argc == 4 && strcmp(argv[1], "config") == 0)
+        return dump_config(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "rawpixel") == 0)
         return raw_pixel_copy(argv[2], argv[3]) != 0;
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "accuracy") == 0)
         return accuracy(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (!(check && argc <= 4) && !write && !badset) {
         fprintf(stderr, "usage: convert_models check DIR [MODEL] | write DIR MODEL | bad DIR | "
-                        "list NAMES | rawpixel SRC DST | accuracy H5 MNIST_DIR [SCALE]\n");
+                        "list NAMES | rawpixel SRC DST | accuracy H5 MNIST_DIR [SCALE] | "
+                        "config H5 OUT.json\n");
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

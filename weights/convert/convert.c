@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: digitd-convert MODEL.h5 [-o OUT.h] [--summary] [--input-scale SPEC]\n"
-               "                      [--check-mnist DIR]\n"
+               "                      [--check-mnist DIR] [--config MODEL.json]\n"
                "Converts a Keras model saved with model.save(\"x.h5\") into the C header\n"
                "compiled into digitd (to stdout without -o). --summary prints the layers,\n"
                "their output shapes and parameters, and the engine ops they became.\n"
@@ -25,7 +25,9 @@ static void usage(FILE *f)
                "0..255), S (p * S) or S,MEAN,STD ((p * S - MEAN) / STD); folded into the\n"
                "first layer. A model that begins with a Rescaling layer defaults to raw.\n"
                "--check-mnist DIR: run the model on MNIST test digits from DIR under its\n"
-               "input scale and warn, naming a better one, if another scale does far better.\n");
+               "input scale and warn, naming a better one, if another scale does far better.\n"
+               "--config MODEL.json: the architecture (model.to_json()) of a weights-only\n"
+               "MODEL.h5 (model.save_weights, tf.keras or Keras 3's .weights.h5).\n");
 }
 
 /* OUT.h.XXXXXX beside OUT.h, unique (mkstemp), so concurrent builds writing the same
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
                                          {"summary", no_argument, 0, 's'},
                                          {"input-scale", required_argument, 0, 'i'},
                                          {"check-mnist", required_argument, 0, 'm'},
+                                         {"config", required_argument, 0, 'c'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *out = NULL, *mnist = NULL;
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
         case 'o': out = optarg; break;
         case 's': summary = 1; break;
         case 'm': mnist = optarg; break;
+        case 'c': kopts.config = optarg; break;
         case 'i':
             if (dg_input_spec_parse(optarg, &input, err, sizeof err)) {
                 fprintf(stderr, "digitd-convert: %s\n", err);

@@ -17,6 +17,12 @@ struct kb {
     hid_t file;
     const cJSON *model;        /* the model_config object (class_name, config, ...) */
     const struct dg_keras_opts *opts;
+    enum {
+        KB_MODEL_WEIGHTS, /* model.save(".h5"): model_weights/<layer>, weight_names */
+        KB_ROOT,          /* tf.keras save_weights(".h5"): <layer> at the root, weight_names */
+        KB_VARS           /* Keras 3 .weights.h5 (and a .keras archive's model.weights.h5):
+                             layers/<layer>/vars/0, 1, ... in the layer's weight order */
+    } layout;
     const char *lname, *ltype; /* the layer being converted, for messages */
     struct dg_keras_layer *layer;
     struct dg_shape cur;       /* the current activation */

@@ -290,35 +290,63 @@ static void roles_text(char *s, size_t len, const struct kb_want *want, int n)
             o += snprintf(s + o, len - (size_t)o, "%s%s", o ? ", " : "", want[r].role);
 }
 
-/* Reads the i-th entry of the layer's weight_names into w[r] for the i-th present role r
- * (w[r] = NULL for an absent one), each checked against want[r]'s shape. */
+/* The layer's weight group and the names of its weights in Keras's order, for the file's
+ * layout (keras_build.h): weight_names, or Keras 3's vars/0, vars/1, ...  0 or -1. */
+static int layer_weights(struct kb *b, char **group, char ***names, int *count)
+{
+    char msg[512];
+    *names = NULL, *count = 0;
+    *group = b->layout == KB_MODEL_WEIGHTS ? join_path(b, "model_weights", b->lname)
+             : b->layout == KB_ROOT        ? join_path(b, "", b->lname)
+                                           : join_path(b, "layers", b->lname);
+    char *vars = *group && b->layout == KB_VARS ? join_path(b, *group, "vars") : NULL;
+    if (vars)
+        free(*group), *group = vars;
+    if (!*group || (b->layout == KB_VARS && !vars))
+        return -1;
+    H5G_info_t info;
+    if (H5Lexists(b->file, *group + (b->layout == KB_ROOT), H5P_DEFAULT) <= 0) {
+        kb_fail(b, "its weights are missing (no group '%s')", *group);
+    } else if (b->layout != KB_VARS) {
+        if (h5r_attr_strings(b->file, *group, "weight_names", names, count, msg, sizeof msg) == 0)
+            return 0;
+        kb_fail(b, "%s", msg);
+    } else if (H5Gget_info_by_name(b->file, *group, &info, H5P_DEFAULT) >= 0 &&
+               info.nlinks <= 16 && (*names = calloc(info.nlinks + 1, sizeof **names))) {
+        for (*count = 0; *count < (int)info.nlinks; (*count)++)
+            if (!((*names)[*count] = malloc(12)))
+                break;
+            else
+                snprintf((*names)[*count], 12, "%d", *count);
+        if (*count == (int)info.nlinks)
+            return 0;
+        kb_fail(b, "out of memory");
+    } else {
+        kb_fail(b, "'%s' is not a group of at most 16 weights", *group);
+    }
+    h5r_free_strings(*names, *count);
+    free(*group);
+    *group = NULL, *names = NULL, *count = 0;
+    return -1;
+}
+
+/* Reads the i-th stored weight into w[r] for the i-th present role r (w[r] = NULL for an
+ * absent one), each checked against want[r]'s shape. */
 static int read_weights(struct kb *b, const struct kb_want *want, int n, float **w)
 {
-    char msg[512], roles[128];
+    char roles[128], *group;
     char **names;
     int count, rc = 0, expected = 0;
-    char *group = join_path(b, "model_weights", b->lname);
-    if (!group)
+    if (layer_weights(b, &group, &names, &count))
         return -1;
-    if (H5Lexists(b->file, "model_weights", H5P_DEFAULT) <= 0 ||
-        H5Lexists(b->file, group, H5P_DEFAULT) <= 0) {
-        kb_fail(b, "its weights are missing (no group '%s')", group);
-        free(group);
-        return -1;
-    }
-    if (h5r_attr_strings(b->file, group, "weight_names", &names, &count, msg, sizeof msg)) {
-        kb_fail(b, "%s", msg);
-        free(group);
-        return -1;
-    }
     for (int r = 0; r < n; r++) {
         w[r] = NULL;
         expected += !want[r].absent;
     }
     roles_text(roles, sizeof roles, want, n);
     if (count != expected) {
-        kb_fail(b, "%d weights stored (weight_names), the config implies %d (%s)", count,
-                expected, roles);
+        kb_fail(b, "%d weights stored (%s), the config implies %d (%s)", count,
+                b->layout == KB_VARS ? "vars" : "weight_names", expected, roles);
         rc = -1;
     }
     for (int i = 0, r = 0; i < count && rc == 0; i++, r++) {
@@ -337,15 +365,14 @@ static int read_weights(struct kb *b, const struct kb_want *want, int n, float *
     return rc;
 }
 
-/* How many weights the layer's group lists (weight_names), or -1. */
+/* How many weights the layer stores, or -1. */
 static int stored_weights(struct kb *b)
 {
-    char msg[512], **names;
-    int count = -1;
-    char *group = join_path(b, "model_weights", b->lname);
-    if (group && h5r_attr_strings(b->file, group, "weight_names", &names, &count, msg,
-                                  sizeof msg) == 0)
-        h5r_free_strings(names, count);
+    char *group, **names;
+    int count;
+    if (layer_weights(b, &group, &names, &count))
+        return -1;
+    h5r_free_strings(names, count);
     free(group);
     return count;
 }

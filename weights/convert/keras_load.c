@@ -105,9 +105,53 @@ static void explain_no_config(struct kb *b)
     if (H5Lexists(b->file, "layers", H5P_DEFAULT) > 0 ||
         h5r_has_attr(b->file, ".", "layer_names"))
         kb_fail(b, "a weights-only file (model.save_weights): it has no model_config, so the "
-                   "architecture is unknown; save the full model with model.save(\"model.h5\")");
+                   "architecture is unknown; pass it with --config model.json (model.to_json()) "
+                   "or save the full model with model.save(\"model.h5\")");
     else
         kb_fail(b, "HDF5 but not a Keras model: no 'model_config' attribute at the root");
+}
+
+/* Where the weights are (keras_build.h): a full model's model_weights group, else the root
+ * of a tf.keras save_weights file (layer_names there), else Keras 3's layers/ groups. */
+static int weights_layout(struct kb *b)
+{
+    if (H5Lexists(b->file, "model_weights", H5P_DEFAULT) > 0)
+        b->layout = KB_MODEL_WEIGHTS;
+    else if (h5r_has_attr(b->file, ".", "layer_names"))
+        b->layout = KB_ROOT;
+    else if (H5Lexists(b->file, "layers", H5P_DEFAULT) > 0)
+        b->layout = KB_VARS;
+    else {
+        kb_fail(b, "no weights: neither a model_weights group, nor layer_names at the root "
+                   "(tf.keras save_weights), nor a layers group (Keras 3 .weights.h5)");
+        return -1;
+    }
+    return 0;
+}
+
+/* The architecture JSON, from --config (at most H5R_MAX_STRING bytes) or model_config. */
+static char *config_json(struct kb *b)
+{
+    char *json = NULL;
+    const char *cfg = b->opts->config;
+    if (!cfg) {
+        if (h5r_attr_string(b->file, ".", "model_config", &json, b->err, b->errlen))
+            explain_no_config(b);
+        return json;
+    }
+    FILE *f = fopen(cfg, "rb");
+    json = f ? malloc(H5R_MAX_STRING + 1) : NULL;
+    size_t n = json ? fread(json, 1, H5R_MAX_STRING + 1, f) : 0;
+    if (!f || !json || ferror(f) || n > H5R_MAX_STRING) {
+        kb_fail(b, "--config %s: cannot read it%s: %m", cfg,
+                n > H5R_MAX_STRING ? " (larger than 1 MiB)" : "");
+        free(json), json = NULL;
+    } else {
+        json[n] = 0;
+    }
+    if (f)
+        fclose(f);
+    return json;
 }
 
 /* A Functional model's inbound references: Keras 2 [[["name", 0, 0, {}]]], Keras 3
@@ -205,16 +249,21 @@ static const cJSON *config_layers(struct kb *b, const cJSON *root)
 
 static int parse_and_build(struct kb *b)
 {
-    char *json = NULL;
-    if (h5r_attr_string(b->file, ".", "model_config", &json, b->err, b->errlen)) {
-        explain_no_config(b);
+    char *json = config_json(b);
+    if (!json || weights_layout(b)) {
+        free(json);
         return -1;
     }
     cJSON *root = cJSON_Parse(json);
     free(json);
     if (!root) {
-        kb_fail(b, "model_config is not valid JSON");
+        kb_fail(b, "%s is not valid JSON", b->opts->config ? b->opts->config : "model_config");
         return -1;
+    }
+    const cJSON *kv = cJSON_GetObjectItemCaseSensitive(root, "keras_version"); /* to_json() */
+    if (cJSON_IsString(kv) && strcmp(b->km->keras_version, "unknown") == 0) {
+        free(b->km->keras_version);
+        b->km->keras_version = strdup(kv->valuestring);
     }
     b->model = root;
     const cJSON *layers = config_layers(b, root);

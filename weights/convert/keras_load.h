@@ -39,6 +39,9 @@ void dg_input_spec_text(const struct dg_input_spec *in, char *s, size_t len);
 
 struct dg_keras_opts {
     const struct dg_input_spec *input; /* NULL: unit, or what a leading Rescaling implies */
+    const char *config; /* the architecture as JSON (model.to_json(), a .keras archive's
+                           config.json) for a weights-only file; NULL: the file's
+                           model_config */
 };
 
 /* A loaded model: model.ops, the weights and the strings are owned by it. */
