@@ -62,4 +62,17 @@ for f in "$dir/t.summary" "$dir/t.h"; do
         fail "$(basename "$f") does not say what the service reports for a tanh end"
 done
 grep -q '^#define DG_MODEL_ADD_SOFTMAX 1' "$dir/t.h" || fail "a tanh model gets no softmax"
-echo "ok: summary, provenance, identical headers, concurrent runs, output note"
+# The input scale: stated in --summary and the header (default unit), given by --input-scale,
+# and a spec that is not one refused before anything is read.
+grep -qF 'Input: pixels 0..1 as the service gives them' "$dir/summary" || fail "--summary lacks the input"
+grep -q '^#define DG_MODEL_INPUT_SCALE "unit"' "$dir/a.h" || fail "the header lacks the input scale"
+"$conv" "$h5" --input-scale raw --summary -o "$dir/raw.h" >"$dir/raw.summary" || fail "--input-scale raw"
+for f in "$dir/raw.summary" "$dir/raw.h"; do
+    grep -qF 'input scale "raw", --input-scale): the model receives p * 255, 0..255' "$f" ||
+        fail "$(basename "$f") does not state the raw input"
+done
+grep -q '^#define DG_MODEL_INPUT_SCALE "raw"' "$dir/raw.h" || fail "raw.h: DG_MODEL_INPUT_SCALE"
+"$conv" "$h5" --input-scale 1,0.5 -o "$dir/bad.h" 2>"$dir/bad.err" && fail "--input-scale 1,0.5 accepted"
+grep -qF "expected unit, raw, a scale S or S,MEAN,STD" "$dir/bad.err" || fail "bad --input-scale message"
+[ ! -e "$dir/bad.h" ] || fail "a refused --input-scale wrote a header"
+echo "ok: summary, provenance, identical headers, concurrent runs, output note, input scale"

@@ -8,6 +8,11 @@
  *   convert_models write DIR MODEL  only writes DIR/MODEL.h5 (the build compiles each into
  *                             the vectorised engine: tests/CMakeLists.txt)
  *   convert_models bad DIR    writes the models digitd-convert must refuse (convert_refuse.sh)
+ *   convert_models rawpixel SRC.h5 OUT.h5  a copy of a real model whose first Conv2D kernel
+ *                             is divided by 255: the same classifier for raw 0..255 pixels
+ *   convert_models accuracy FILE.h5 MNIST_DIR [SCALE]  prints the model's accuracy (%) on
+ *                             the 10,000 test digits through the runtime engine
+ *   convert_models config FILE.h5 OUT.json  writes the file's model_config (its to_json())
  *   convert_models list "A;B;..."  fails unless the names given (CMake's list of the models
  *                             compiled into the vectorised engine) are exactly `checks`
  * The reference follows Keras's definitions: HWC (channels_last), 'same' padding puts
@@ -20,16 +25,19 @@
 #include <string.h>
 
 #include "check.h"
+#include "check_mnist.h"
 #include "engine.h"
+#include "h5_read.h"
 #include "keras_h5.h"
 #include "keras_load.h"
 
 enum kind { INPUT, CONV, MAXPOOL, AVGPOOL, GAP, DENSE, BN, ACT, SOFTMAX, FLATTEN, RESHAPE,
-            DROPOUT, RELU, ADD, OTHER };
+            DROPOUT, RELU, ADD, RESCALE, NORM, LEAKY, ZPAD, OTHER };
 static const char *class_of[] = {"InputLayer", "Conv2D", "MaxPooling2D", "AveragePooling2D",
                                  "GlobalAveragePooling2D", "Dense", "BatchNormalization",
                                  "Activation", "Softmax", "Flatten", "Reshape", "Dropout",
-                                 "ReLU", "Add"};
+                                 "ReLU", "Add", "Rescaling", "Normalization", "LeakyReLU",
+                                 "ZeroPadding2D"};
 
 struct shp {
     int h, w, c;
@@ -47,6 +55,9 @@ struct lay {
     int rank, d[3];     /* INPUT batch shape without None (0 = null); RESHAPE target_shape */
     const char *other;  /* OTHER: the class name; else a data_format to write */
     const char *extra;  /* raw JSON appended to the config ("\"threshold\": 0.0", ...) */
+    double scale, offset; /* RESCALE: y = x * scale + offset; NORM (from the config when
+                             scale > 0): mean offset, variance scale; LEAKY: scale = alpha */
+    int pad[4];           /* ZPAD: top, bottom, left, right */
     int poison;         /* 1 NaN in the kernel, 2 Inf in the bias, 3 negative BN variance,
                            4 a kernel one column too wide, 5 BN weights in the wrong order */
     /* filled in by build_layer() */
@@ -77,6 +88,9 @@ struct model {
     enum input_at input_at;
     enum naming naming;
     int long_names; /* layer names of about 300 characters */
+    const char *input; /* digitd-convert --input-scale (NULL: none) ... */
+    double in_scale, in_mean, in_std; /* ... and what it means: the layers get
+                                         (pixel * in_scale - in_mean) / in_std */
 };
 
 static unsigned long long rng;
@@ -189,6 +203,8 @@ static void build_layer(const struct model *m, struct lay *L, struct shp s)
     }
     if (L->k == GAP)
         L->out = (struct shp){1, 1, s.c};
+    if (L->k == ZPAD)
+        L->out = (struct shp){s.h + L->pad[0] + L->pad[1], s.w + L->pad[2] + L->pad[3], s.c};
     if (L->k == DENSE) {
         L->out = (struct shp){1, 1, L->n};
         L->kern = add_weight(m, L, "kernel", 2, s.h * s.w * s.c, L->n + (L->poison == 4),
@@ -203,6 +219,10 @@ static void build_layer(const struct model *m, struct lay *L, struct shp s)
     }
     if (L->k == BN)
         bn_weights(m, L, s.c);
+    if (L->k == NORM && !(L->scale > 0)) { /* adapted: mean and variance stored as weights */
+        L->mean = add_weight(m, L, "mean", 1, s.c, 0, 0, 0, 0.2, 0.4);
+        L->var = add_weight(m, L, "variance", 1, s.c, 0, 0, 0, 0.1, 0.3);
+    }
     if (L->k == FLATTEN)
         L->out = (struct shp){1, 1, s.h * s.w * s.c};
     if (L->k == RESHAPE) { /* one size may be -1: what is left of the input's elements */
@@ -315,6 +335,24 @@ static void layer_json(char *j, size_t len, const struct model *m, int i)
         ints(j, len, "target_shape", L->rank, L->d, 0);
     if (L->k == DROPOUT)
         add(j, len, "%s", ", \"rate\": 0.5");
+    if (L->k == RESCALE || (L->k == NORM && L->scale > 0)) {
+        snprintf(buf, sizeof buf, L->k == RESCALE ? ", \"scale\": %.17g, \"offset\": %.17g"
+                                                  : ", \"axis\": -1, \"variance\": [%.17g], "
+                                                    "\"mean\": [%.17g]",
+                 L->scale, L->offset);
+        add(j, len, "%s", buf);
+    }
+    if (L->k == LEAKY) {
+        snprintf(buf, sizeof buf, ", \"alpha\": %.17g", L->scale);
+        add(j, len, "%s", buf);
+    }
+    if (L->k == ZPAD) {
+        snprintf(buf, sizeof buf, ", \"padding\": [[%d, %d], [%d, %d]], \"data_format\": "
+                 "\"channels_last\"", L->pad[0], L->pad[1], L->pad[2], L->pad[3]);
+        add(j, len, "%s", buf);
+    }
+    if (L->k == NORM && !(L->scale > 0))
+        add(j, len, "%s", ", \"axis\": -1, \"mean\": null, \"variance\": null");
     if (L->extra)
         add(j, len, ", %s", L->extra);
     add(j, len, "%s", "}");
@@ -404,7 +442,7 @@ static int write_model(struct model *m, const char *dir)
 {
     static const char *kn[] = {"input", "conv", "maxpool", "avgpool", "gap", "dense", "bn",
                                "act", "softmax", "flatten", "reshape", "dropout", "relu", "add",
-                               "other"};
+                               "rescale", "norm", "leaky", "zpad", "other"};
     static char json[1 << 17];
     struct kh5_layer hl[16];
     const int n = n_layers(m);
@@ -473,6 +511,18 @@ static double act1(const char *a, double v)
         return 1 / (1 + exp(-v));
     if (strcmp(a, "tanh") == 0)
         return tanh(v);
+    if (strcmp(a, "elu") == 0)
+        return v > 0 ? v : exp(v) - 1;
+    if (strcmp(a, "selu") == 0) /* Keras's constants */
+        return 1.0507009873554805 * (v > 0 ? v : 1.6732632423543772 * (exp(v) - 1));
+    if (strcmp(a, "gelu") == 0)
+        return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+    if (strcmp(a, "swish") == 0 || strcmp(a, "silu") == 0)
+        return v / (1 + exp(-v));
+    if (strcmp(a, "softplus") == 0)
+        return log(1 + exp(v));
+    if (strcmp(a, "leaky_relu") == 0) /* Keras 3's function: negative_slope 0.2 */
+        return v > 0 ? v : 0.2 * v;
     return NAN; /* softmax is not element-wise: handled by the caller */
 }
 
@@ -543,6 +593,28 @@ static void ref_layer(const struct lay *L, const double *in, double *out)
             out[i] = (in[i] - L->mean[c]) / sqrt(L->var[c] + 1e-3) * (L->gamma ? L->gamma[c] : 1) +
                      (L->beta ? L->beta[c] : 0);
         }
+    if (L->k == RESCALE)
+        for (size_t i = 0; i < nout; i++)
+            out[i] = in[i] * L->scale + L->offset;
+    if (L->k == LEAKY)
+        for (size_t i = 0; i < nout; i++)
+            out[i] = in[i] > 0 ? in[i] : L->scale * in[i];
+    if (L->k == ZPAD)
+        for (int y = 0; y < O.h; y++)
+            for (int x = 0; x < O.w; x++)
+                for (int c = 0; c < O.c; c++) {
+                    const int iy = y - L->pad[0], ix = x - L->pad[2];
+                    out[((size_t)y * O.w + x) * O.c + c] =
+                        iy >= 0 && iy < I.h && ix >= 0 && ix < I.w
+                            ? in[((size_t)iy * I.w + ix) * I.c + c] : 0;
+                }
+    if (L->k == NORM)
+        for (size_t i = 0; i < nout; i++) {
+            const size_t c = i % (size_t)O.c;
+            const double mean = L->scale > 0 ? L->offset : L->mean[c];
+            const double var = L->scale > 0 ? L->scale : L->var[c];
+            out[i] = (in[i] - mean) / fmax(sqrt(var), 1e-7);
+        }
     const char *a = L->k == SOFTMAX ? "softmax" : L->k == RELU ? "relu"
                     : L->k == CONV || L->k == DENSE || L->k == ACT ? L->act : NULL;
     if (a && strcmp(a, "softmax") == 0)
@@ -558,8 +630,14 @@ static double check_model(struct model *m, const char *dir)
 {
     char path[4096], err[1024];
     struct dg_keras_model km;
+    struct dg_input_spec in;
+    struct dg_keras_opts opts = {.input = m->input ? &in : NULL};
     snprintf(path, sizeof path, "%s/%s.h5", dir, m->name);
-    if (write_model(m, dir) || dg_keras_load(path, &km, err, sizeof err)) {
+    if (m->input && dg_input_spec_parse(m->input, &in, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", m->name, err);
+        return INFINITY;
+    }
+    if (write_model(m, dir) || dg_keras_load_opts(path, &opts, &km, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", m->name, err);
         return INFINITY;
     }
@@ -570,8 +648,10 @@ static double check_model(struct model *m, const char *dir)
     if (dg_engine_scratch_floats(&km.model) > sizeof scratch / sizeof *scratch)
         worst = INFINITY;
     for (int t = 0; t < 4 && worst < INFINITY; t++) {
-        for (int i = 0; i < 784; i++) /* pixels in [0, 1], like the service's input */
-            a[i] = x[i] = (float)(0.5 + 0.5 * urand());
+        for (int i = 0; i < 784; i++) { /* pixels in [0, 1], like the service's input */
+            x[i] = (float)(0.5 + 0.5 * urand());
+            a[i] = m->in_scale ? (x[i] * m->in_scale - m->in_mean) / m->in_std : x[i];
+        }
         for (int i = 0; i < n_layers(m); i++) {
             ref_layer(&m->l[i], a, b);
             memcpy(a, b, sizeof a);
@@ -671,6 +751,27 @@ static struct model checks[] = {
     {M("deferred_keras3", IN3, CV(4, 3, 3, .act = "relu"), L(FLATTEN), DN(10)),
      .input_at = IN_BUILD3},
     {M("deferred_keras3_layer", IN1, DN(10, .act = "softmax")), .input_at = IN_LBUILD3},
+    /* input scale and normalisation layers, folded forward into the first Conv2D/Dense or,
+     * before a 'same' conv or a pool, run as a per-channel op; a model that begins with
+     * Rescaling takes raw pixels by default */
+    {M("rescaling_first", IN3, L(RESCALE, .scale = 1 / 255.0), CV(4, 3, 3, .act = "relu"),
+        PL(MAXPOOL, 2, 2), L(FLATTEN), DN(10, .act = "softmax")), .in_scale = 255, .in_std = 1},
+    {M("input_scale_raw_same", IN3, CV(4, 3, 3, .same = 1, .act = "tanh"), L(FLATTEN),
+        DN(10)), .input = "raw", .in_scale = 255, .in_std = 1},
+    {M("input_standardised", IN2, L(FLATTEN), DN(16, .act = "relu"), DN(10)),
+     .input = "1,0.1307,0.3081", .in_scale = 1, .in_mean = 0.1307, .in_std = 0.3081},
+    {M("normalization_layers", IN3, L(NORM, .scale = 0.09, .offset = 0.13), PL(MAXPOOL, 2, 2),
+        L(NORM), CV(4, 3, 3, .act = "relu"), L(RESCALE, .scale = 0.5, .offset = -1),
+        L(FLATTEN), DN(10))},
+    /* the activations beyond relu/sigmoid/tanh, as Conv2D/Dense options and as layers;
+     * ZeroPadding2D (asymmetric) before a valid and a 'same' Conv2D */
+    {M("activations", IN3, CV(4, 3, 3, .act = "elu"), CV(5, 3, 3, .act = "gelu"),
+        PL(MAXPOOL, 2, 2), CV(6, 3, 3, .act = "swish"), L(ACT, .act = "softplus"), L(FLATTEN),
+        DN(16, .act = "selu"), DN(12, .act = "silu"), DN(10, .act = "leaky_relu"),
+        L(SOFTMAX))},
+    {M("leaky_zeropad", IN3, L(ZPAD, .pad = {1, 2, 0, 3}), CV(4, 3, 3, .sh = 2, .sw = 2),
+        L(LEAKY, .scale = 0.1), L(ZPAD, .pad = {2, 0, 1, 1}), CV(6, 3, 3, .same = 1),
+        L(ACT, .act = "elu"), L(FLATTEN), DN(10), L(SOFTMAX))},
 };
 
 /* What digitd-convert must refuse (tests/convert_refuse.sh checks each message). */
@@ -688,8 +789,9 @@ static struct model bad[] = {
     {M("bn_wrong_order", IN3, CV(2, 3, 3), L(BN, .poison = 5), L(FLATTEN), DN(10))},
     {M("skip_connection", IN3, CV(4, 3, 3, .same = 1), CV(4, 3, 3, .same = 1),
         L(ADD, .from = 2), L(FLATTEN), DN(10)), .style = FUNC2},
-    {M("elu", IN2, L(FLATTEN), DN(16), L(ACT, .act = "elu"), DN(10))},
-    {M("swish", IN2, L(FLATTEN), DN(10, .act = "swish"))},
+    {M("hard_sigmoid", IN2, L(FLATTEN), DN(16), L(ACT, .act = "hard_sigmoid"), DN(10))},
+    {M("zeropad_pool", IN3, L(ZPAD, .pad = {1, 1, 1, 1}), PL(MAXPOOL, 2, 2), L(FLATTEN),
+        DN(10))},
     {M("relu6", IN2, L(FLATTEN), DN(16), L(RELU, .extra = "\"max_value\": 6.0"), DN(10))},
     {M("out12", IN3, L(FLATTEN), DN(12, .act = "softmax"))},
     {M("dense_on_image", IN3, CV(4, 3, 3), DN(10))},
@@ -697,10 +799,97 @@ static struct model bad[] = {
         .extra = "\"filters\": 2.5, \"kernel_size\": [3, 3]"),
         L(FLATTEN), DN(10))},
     {M("units_huge", IN2, L(FLATTEN), L(OTHER, .other = "Dense", .extra = "\"units\": 1e300"))},
+    /* the engine's bound on one activation (DG_MAX_ACT_FLOATS): an output, a padded input */
+    {M("act_too_big", IN3, CV(512, 3, 3, .same = 1), L(GAP), DN(10))},
+    {M("pad_too_big", IN3, CV(300, 1, 1), CV(4, 3, 3, .same = 1), L(GAP), DN(10))},
     {M("keras1", IN3, L(OTHER, .other = "Convolution2D",
         .extra = "\"nb_filter\": 4, \"nb_row\": 3, \"nb_col\": 3, "
         "\"border_mode\": \"valid\""), L(FLATTEN), DN(10))},
 };
+
+/* `rawpixel`: src copied to dst, then the first weight of the first layer with weights (the
+ * first Conv2D's kernel in the files used) divided by 255 in place. */
+static int raw_pixel_copy(const char *src, const char *dst)
+{
+    char cmd[8300], err[512], **layers = NULL, **wn = NULL, group[1024], path[2048];
+    int nl = 0, nw = 0, rc = -1, rank;
+    size_t dims[4];
+    float *w = NULL;
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, dst);
+    if (system(cmd) != 0)
+        return -1;
+    hid_t f = H5Fopen(dst, H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0 || h5r_attr_strings(f, "model_weights", "layer_names", &layers, &nl, err, sizeof err))
+        goto out;
+    for (int i = 0; i < nl && nw == 0; i++) {
+        snprintf(group, sizeof group, "model_weights/%s", layers[i]);
+        if (h5r_attr_strings(f, group, "weight_names", &wn, &nw, err, sizeof err))
+            goto out;
+        if (nw == 0)
+            h5r_free_strings(wn, 0), wn = NULL;
+    }
+    snprintf(path, sizeof path, "%s/%s", group, nw ? wn[0] : "");
+    if (nw == 0 || h5r_read_floats(f, path, &rank, dims, &w, err, sizeof err))
+        goto out;
+    size_t n = 1;
+    for (int d = 0; d < rank; d++)
+        n *= dims[d];
+    for (size_t i = 0; i < n; i++)
+        w[i] /= 255.0f;
+    hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+    rc = d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w) >= 0 ? 0 : -1;
+    if (d >= 0)
+        H5Dclose(d);
+    printf("%s: %s (%zu floats) / 255\n", dst, path, n);
+out:
+    if (rc)
+        fprintf(stderr, "rawpixel %s: %s\n", src, err);
+    free(w);
+    h5r_free_strings(wn, nw), h5r_free_strings(layers, nl);
+    if (f >= 0 && H5Fclose(f) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* `accuracy`: the converted model (with --input-scale SCALE) on the 10,000 test digits. */
+static int accuracy(const char *h5, const char *mnist, const char *scale)
+{
+    char err[1024];
+    struct dg_input_spec in;
+    struct dg_keras_opts opts = {.input = scale ? &in : NULL};
+    struct dg_keras_model km;
+    if ((scale && dg_input_spec_parse(scale, &in, err, sizeof err)) ||
+        dg_keras_load_opts(h5, &opts, &km, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    double a = dg_mnist_accuracy(&km.model, mnist, 10000, err, sizeof err);
+    dg_keras_free(&km);
+    if (a < 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%.2f\n", 100 * a);
+    return 0;
+}
+
+/* `config`: a full model's model_config as the JSON file model.to_json() would give. */
+static int dump_config(const char *h5, const char *out)
+{
+    char err[512], *json = NULL;
+    hid_t f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT);
+    FILE *o = NULL;
+    int rc = f < 0 || h5r_attr_string(f, ".", "model_config", &json, err, sizeof err) ||
+             !(o = fopen(out, "w")) || fputs(json, o) < 0;
+    if (o && fclose(o))
+        rc = 1;
+    if (f >= 0)
+        H5Fclose(f);
+    if (rc)
+        fprintf(stderr, "config %s -> %s: failed\n", h5, out);
+    free(json);
+    return rc;
+}
 
 /* `list`: every model of `checks` in the ';'-separated names, and nothing else. */
 static int same_list(const char *names, size_t n)
@@ -735,9 +924,16 @@ int main(int argc, char **argv)
     const size_t nchecks = sizeof checks / sizeof *checks;
     if (argc == 3 && strcmp(argv[1], "list") == 0)
         return same_list(argv[2], nchecks);
+    if (argc == 4 && strcmp(argv[1], "config") == 0)
+        return dump_config(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "rawpixel") == 0)
+        return raw_pixel_copy(argv[2], argv[3]) != 0;
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "accuracy") == 0)
+        return accuracy(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (!(check && argc <= 4) && !write && !badset) {
         fprintf(stderr, "usage: convert_models check DIR [MODEL] | write DIR MODEL | bad DIR | "
-                        "list NAMES\n");
+                        "list NAMES | rawpixel SRC DST | accuracy H5 MNIST_DIR [SCALE] | "
+                        "config H5 OUT.json\n");
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

@@ -57,11 +57,12 @@ refuse "$dir/bn_wrong_order.h5" "layer 'bn_2' (BatchNormalization)" \
     "Keras's order (gamma, beta, moving_mean, moving_variance) puts the gamma there"
 refuse "$dir/not_keras.h5" "HDF5 but not a Keras model" "no 'model_config'"
 refuse "$dir/input_null.h5" "input shape has 3 axes (None, None, 1)" "28x28"
-refuse "$dir/skip_connection.h5" "layer 'add_3' does not simply follow 'conv_2'" \
+refuse "$dir/skip_connection.h5" "layer 'add_3' (Add) joins 2 layers, 'conv_2' and 'conv_1'" \
     "Functional models that are a single chain"
-refuse "$dir/elu.h5" "layer 'act_3' (Activation)" "activation 'elu' is not supported" \
-    "(linear, relu, sigmoid, tanh, softmax)"
-refuse "$dir/swish.h5" "layer 'dense_2' (Dense)" "activation 'swish' is not supported"
+refuse "$dir/hard_sigmoid.h5" "layer 'act_3' (Activation)" \
+    "activation 'hard_sigmoid' is not supported" "(linear, relu, sigmoid, tanh, softmax, elu,"
+refuse "$dir/zeropad_pool.h5" "layer 'maxpool_2' (MaxPooling2D)" "follows a ZeroPadding2D" \
+    "supported only right before a Conv2D"
 refuse "$dir/relu6.h5" "layer 'relu_3' (ReLU)" "only a plain ReLU" "got max_value 6"
 refuse "$dir/out12.h5" "the model outputs 12 values" "must output 10"
 refuse "$dir/dense_on_image.h5" "layer 'dense_2' (Dense)" \
@@ -69,6 +70,10 @@ refuse "$dir/dense_on_image.h5" "layer 'dense_2' (Dense)" \
 refuse "$dir/filters_fraction.h5" "layer 'other_1' (Conv2D)" \
     "'filters' must be an integer in 1..65536 (got 2.5)"
 refuse "$dir/units_huge.h5" "layer 'other_2' (Dense)" "'units' must be an integer in 1..1048576"
+refuse "$dir/act_too_big.h5" "layer 'conv_1' (Conv2D)" \
+    "its output 28x28x512 is 401408 floats" "bound of 262144 floats per activation"
+refuse "$dir/pad_too_big.h5" "layer 'conv_2' (Conv2D)" \
+    "its input 28x28x300 zero-padded for its 3x3 window is 270000 floats" "DG_MAX_ACT_FLOATS"
 refuse "$dir/keras1.h5" "layer 'other_1' (Convolution2D)" "'nb_filter' is a Keras 1.x config key" \
     "Keras 1.x files are not supported"
 [ $fails -eq 0 ] || { echo "$fails refusal(s) wrong"; exit 1; }

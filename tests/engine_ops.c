@@ -136,6 +136,30 @@ int main(void)
     check_op("act softmax 3x3x12", op);
     op.act = DG_ACT_TANH;
     check_op("act tanh 3x3x12", op);
+    /* the activations beyond relu/sigmoid/tanh, element-wise and after a conv and a dense */
+    static const struct {
+        enum dg_act act;
+        float alpha;
+        const char *name;
+    } acts[] = {{DG_ACT_ELU, 1.0f, "elu"},           {DG_ACT_ELU, 0.5f, "elu alpha 0.5"},
+                {DG_ACT_SELU, 0, "selu"},            {DG_ACT_GELU, 0, "gelu"},
+                {DG_ACT_SWISH, 0, "swish"},          {DG_ACT_SOFTPLUS, 0, "softplus"},
+                {DG_ACT_LEAKY, 0.3f, "leaky_relu 0.3"}};
+    for (size_t i = 0; i < sizeof acts / sizeof *acts; i++) {
+        char what[80];
+        op = (struct dg_op){ .kind = DG_OP_ACT, .in = { 5, 4, 7 }, .out = { 5, 4, 7 },
+                             .act = acts[i].act, .alpha = acts[i].alpha };
+        snprintf(what, sizeof what, "act %s 5x4x7", acts[i].name);
+        check_op(what, op);
+        op = conv(9, 8, 3, 13, 3, 3, 1, 1, acts[i].act);
+        op.alpha = acts[i].alpha;
+        snprintf(what, sizeof what, "conv 3x3 same 9x8x3->13 %s", acts[i].name);
+        check_op(what, op);
+        op = (struct dg_op){ .kind = DG_OP_DENSE, .in = { 1, 1, 40 }, .out = { 1, 1, 11 },
+                             .act = acts[i].act, .alpha = acts[i].alpha };
+        snprintf(what, sizeof what, "dense 40->11 %s", acts[i].name);
+        check_op(what, op);
+    }
     check_avg_corner();
     printf("%d failures\n", failures);
     return failures ? 1 : 0;

@@ -388,6 +388,7 @@ static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int h
              cJSON_AddNumberToObject(o, "params", (double)m->params) &&
              cJSON_AddStringToObject(o, "sha256", m->source_sha256 ? m->source_sha256 : "") &&
              cJSON_AddStringToObject(o, "keras_version", m->keras_version ? m->keras_version : "") &&
+             cJSON_AddStringToObject(o, "input_scale", m->input_scale ? m->input_scale : "unit") &&
              cJSON_AddStringToObject(o, "version", DIGITD_VERSION) &&
              cJSON_AddStringToObject(o, "isa", dg_engine_isa()) &&
              cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0);

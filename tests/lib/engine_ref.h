@@ -9,10 +9,22 @@
 
 #include "model_ops.h"
 
-static double ref_act(enum dg_act a, double v)
+static double ref_act(enum dg_act a, double alpha, double v)
 {
     if (a == DG_ACT_RELU)
         return v > 0 ? v : 0;
+    if (a == DG_ACT_ELU || a == DG_ACT_SELU) { /* Keras's selu constants */
+        double e = v > 0 ? v : (a == DG_ACT_ELU ? alpha : 1.6732632423543772) * (exp(v) - 1);
+        return a == DG_ACT_SELU ? 1.0507009873554805 * e : e;
+    }
+    if (a == DG_ACT_GELU)
+        return 0.5 * v * (1 + erf(v / sqrt(2.0)));
+    if (a == DG_ACT_SWISH)
+        return v / (1 + exp(-v));
+    if (a == DG_ACT_SOFTPLUS)
+        return log(1 + exp(v));
+    if (a == DG_ACT_LEAKY)
+        return v > 0 ? v : alpha * v;
     if (a == DG_ACT_SIGMOID)
         return 1 / (1 + exp(-v));
     if (a == DG_ACT_TANH)
@@ -77,7 +89,7 @@ static void ref_op(const struct dg_op *op, const float *in, float *out)
             float *y = out + (oy * O.w + ox) * O.c;
             double v[4096], m = -INFINITY, s = 0;
             for (int oc = 0; oc < O.c; oc++) {
-                v[oc] = ref_act(op->act, ref_value(op, in, oy, ox, oc));
+                v[oc] = ref_act(op->act, op->alpha, ref_value(op, in, oy, ox, oc));
                 m = v[oc] > m ? v[oc] : m;
             }
             if (op->act == DG_ACT_SOFTMAX) {

@@ -7,11 +7,15 @@
 
 #include <string.h>
 
+#include "engine.h"
+
 static const char *kind_name[] = {"DG_OP_CONV2D", "DG_OP_MAXPOOL", "DG_OP_AVGPOOL", "DG_OP_GAP",
                                   "DG_OP_DENSE",  "DG_OP_AFFINE",  "DG_OP_ACT"};
-static const char *act_name[] = {"DG_ACT_LINEAR", "DG_ACT_RELU", "DG_ACT_SIGMOID", "DG_ACT_TANH",
-                                 "DG_ACT_SOFTMAX"};
-static const char *act_short[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+static const char *act_name[] = {"DG_ACT_LINEAR", "DG_ACT_RELU",  "DG_ACT_SIGMOID", "DG_ACT_TANH",
+                                 "DG_ACT_SOFTMAX", "DG_ACT_ELU",   "DG_ACT_SELU",    "DG_ACT_GELU",
+                                 "DG_ACT_SWISH",   "DG_ACT_SOFTPLUS", "DG_ACT_LEAKY"};
+static const char *act_short[] = {"linear", "relu", "sigmoid", "tanh",     "softmax", "elu",
+                                  "selu",   "gelu", "swish",   "softplus", "leaky_relu"};
 
 static void shape_text(char *s, size_t n, struct dg_shape sh)
 {
@@ -61,6 +65,21 @@ static const char *output_note(const struct dg_model *m)
     }
 }
 
+/* What the model receives (dg_input_spec), in words, and where that was decided. */
+static void input_note(FILE *f, const struct dg_keras_model *km, const char *pre)
+{
+    const struct dg_input_spec *in = &km->input;
+    fprintf(f, "%sInput: %s (input scale \"%s\", %s): ", pre,
+            in->scale == 1 && in->mean == 0 && in->std == 1 ? "pixels 0..1 as the service gives "
+                                                               "them, 0 background, 1 ink"
+                                                             : "the service's pixels p (0..1)",
+            km->input_text, km->input_from);
+    if (in->mean == 0 && in->std == 1)
+        fprintf(f, "the model receives p * %g, 0..%g\n", in->scale, in->scale);
+    else
+        fprintf(f, "the model receives (p * %g - %g) / %g\n", in->scale, in->mean, in->std);
+}
+
 static void summary_lines(FILE *f, const struct dg_keras_model *km, const char *pre)
 {
     char shape[64], num[32], lt[160];
@@ -75,8 +94,10 @@ static void summary_lines(FILE *f, const struct dg_keras_model *km, const char *
         fprintf(f, "%s%-40s %-22s %12s\n", pre, lt, shape, num);
     }
     thousands(num, sizeof num, km->model.params);
-    fprintf(f, "%sTotal params: %s\n%sOutput: %s\n%sEngine ops (after folding):\n", pre, num,
-            pre, output_note(&km->model), pre);
+    fprintf(f, "%sTotal params: %s\n", pre, num);
+    input_note(f, km, pre);
+    fprintf(f, "%sOutput: %s\n%sEngine ops (after folding):\n", pre, output_note(&km->model),
+            pre);
     for (int i = 0; i < km->model.n_ops; i++) {
         op_text(lt, sizeof lt, &km->model.ops[i]);
         fprintf(f, "%s  %2d %s\n", pre, i, lt);
@@ -137,9 +158,10 @@ static void emit_ops(FILE *f, const struct dg_model *m)
         fprintf(f,
                 "    {.kind = %s, .name = \"%s\", .in = {%d, %d, %d}, .out = {%d, %d, %d},\n"
                 "     .kh = %d, .kw = %d, .sh = %d, .sw = %d, .pt = %d, .pl = %d, .act = %s,\n"
-                "     .weight = %s, .bias = %s},\n",
+                "     .alpha = %a, .weight = %s, .bias = %s},\n",
                 kind_name[o->kind], o->name, o->in.h, o->in.w, o->in.c, o->out.h, o->out.w,
-                o->out.c, o->kh, o->kw, o->sh, o->sw, o->pt, o->pl, act_name[o->act], w, b);
+                o->out.c, o->kh, o->kw, o->sh, o->sw, o->pt, o->pl, act_name[o->act],
+                (double)o->alpha, w, b);
     }
     fprintf(f, "};\n\n/* The op sequence, for unrolling at compile time: X(index, kind). */\n"
                "#define DG_MODEL_OPS(X)");
@@ -159,18 +181,23 @@ int dg_header_write(FILE *f, const struct dg_keras_model *km)
                "#include \"model_ops.h\"\n\n");
     fprintf(f, "#define DG_MODEL_NAME \"%s\"\n#define DG_MODEL_SOURCE \"%s\"\n"
                "#define DG_MODEL_SHA256 \"%s\"\n#define DG_MODEL_KERAS_VERSION \"%s\"\n"
+               "#define DG_MODEL_INPUT_SCALE \"%s\" /* folded into the ops (see Input) */\n"
                "#define DG_MODEL_PARAMS %ld\n#define DG_MODEL_N_OPS %d\n"
                "#define DG_MODEL_MAX_ACT %ld\n#define DG_MODEL_N_OUT %d\n"
-               "#define DG_MODEL_ADD_SOFTMAX %d /* the engine adds a softmax (see Output) */\n\n",
-            km->name, km->source, km->sha256, km->keras_version, m->params, m->n_ops,
-            m->max_act, m->n_out, dg_model_adds_softmax(m));
+               "#define DG_MODEL_ADD_SOFTMAX %d /* the engine adds a softmax (see Output) */\n"
+               "/* The engine's scratch per thread, laid out as model_ops.h says. */\n"
+               "#define DG_MODEL_PAD_FLOATS %zu\n#define DG_MODEL_SCRATCH_FLOATS %zu\n\n",
+            km->name, km->source, km->sha256, km->keras_version, km->input_text, m->params,
+            m->n_ops, m->max_act, m->n_out, dg_model_adds_softmax(m), dg_engine_pad_floats(m),
+            dg_engine_scratch_floats(m));
     emit_weights(f, m);
     emit_ops(f, m);
     fprintf(f, "__attribute__((unused)) static const struct dg_model dg_model_desc = {\n"
                "    .name = DG_MODEL_NAME, .source = DG_MODEL_SOURCE,\n"
                "    .source_sha256 = DG_MODEL_SHA256, .keras_version = DG_MODEL_KERAS_VERSION,\n"
                "    .params = DG_MODEL_PARAMS, .input = {%d, %d, %d}, .n_out = DG_MODEL_N_OUT,\n"
-               "    .n_ops = DG_MODEL_N_OPS, .ops = dg_model_ops, .max_act = DG_MODEL_MAX_ACT};\n"
+               "    .n_ops = DG_MODEL_N_OPS, .ops = dg_model_ops, .max_act = DG_MODEL_MAX_ACT,\n"
+               "    .input_scale = DG_MODEL_INPUT_SCALE};\n"
                "\n#endif\n",
             m->input.h, m->input.w, m->input.c);
     return ferror(f) ? -1 : 0;

@@ -16,6 +16,13 @@ struct kb {
     size_t errlen;
     hid_t file;
     const cJSON *model;        /* the model_config object (class_name, config, ...) */
+    const struct dg_keras_opts *opts;
+    enum {
+        KB_MODEL_WEIGHTS, /* model.save(".h5"): model_weights/<layer>, weight_names */
+        KB_ROOT,          /* tf.keras save_weights(".h5"): <layer> at the root, weight_names */
+        KB_VARS           /* Keras 3 .weights.h5 (and a .keras archive's model.weights.h5):
+                             layers/<layer>/vars/0, 1, ... in the layer's weight order */
+    } layout;
     const char *lname, *ltype; /* the layer being converted, for messages */
     struct dg_keras_layer *layer;
     struct dg_shape cur;       /* the current activation */
@@ -28,6 +35,10 @@ struct kb {
     float *pa_s, *pa_t;
     int pa_c;
     const char *pa_name;
+    /* A ZeroPadding2D not yet placed (the next layer, a Conv2D, pads by it): top, bottom,
+     * left, right; cur is already the padded shape, zp_in the unpadded one. */
+    int zp_on, zp[4];
+    struct dg_shape zp_in;
 };
 
 /* Sets err to "<path>: layer '<name>' (<type>): <message>" (or "<path>: <message>"). */

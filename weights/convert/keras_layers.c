@@ -2,6 +2,7 @@
  * Shapes are tracked the way Keras computes them, so a weight whose shape disagrees with the
  * config is caught here, at build time. */
 #include "keras_build.h"
+#include "engine.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -101,22 +102,32 @@ static int num_key(struct kb *b, const cJSON *cfg, const char *key, double dflt,
     return -1;
 }
 
-/* "relu", or Keras 3's serialised {"config": "relu"} / {"registered_name": ...}. */
-static int parse_act(struct kb *b, const cJSON *j, enum dg_act *act)
+/* "relu", or Keras 3's serialised {"config": "relu"} / {"registered_name": ...}; alpha: the
+ * parameter Keras's function has for it (elu 1, leaky_relu 0.2). */
+static int parse_act(struct kb *b, const cJSON *j, enum dg_act *act, float *alpha)
 {
-    static const char *names[] = {"linear", "relu", "sigmoid", "tanh", "softmax"};
+    static const struct {
+        const char *name;
+        enum dg_act act;
+        float alpha;
+    } acts[] = {{"linear", DG_ACT_LINEAR, 0},     {"relu", DG_ACT_RELU, 0},
+                {"sigmoid", DG_ACT_SIGMOID, 0},   {"tanh", DG_ACT_TANH, 0},
+                {"softmax", DG_ACT_SOFTMAX, 0},   {"elu", DG_ACT_ELU, 1},
+                {"selu", DG_ACT_SELU, 0},         {"gelu", DG_ACT_GELU, 0},
+                {"swish", DG_ACT_SWISH, 0},       {"silu", DG_ACT_SWISH, 0},
+                {"softplus", DG_ACT_SOFTPLUS, 0}, {"leaky_relu", DG_ACT_LEAKY, 0.2f}};
     const char *s = cJSON_IsString(j) ? j->valuestring : NULL;
     if (!j || cJSON_IsNull(j))
         s = "linear";
     if (cJSON_IsObject(j))
         s = str_field(j, "config", str_field(j, "registered_name", NULL));
-    for (int i = 0; s && i < 5; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *act = (enum dg_act)i;
+    for (size_t i = 0; s && i < sizeof acts / sizeof *acts; i++)
+        if (strcmp(s, acts[i].name) == 0) {
+            *act = acts[i].act, *alpha = acts[i].alpha;
             return 0;
         }
-    kb_fail(b, "activation '%s' is not supported (linear, relu, sigmoid, tanh, softmax)",
-            s ? s : "?");
+    kb_fail(b, "activation '%s' is not supported (linear, relu, sigmoid, tanh, softmax, elu, "
+               "selu, gelu, swish/silu, softplus, leaky_relu)", s ? s : "?");
     return -1;
 }
 
@@ -167,6 +178,7 @@ struct kb_want {
     int rank;
     size_t dims[4];
     int absent; /* the config says this weight does not exist (use_bias, center, scale) */
+    int skip;   /* stored but not needed for inference (Normalization's count): not read */
 };
 
 static size_t want_floats(const struct kb_want *w)
@@ -278,35 +290,63 @@ static void roles_text(char *s, size_t len, const struct kb_want *want, int n)
             o += snprintf(s + o, len - (size_t)o, "%s%s", o ? ", " : "", want[r].role);
 }
 
-/* Reads the i-th entry of the layer's weight_names into w[r] for the i-th present role r
- * (w[r] = NULL for an absent one), each checked against want[r]'s shape. */
+/* The layer's weight group and the names of its weights in Keras's order, for the file's
+ * layout (keras_build.h): weight_names, or Keras 3's vars/0, vars/1, ...  0 or -1. */
+static int layer_weights(struct kb *b, char **group, char ***names, int *count)
+{
+    char msg[512];
+    *names = NULL, *count = 0;
+    *group = b->layout == KB_MODEL_WEIGHTS ? join_path(b, "model_weights", b->lname)
+             : b->layout == KB_ROOT        ? join_path(b, "", b->lname)
+                                           : join_path(b, "layers", b->lname);
+    char *vars = *group && b->layout == KB_VARS ? join_path(b, *group, "vars") : NULL;
+    if (vars)
+        free(*group), *group = vars;
+    if (!*group || (b->layout == KB_VARS && !vars))
+        return -1;
+    H5G_info_t info;
+    if (H5Lexists(b->file, *group + (b->layout == KB_ROOT), H5P_DEFAULT) <= 0) {
+        kb_fail(b, "its weights are missing (no group '%s')", *group);
+    } else if (b->layout != KB_VARS) {
+        if (h5r_attr_strings(b->file, *group, "weight_names", names, count, msg, sizeof msg) == 0)
+            return 0;
+        kb_fail(b, "%s", msg);
+    } else if (H5Gget_info_by_name(b->file, *group, &info, H5P_DEFAULT) >= 0 &&
+               info.nlinks <= 16 && (*names = calloc(info.nlinks + 1, sizeof **names))) {
+        for (*count = 0; *count < (int)info.nlinks; (*count)++)
+            if (!((*names)[*count] = malloc(12)))
+                break;
+            else
+                snprintf((*names)[*count], 12, "%d", *count);
+        if (*count == (int)info.nlinks)
+            return 0;
+        kb_fail(b, "out of memory");
+    } else {
+        kb_fail(b, "'%s' is not a group of at most 16 weights", *group);
+    }
+    h5r_free_strings(*names, *count);
+    free(*group);
+    *group = NULL, *names = NULL, *count = 0;
+    return -1;
+}
+
+/* Reads the i-th stored weight into w[r] for the i-th present role r (w[r] = NULL for an
+ * absent one), each checked against want[r]'s shape. */
 static int read_weights(struct kb *b, const struct kb_want *want, int n, float **w)
 {
-    char msg[512], roles[128];
+    char roles[128], *group;
     char **names;
     int count, rc = 0, expected = 0;
-    char *group = join_path(b, "model_weights", b->lname);
-    if (!group)
+    if (layer_weights(b, &group, &names, &count))
         return -1;
-    if (H5Lexists(b->file, "model_weights", H5P_DEFAULT) <= 0 ||
-        H5Lexists(b->file, group, H5P_DEFAULT) <= 0) {
-        kb_fail(b, "its weights are missing (no group '%s')", group);
-        free(group);
-        return -1;
-    }
-    if (h5r_attr_strings(b->file, group, "weight_names", &names, &count, msg, sizeof msg)) {
-        kb_fail(b, "%s", msg);
-        free(group);
-        return -1;
-    }
     for (int r = 0; r < n; r++) {
         w[r] = NULL;
         expected += !want[r].absent;
     }
     roles_text(roles, sizeof roles, want, n);
     if (count != expected) {
-        kb_fail(b, "%d weights stored (weight_names), the config implies %d (%s)", count,
-                expected, roles);
+        kb_fail(b, "%d weights stored (%s), the config implies %d (%s)", count,
+                b->layout == KB_VARS ? "vars" : "weight_names", expected, roles);
         rc = -1;
     }
     for (int i = 0, r = 0; i < count && rc == 0; i++, r++) {
@@ -316,13 +356,25 @@ static int read_weights(struct kb *b, const struct kb_want *want, int n, float *
             kb_fail(b, "weight %d of weight_names is '%s' but Keras's order (%s) puts the %s "
                        "there", i, names[i], roles, want[r].role);
             rc = -1;
-        } else {
+        } else if (!want[r].skip) {
             rc = read_one(b, group, names[i], &want[r], &w[r]);
         }
     }
     h5r_free_strings(names, count);
     free(group);
     return rc;
+}
+
+/* How many weights the layer stores, or -1. */
+static int stored_weights(struct kb *b)
+{
+    char *group, **names;
+    int count;
+    if (layer_weights(b, &group, &names, &count))
+        return -1;
+    h5r_free_strings(names, count);
+    free(group);
+    return count;
 }
 
 /* ---- BatchNormalization placement ---------------------------------------------------- */
@@ -448,28 +500,73 @@ static int conv_plain(struct kb *b, const cJSON *cfg)
     return -1;
 }
 
+/* An int n (n, n) or a pair [a, b] of ints in 0..64 into v; 0 or -1. */
+static int pad_pair(const cJSON *j, int v[2])
+{
+    if (json_int(j, 0, 64, &v[0]) == 0) {
+        v[1] = v[0];
+        return 0;
+    }
+    return cJSON_GetArraySize(j) == 2 && json_int(cJSON_GetArrayItem(j, 0), 0, 64, &v[0]) == 0 &&
+                   json_int(cJSON_GetArrayItem(j, 1), 0, 64, &v[1]) == 0
+               ? 0
+               : -1;
+}
+
+/* ZeroPadding2D: padding 1, [1, 2] (rows, columns) or [[top, bottom], [left, right]].
+ * Supported right before a Conv2D, which then pads by it too (convert_layer checks). */
+static int layer_zeropad(struct kb *b, const cJSON *cfg)
+{
+    const cJSON *p = field(cfg, "padding");
+    int v[4] = {1, 1, 1, 1}, ok = !p;
+    if (p && json_int(p, 0, 64, &v[0]) == 0)
+        ok = 1, v[1] = v[2] = v[3] = v[0];
+    else if (p && cJSON_GetArraySize(p) == 2 && pad_pair(cJSON_GetArrayItem(p, 0), v) == 0 &&
+             pad_pair(cJSON_GetArrayItem(p, 1), v + 2) == 0)
+        ok = 1; /* [a, b] is read as [[a, a], [b, b]], as Keras does */
+    if (!ok) {
+        char got[64];
+        json_text(p, got, sizeof got);
+        kb_fail(b, "'padding' must be an integer, a pair or a pair of pairs in 0..64 (got %s)",
+                got);
+        return -1;
+    }
+    if (need_image(b) || check_channels_last(b, cfg) || flush_affine(b))
+        return -1;
+    memcpy(b->zp, v, sizeof v);
+    b->zp_on = 1, b->zp_in = b->cur;
+    b->cur.h += v[0] + v[1], b->cur.w += v[2] + v[3];
+    return 0;
+}
+
 static int layer_conv(struct kb *b, const cJSON *cfg)
 {
     int filters;
     enum dg_act act;
+    float alpha;
     if (need_image(b) || check_channels_last(b, cfg) ||
         int_key(b, cfg, "filters", 1, 65536, &filters) || conv_plain(b, cfg) ||
-        parse_act(b, field(cfg, "activation"), &act))
+        parse_act(b, field(cfg, "activation"), &act, &alpha))
         return -1;
-    int valid = strcmp(str_field(cfg, "padding", "valid"), "valid") == 0;
+    int valid = strcmp(str_field(cfg, "padding", "valid"), "valid") == 0 && !b->zp_on;
     if (!(b->pa_s && valid) && flush_affine(b))
         return -1;
     struct dg_op *op = new_op(b, DG_OP_CONV2D);
     if (!op || window(b, cfg, op, 0))
         return -1;
+    if (b->zp_on) { /* the ZeroPadding2D before: its rows and columns join the conv's own */
+        op->in = b->zp_in;
+        op->pt += b->zp[0], op->pl += b->zp[2];
+        b->zp_on = 0;
+    }
     op->out.c = filters;
     struct kb_want want[2] = {
-        {"kernel", 4, {(size_t)op->kh, (size_t)op->kw, (size_t)op->in.c, (size_t)filters}, 0},
-        {"bias", 1, {(size_t)filters}, !bool_field(cfg, "use_bias", 1)}};
+        {"kernel", 4, {(size_t)op->kh, (size_t)op->kw, (size_t)op->in.c, (size_t)filters}, 0, 0},
+        {"bias", 1, {(size_t)filters}, !bool_field(cfg, "use_bias", 1), 0}};
     float *w[2];
     if (read_weights(b, want, 2, w))
         return -1;
-    op->weight = w[0], op->bias = w[1], op->act = act;
+    op->weight = w[0], op->bias = w[1], op->act = act, op->alpha = alpha;
     if (b->pa_s && fold_into_input(b, op, w[0]))
         return -1;
     b->cur = op->out;
@@ -481,24 +578,25 @@ static int layer_dense(struct kb *b, const cJSON *cfg)
 {
     int units;
     enum dg_act act;
+    float alpha;
     if (!b->flat && (b->cur.h != 1 || b->cur.w != 1)) {
         kb_fail(b, "Dense on a %dx%dx%d image (no Flatten before it) is not supported",
                 b->cur.h, b->cur.w, b->cur.c);
         return -1;
     }
     if (int_key(b, cfg, "units", 1, 1 << 20, &units) ||
-        parse_act(b, field(cfg, "activation"), &act))
+        parse_act(b, field(cfg, "activation"), &act, &alpha))
         return -1;
     struct dg_op *op = new_op(b, DG_OP_DENSE);
     if (!op)
         return -1;
     op->out = (struct dg_shape){1, 1, units};
-    struct kb_want want[2] = {{"kernel", 2, {(size_t)op->in.c, (size_t)units}, 0},
-                              {"bias", 1, {(size_t)units}, !bool_field(cfg, "use_bias", 1)}};
+    struct kb_want want[2] = {{"kernel", 2, {(size_t)op->in.c, (size_t)units}, 0, 0},
+                              {"bias", 1, {(size_t)units}, !bool_field(cfg, "use_bias", 1), 0}};
     float *w[2];
     if (read_weights(b, want, 2, w))
         return -1;
-    op->weight = w[0], op->bias = w[1], op->act = act;
+    op->weight = w[0], op->bias = w[1], op->act = act, op->alpha = alpha;
     if (b->pa_s && fold_into_input(b, op, w[0]))
         return -1;
     b->cur = op->out;
@@ -591,7 +689,7 @@ static int layer_reshape(struct kb *b, const cJSON *cfg)
 /* Activation, ReLU, Softmax layers: merged into the op before when that one is linear.
  * An element-wise activation merges across a Flatten/Reshape (same values, same order); a
  * softmax only while the channel axis is still that op's (act_ok, see set_shape). */
-static int add_act(struct kb *b, enum dg_act act)
+static int add_act(struct kb *b, enum dg_act act, float alpha)
 {
     if (flush_affine(b))
         return -1;
@@ -601,24 +699,41 @@ static int add_act(struct kb *b, enum dg_act act)
     if (m->n_ops > 0 && b->km->ops[m->n_ops - 1].act == DG_ACT_LINEAR &&
         (act != DG_ACT_SOFTMAX || b->act_ok)) {
         b->km->ops[m->n_ops - 1].act = act;
+        b->km->ops[m->n_ops - 1].alpha = alpha;
         b->fold_ok = 0;
         return 0;
     }
     struct dg_op *op = new_op(b, DG_OP_ACT);
     if (!op)
         return -1;
-    op->act = act;
+    op->act = act, op->alpha = alpha;
     return 0;
 }
 
 static int layer_activation(struct kb *b, const cJSON *cfg)
 {
     enum dg_act act;
-    return parse_act(b, field(cfg, "activation"), &act) ? -1 : add_act(b, act);
+    float alpha;
+    return parse_act(b, field(cfg, "activation"), &act, &alpha) ? -1 : add_act(b, act, alpha);
 }
 
-/* A plain ReLU only.  Keys a file leaves out take Keras's defaults (threshold and
- * negative_slope 0, max_value None): Keras 2.2.0-2.2.2 wrote ReLU without a threshold. */
+/* LeakyReLU: alpha (Keras 2) or negative_slope (Keras 3), default 0.3 in both; ELU: alpha. */
+static int layer_leaky(struct kb *b, const cJSON *cfg)
+{
+    double a;
+    const char *key = field(cfg, "negative_slope") ? "negative_slope" : "alpha";
+    return num_key(b, cfg, key, 0.3, &a) ? -1 : add_act(b, DG_ACT_LEAKY, (float)a);
+}
+
+static int layer_elu(struct kb *b, const cJSON *cfg)
+{
+    double a;
+    return num_key(b, cfg, "alpha", 1.0, &a) ? -1 : add_act(b, DG_ACT_ELU, (float)a);
+}
+
+/* A ReLU without a cap or threshold (a negative_slope makes it a LeakyReLU).  Keys a file
+ * leaves out take Keras's defaults (threshold and negative_slope 0, max_value None): Keras
+ * 2.2.0-2.2.2 wrote ReLU without a threshold. */
 static int layer_relu(struct kb *b, const cJSON *cfg)
 {
     const cJSON *mv = field(cfg, "max_value");
@@ -626,15 +741,14 @@ static int layer_relu(struct kb *b, const cJSON *cfg)
     if (num_key(b, cfg, "negative_slope", 0, &slope) ||
         num_key(b, cfg, "threshold", 0, &threshold))
         return -1;
-    if ((mv && !cJSON_IsNull(mv)) || slope != 0 || threshold != 0) {
+    if ((mv && !cJSON_IsNull(mv)) || threshold != 0) {
         char got[64];
         json_text(mv, got, sizeof got);
-        kb_fail(b, "only a plain ReLU is supported (max_value null, negative_slope 0, threshold "
-                   "0; got max_value %s, negative_slope %g, threshold %g)",
-                mv ? got : "null", slope, threshold);
+        kb_fail(b, "only a plain ReLU is supported (max_value null, threshold 0; got max_value "
+                   "%s, negative_slope %g, threshold %g)", mv ? got : "null", slope, threshold);
         return -1;
     }
-    return add_act(b, DG_ACT_RELU);
+    return add_act(b, slope != 0 ? DG_ACT_LEAKY : DG_ACT_RELU, (float)slope);
 }
 
 /* The layer's axis (default -1, or a one-element list) must be the last one. */
@@ -659,7 +773,7 @@ static int last_axis(struct kb *b, const cJSON *cfg, const char *what)
 
 static int layer_softmax(struct kb *b, const cJSON *cfg)
 {
-    return last_axis(b, cfg, "softmax") ? -1 : add_act(b, DG_ACT_SOFTMAX);
+    return last_axis(b, cfg, "softmax") ? -1 : add_act(b, DG_ACT_SOFTMAX, 0);
 }
 
 /* The normalisation as y = x * s + t per channel (in double, rounded once), composed with a
@@ -670,10 +784,10 @@ static int bn_scale_shift(struct kb *b, const cJSON *cfg, float **s_out, float *
     double eps;
     if (num_key(b, cfg, "epsilon", 1e-3, &eps))
         return -1;
-    struct kb_want want[4] = {{"gamma", 1, {c}, !bool_field(cfg, "scale", 1)},
-                              {"beta", 1, {c}, !bool_field(cfg, "center", 1)},
-                              {"moving_mean", 1, {c}, 0},
-                              {"moving_variance", 1, {c}, 0}};
+    struct kb_want want[4] = {{"gamma", 1, {c}, !bool_field(cfg, "scale", 1), 0},
+                              {"beta", 1, {c}, !bool_field(cfg, "center", 1), 0},
+                              {"moving_mean", 1, {c}, 0, 0},
+                              {"moving_variance", 1, {c}, 0, 0}};
     float *w[4];
     if (read_weights(b, want, 4, w))
         return -1;
@@ -723,6 +837,147 @@ static int layer_batchnorm(struct kb *b, const cJSON *cfg)
     return 0;
 }
 
+/* ---- input scale, Rescaling, Normalization: per-channel maps folded forward -------- */
+
+/* Composes y = x * s[i] + t[i] (n = 1 value for every channel, or one per channel) after the
+ * pending per-channel map, which the next Conv2D/Dense folds into its input side (else it
+ * runs as an AFFINE op).  name: the op's name should it become one. */
+static int pend_affine(struct kb *b, const double *s, const double *t, int n, const char *name)
+{
+    const int c = b->cur.c;
+    if (b->pa_s && c % b->pa_c != 0 && flush_affine(b))
+        return -1;
+    float *ns = own(b, malloc((size_t)c * sizeof *ns));
+    float *nt = ns ? own(b, malloc((size_t)c * sizeof *nt)) : NULL;
+    if (!nt)
+        return -1;
+    for (int i = 0; i < c; i++) { /* element i of an HWC activation is channel i % c */
+        const double ps = b->pa_s ? b->pa_s[i % b->pa_c] : 1, pt = b->pa_s ? b->pa_t[i % b->pa_c] : 0;
+        ns[i] = (float)(ps * s[i % n]);
+        nt[i] = (float)(pt * s[i % n] + t[i % n]);
+    }
+    if (!b->pa_s)
+        b->pa_name = name;
+    b->pa_s = ns, b->pa_t = nt, b->pa_c = c;
+    return check_finite(b, "(folded scale)", ns, (size_t)c) ||
+           check_finite(b, "(folded shift)", nt, (size_t)c);
+}
+
+/* cfg[key]: a number, or a list of one or c numbers, into v[0 .. c - 1] (one number is
+ * every channel's); 0 when the key is absent or null (v untouched), -1 (failed) for anything
+ * else. */
+static int num_list(struct kb *b, const cJSON *cfg, const char *key, double *v)
+{
+    const cJSON *j = field(cfg, key), *e;
+    const int c = b->cur.c, len = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : -1;
+    int n = 0;
+    if (!j || cJSON_IsNull(j))
+        return 0;
+    if (cJSON_IsNumber(j) && isfinite(j->valuedouble))
+        v[n++] = j->valuedouble;
+    else if (len == 1 || len == c)
+        cJSON_ArrayForEach(e, j)
+        {
+            if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble))
+                break;
+            v[n++] = e->valuedouble;
+        }
+    if (n == 0 || (len > 0 && n != len)) {
+        char got[64];
+        json_text(j, got, sizeof got);
+        kb_fail(b, "'%s' must be a number or a list of 1 or %d numbers (got %s)", key, c, got);
+        return -1;
+    }
+    for (int i = n; i < c; i++)
+        v[i] = v[0];
+    return 0;
+}
+
+/* The input scale (dg_input_spec): --input-scale, else raw pixels when the model starts
+ * with a Rescaling layer (a model that rescales its own input was trained on 0..255, the
+ * way Keras's tutorials feed MNIST), else unit.  The identity is no op at all. */
+static int input_scale(struct kb *b, const cJSON *layers)
+{
+    struct dg_keras_model *km = b->km;
+    const cJSON *l = layers->child;
+    if (l && strcmp(str_field(l, "class_name", ""), "InputLayer") == 0)
+        l = l->next;
+    km->input = (struct dg_input_spec){1, 0, 1};
+    snprintf(km->input_from, sizeof km->input_from, "the default");
+    if (b->opts->input) {
+        km->input = *b->opts->input;
+        snprintf(km->input_from, sizeof km->input_from, "--input-scale");
+    } else if (l && strcmp(str_field(l, "class_name", ""), "Rescaling") == 0) {
+        km->input.scale = 255;
+        snprintf(km->input_from, sizeof km->input_from,
+                 "the default for a model that begins with Rescaling");
+    }
+    dg_input_spec_text(&km->input, km->input_text, sizeof km->input_text);
+    const struct dg_input_spec *in = &km->input;
+    if (in->scale == 1 && in->mean == 0 && in->std == 1)
+        return 0;
+    const double s = in->scale / in->std, t = -in->mean / in->std;
+    return pend_affine(b, &s, &t, 1, "input_scale");
+}
+
+/* Rescaling: y = x * scale + offset (Keras 2.6+ and 3; a number or one per channel). */
+static int layer_rescaling(struct kb *b, const cJSON *cfg)
+{
+    const size_t c = (size_t)b->cur.c;
+    double *s = malloc(c * sizeof *s), *t = malloc(c * sizeof *t);
+    int rc = -1;
+    if (!s || !t) {
+        kb_fail(b, "out of memory");
+    } else {
+        for (size_t i = 0; i < c; i++)
+            s[i] = 1, t[i] = 0;
+        if (num_list(b, cfg, "scale", s) == 0 && num_list(b, cfg, "offset", t) == 0)
+            rc = pend_affine(b, s, t, (int)c, b->layer->name);
+    }
+    free(s), free(t);
+    return rc;
+}
+
+/* Normalization: y = (x - mean) / max(sqrt(variance), 1e-7) as Keras computes it (its
+ * backend epsilon), or x * sqrt(variance) + mean with invert.  mean and variance come from
+ * the config (passed to the constructor) or, after adapt(), from the stored weights mean,
+ * variance and (Keras 2) count. */
+static int layer_normalization(struct kb *b, const cJSON *cfg)
+{
+    const size_t c = (size_t)b->cur.c;
+    const int from_config = field(cfg, "mean") && !cJSON_IsNull(field(cfg, "mean"));
+    double *mean = calloc(c, sizeof *mean), *var = calloc(c, sizeof *var);
+    float *w[3] = {NULL, NULL, NULL};
+    int rc = -1;
+    if (!mean || !var) {
+        kb_fail(b, "out of memory");
+        goto out;
+    }
+    if (last_axis(b, cfg, "Normalization"))
+        goto out;
+    if (from_config) {
+        if (num_list(b, cfg, "mean", mean) || num_list(b, cfg, "variance", var))
+            goto out;
+    } else {
+        struct kb_want want[3] = {{"mean", 1, {c}, 0, 0}, {"variance", 1, {c}, 0, 0},
+                                  {"count", 0, {0}, stored_weights(b) != 3, 1}};
+        if (read_weights(b, want, 3, w))
+            goto out;
+        for (size_t i = 0; i < c; i++)
+            mean[i] = w[0][i], var[i] = w[1][i];
+    }
+    const int invert = bool_field(cfg, "invert", 0);
+    for (size_t i = 0; i < c; i++) {
+        const double sd = var[i] > 0 ? fmax(sqrt(var[i]), 1e-7) : 1e-7;
+        mean[i] = invert ? mean[i] : -mean[i] / sd; /* the shift */
+        var[i] = invert ? sd : 1 / sd;              /* the scale */
+    }
+    rc = pend_affine(b, var, mean, (int)c, b->layer->name);
+out:
+    free(mean), free(var);
+    return rc;
+}
+
 /* ---- the layer list ------------------------------------------------------------------ */
 
 static int layer_noop(struct kb *b, const cJSON *cfg)
@@ -768,12 +1023,16 @@ static const struct {
     {"Reshape", layer_reshape},        {"Activation", layer_activation},
     {"ReLU", layer_relu},              {"Softmax", layer_softmax},
     {"BatchNormalization", layer_batchnorm},
+    {"Rescaling", layer_rescaling},    {"Normalization", layer_normalization},
+    {"LeakyReLU", layer_leaky},        {"ELU", layer_elu},
+    {"ZeroPadding2D", layer_zeropad},
 };
 
 #define SUPPORTED                                                                          \
-    "InputLayer, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, "         \
-    "GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, ReLU, Softmax, "             \
-    "BatchNormalization, Dropout and other inference no-ops"
+    "InputLayer, Conv2D, ZeroPadding2D, MaxPooling2D, AveragePooling2D, "                  \
+    "GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, "    \
+    "ReLU, LeakyReLU, ELU, Softmax, "                                                      \
+    "BatchNormalization, Rescaling, Normalization, Dropout and other inference no-ops"
 
 /* The batch input shape, where the Keras versions put it: the InputLayer's batch_shape
  * (Keras 3) or batch_input_shape (tf.keras 2), the first layer's batch_input_shape (Keras
@@ -835,6 +1094,11 @@ static int convert_layer(struct kb *b, const cJSON *l)
     snprintf(b->layer->name, sizeof b->layer->name, "%s", b->lname);
     snprintf(b->layer->type, sizeof b->layer->type, "%s", b->ltype);
     kb_sanitize(b->layer->name), kb_sanitize(b->layer->type);
+    if (b->zp_on && strcmp(b->ltype, "Conv2D") && strcmp(b->ltype, "Convolution2D")) {
+        kb_fail(b, "follows a ZeroPadding2D: ZeroPadding2D is supported only right before a "
+                   "Conv2D");
+        return -1;
+    }
     for (size_t i = 0; i < sizeof layer_types / sizeof layer_types[0]; i++)
         if (strcmp(b->ltype, layer_types[i].type) == 0)
             return layer_types[i].convert(b, cfg);
@@ -845,6 +1109,30 @@ static int convert_layer(struct kb *b, const cJSON *l)
 static long shape_floats(struct dg_shape s)
 {
     return (long)s.h * s.w * s.c;
+}
+
+/* The ops layer b->layer became (from first_op on) within the engine's bound: their outputs
+ * and the zero-padded input of a convolution. */
+static int check_sizes(struct kb *b, int first_op)
+{
+    for (int i = first_op; i < b->km->model.n_ops; i++) {
+        const struct dg_op *op = &b->km->ops[i];
+        const long out = shape_floats(op->out), pad = (long)dg_engine_op_pad_floats(op);
+        if (out <= DG_MAX_ACT_FLOATS && pad <= DG_MAX_ACT_FLOATS)
+            continue;
+        char what[160];
+        if (out >= pad)
+            snprintf(what, sizeof what, "its output %dx%dx%d is %ld floats", op->out.h,
+                     op->out.w, op->out.c, out);
+        else
+            snprintf(what, sizeof what, "its input %dx%dx%d zero-padded for its %dx%d window "
+                     "is %ld floats", op->in.h, op->in.w, op->in.c, op->kh, op->kw, pad);
+        kb_fail(b, "%s, more than the engine's bound of %ld floats per activation "
+                   "(DG_MAX_ACT_FLOATS, model_ops.h); use fewer filters there", what,
+                DG_MAX_ACT_FLOATS);
+        return -1;
+    }
+    return 0;
 }
 
 /* Every weight was finite when read, but folding a BatchNorm multiplies them: an overflow
@@ -872,6 +1160,10 @@ static int finish(struct kb *b)
     if (flush_affine(b))
         return -1;
     b->lname = NULL;
+    if (b->zp_on) {
+        kb_fail(b, "the model ends in a ZeroPadding2D");
+        return -1;
+    }
     if (!b->flat && (b->cur.h != 1 || b->cur.w != 1)) {
         kb_fail(b, "the model outputs a %dx%dx%d image, not a vector of class scores",
                 b->cur.h, b->cur.w, b->cur.c);
@@ -958,13 +1250,14 @@ int kb_build(struct kb *b, const cJSON *layers)
         return -1;
     }
     if (refuse_keras1(b, layers) || refuse_channels_first(b, layers) ||
-        input_shape(b, layers->child))
+        input_shape(b, layers->child) || input_scale(b, layers))
         return -1;
     const cJSON *l;
     cJSON_ArrayForEach(l, layers)
     {
         b->layer = &km->layers[km->n_layers++];
-        if (convert_layer(b, l))
+        const int first_op = km->model.n_ops;
+        if (convert_layer(b, l) || check_sizes(b, first_op))
             return -1;
         b->layer->out = b->flat ? (struct dg_shape){0, 0, b->cur.c} : b->cur;
     }

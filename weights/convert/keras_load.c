@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -104,29 +105,76 @@ static void explain_no_config(struct kb *b)
     if (H5Lexists(b->file, "layers", H5P_DEFAULT) > 0 ||
         h5r_has_attr(b->file, ".", "layer_names"))
         kb_fail(b, "a weights-only file (model.save_weights): it has no model_config, so the "
-                   "architecture is unknown; save the full model with model.save(\"model.h5\")");
+                   "architecture is unknown; pass it with --config model.json (model.to_json()) "
+                   "or save the full model with model.save(\"model.h5\")");
     else
         kb_fail(b, "HDF5 but not a Keras model: no 'model_config' attribute at the root");
 }
 
+/* Where the weights are (keras_build.h): a full model's model_weights group, else the root
+ * of a tf.keras save_weights file (layer_names there), else Keras 3's layers/ groups. */
+static int weights_layout(struct kb *b)
+{
+    if (H5Lexists(b->file, "model_weights", H5P_DEFAULT) > 0)
+        b->layout = KB_MODEL_WEIGHTS;
+    else if (h5r_has_attr(b->file, ".", "layer_names"))
+        b->layout = KB_ROOT;
+    else if (H5Lexists(b->file, "layers", H5P_DEFAULT) > 0)
+        b->layout = KB_VARS;
+    else {
+        kb_fail(b, "no weights: neither a model_weights group, nor layer_names at the root "
+                   "(tf.keras save_weights), nor a layers group (Keras 3 .weights.h5)");
+        return -1;
+    }
+    return 0;
+}
+
+/* The architecture JSON, from --config (at most H5R_MAX_STRING bytes) or model_config. */
+static char *config_json(struct kb *b)
+{
+    char *json = NULL;
+    const char *cfg = b->opts->config;
+    if (!cfg) {
+        if (h5r_attr_string(b->file, ".", "model_config", &json, b->err, b->errlen))
+            explain_no_config(b);
+        return json;
+    }
+    FILE *f = fopen(cfg, "rb");
+    json = f ? malloc(H5R_MAX_STRING + 1) : NULL;
+    size_t n = json ? fread(json, 1, H5R_MAX_STRING + 1, f) : 0;
+    if (!f || !json || ferror(f) || n > H5R_MAX_STRING) {
+        kb_fail(b, "--config %s: cannot read it%s: %m", cfg,
+                n > H5R_MAX_STRING ? " (larger than 1 MiB)" : "");
+        free(json), json = NULL;
+    } else {
+        json[n] = 0;
+    }
+    if (f)
+        fclose(f);
+    return json;
+}
+
 /* A Functional model's inbound references: Keras 2 [[["name", 0, 0, {}]]], Keras 3
- * {"args": [{"config": {"keras_history": ["name", 0, 0]}}]}. Counts them, keeps the last. */
-static void inbound_refs(const cJSON *j, int *n, const char **last)
+ * {"args": [{"config": {"keras_history": ["name", 0, 0]}}]}. Counts them, keeps the first
+ * two. */
+static void inbound_refs(const cJSON *j, int *n, const char *from[2])
 {
     if (cJSON_IsArray(j) && cJSON_IsString(cJSON_GetArrayItem(j, 0)) &&
         cJSON_IsNumber(cJSON_GetArrayItem(j, 1))) {
+        if (*n < 2)
+            from[*n] = cJSON_GetArrayItem(j, 0)->valuestring;
         (*n)++;
-        *last = cJSON_GetArrayItem(j, 0)->valuestring;
         return;
     }
     const cJSON *c;
     cJSON_ArrayForEach(c, j)
     {
         if (c->string && strcmp(c->string, "keras_history") == 0 && cJSON_IsArray(c)) {
+            if (*n < 2)
+                from[*n] = cJSON_IsString(c->child) ? c->child->valuestring : "";
             (*n)++;
-            *last = cJSON_IsString(c->child) ? c->child->valuestring : "";
         } else if (cJSON_IsArray(c) || cJSON_IsObject(c)) {
-            inbound_refs(c, n, last);
+            inbound_refs(c, n, from);
         }
     }
 }
@@ -140,7 +188,9 @@ static const char *layer_name(const cJSON *l)
     return cJSON_IsString(n) ? n->valuestring : NULL;
 }
 
-/* Functional models are accepted when they are a chain: each layer reads the one before. */
+/* Functional models are accepted when they are a chain: each layer reads the one before.
+ * A refusal names the layer, its class and what it reads: the two layers it joins (a
+ * residual Add, a Concatenate), or the one it reads instead of the layer before. */
 static int check_chain(struct kb *b, const cJSON *layers)
 {
     const char *prev = NULL;
@@ -148,13 +198,23 @@ static int check_chain(struct kb *b, const cJSON *layers)
     cJSON_ArrayForEach(l, layers)
     {
         int n = 0;
-        const char *from = NULL;
-        inbound_refs(cJSON_GetObjectItemCaseSensitive(l, "inbound_nodes"), &n, &from);
+        const char *from[2] = {"", ""};
+        inbound_refs(cJSON_GetObjectItemCaseSensitive(l, "inbound_nodes"), &n, from);
         const char *name = layer_name(l);
-        if (prev && (n != 1 || strcmp(from, prev) != 0)) {
-            kb_fail(b, "layer '%s' does not simply follow '%s': only Sequential models and "
-                       "Functional models that are a single chain are supported",
-                    name ? name : "?", prev);
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(l, "class_name");
+        if (prev && !(n == 1 && strcmp(from[0], prev) == 0)) {
+            char what[640];
+            if (n >= 2)
+                snprintf(what, sizeof what, "joins %d layers, '%.200s' and '%.200s'%s", n,
+                         from[0], from[1], n > 2 ? " and more" : "");
+            else if (n == 1)
+                snprintf(what, sizeof what, "reads '%.200s', not '%.200s' (the layer before it)",
+                         from[0], prev);
+            else
+                snprintf(what, sizeof what, "has no input (a second model input?)");
+            kb_fail(b, "layer '%s' (%s) %s: only Sequential models and Functional models that "
+                       "are a single chain are supported", name ? name : "?",
+                    cJSON_IsString(cls) ? cls->valuestring : "?", what);
             return -1;
         }
         prev = name;
@@ -189,16 +249,21 @@ static const cJSON *config_layers(struct kb *b, const cJSON *root)
 
 static int parse_and_build(struct kb *b)
 {
-    char *json = NULL;
-    if (h5r_attr_string(b->file, ".", "model_config", &json, b->err, b->errlen)) {
-        explain_no_config(b);
+    char *json = config_json(b);
+    if (!json || weights_layout(b)) {
+        free(json);
         return -1;
     }
     cJSON *root = cJSON_Parse(json);
     free(json);
     if (!root) {
-        kb_fail(b, "model_config is not valid JSON");
+        kb_fail(b, "%s is not valid JSON", b->opts->config ? b->opts->config : "model_config");
         return -1;
+    }
+    const cJSON *kv = cJSON_GetObjectItemCaseSensitive(root, "keras_version"); /* to_json() */
+    if (cJSON_IsString(kv) && strcmp(b->km->keras_version, "unknown") == 0) {
+        free(b->km->keras_version);
+        b->km->keras_version = strdup(kv->valuestring);
     }
     b->model = root;
     const cJSON *layers = config_layers(b, root);
@@ -207,13 +272,53 @@ static int parse_and_build(struct kb *b)
     return rc;
 }
 
+int dg_input_spec_parse(const char *s, struct dg_input_spec *in, char *err, size_t errlen)
+{
+    *in = (struct dg_input_spec){1, 0, 1};
+    if (strcmp(s, "unit") == 0 || strcmp(s, "raw") == 0) {
+        in->scale = s[0] == 'r' ? 255 : 1;
+        return 0;
+    }
+    double v[3] = {1, 0, 1};
+    int used = 0;
+    int ok = (sscanf(s, "%lf%n", &v[0], &used) == 1 && s[used] == 0) ||
+             (sscanf(s, "%lf,%lf,%lf%n", &v[0], &v[1], &v[2], &used) == 3 && s[used] == 0);
+    if (!ok || !isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]) || v[0] == 0 ||
+        !(v[2] > 0)) {
+        snprintf(err, errlen, "--input-scale '%s': expected unit, raw, a scale S or S,MEAN,STD "
+                              "(the model receives (pixel * S - MEAN) / STD for pixels 0..1; "
+                              "S non-zero, STD positive)", s);
+        return -1;
+    }
+    *in = (struct dg_input_spec){v[0], v[1], v[2]};
+    return 0;
+}
+
+void dg_input_spec_text(const struct dg_input_spec *in, char *s, size_t len)
+{
+    if (in->mean == 0 && in->std == 1 && (in->scale == 1 || in->scale == 255))
+        snprintf(s, len, "%s", in->scale == 1 ? "unit" : "raw");
+    else if (in->mean == 0 && in->std == 1)
+        snprintf(s, len, "%.9g", in->scale);
+    else
+        snprintf(s, len, "%.9g,%.9g,%.9g", in->scale, in->mean, in->std);
+}
+
 int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t errlen)
 {
+    return dg_keras_load_opts(path, NULL, km, err, errlen);
+}
+
+int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
+                       struct dg_keras_model *km, char *err, size_t errlen)
+{
+    static const struct dg_keras_opts defaults = {0};
     memset(km, 0, sizeof *km);
     if (check_signature(path, err, errlen))
         return -1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the file name */
-    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen};
+    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen,
+                   .opts = o ? o : &defaults};
     b.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (b.file < 0) {
         snprintf(err, errlen, "%s: libhdf5 cannot open it (truncated or corrupt?)", path);
@@ -241,6 +346,7 @@ int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t
     m->source_sha256 = km->sha256;
     m->keras_version = km->keras_version;
     m->ops = km->ops;
+    m->input_scale = km->input_text;
     return 0;
 }
 

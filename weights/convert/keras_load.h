@@ -24,6 +24,26 @@ struct dg_keras_layer {
     long params;
 };
 
+/* What the model receives for the service's pixels p (0..1, 0 = background, 1 = ink):
+ * x = (p * scale - mean) / std.  The affine map is folded into the first Conv2D/Dense at
+ * build time (or, before a 'same' Conv2D or a pooling layer, runs as one per-channel op). */
+struct dg_input_spec {
+    double scale, mean, std;
+};
+
+/* Parses --input-scale: "unit" (1), "raw" (255), "S" or "S,MEAN,STD". 0, or -1 with err. */
+int dg_input_spec_parse(const char *s, struct dg_input_spec *in, char *err, size_t errlen);
+
+/* The spec as --input-scale would take it back: "unit", "raw" or "S,MEAN,STD" (%g). */
+void dg_input_spec_text(const struct dg_input_spec *in, char *s, size_t len);
+
+struct dg_keras_opts {
+    const struct dg_input_spec *input; /* NULL: unit, or what a leading Rescaling implies */
+    const char *config; /* the architecture as JSON (model.to_json(), a .keras archive's
+                           config.json) for a weights-only file; NULL: the file's
+                           model_config */
+};
+
 /* A loaded model: model.ops, the weights and the strings are owned by it. */
 struct dg_keras_model {
     struct dg_model model;
@@ -33,10 +53,17 @@ struct dg_keras_model {
     struct dg_keras_layer *layers;
     int n_layers;
     char *name, *source, *sha256, *keras_version;
+    struct dg_input_spec input;
+    char input_text[96];       /* dg_input_spec_text(&input), model.input_scale points here */
+    char input_from[96];       /* where the scale came from, for --summary */
 };
 
 /* Reads path into km (zeroed first). Returns 0, or -1 with "<path>: <problem>" in err. */
 int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t errlen);
+
+/* The same with options (NULL: the defaults). */
+int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
+                       struct dg_keras_model *km, char *err, size_t errlen);
 
 void dg_keras_free(struct dg_keras_model *km);
 

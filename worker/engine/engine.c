@@ -11,6 +11,12 @@
 #define DG_MODEL_DEFINE_WEIGHTS
 #include "model_weights.h"
 
+#ifndef DG_MODEL_SCRATCH_FLOATS
+#error "model_weights.h comes from an older digitd-convert: regenerate it"
+#endif
+
+_Thread_local float dg_engine_scratch[DG_MODEL_SCRATCH_FLOATS] __attribute__((aligned(64)));
+
 const struct dg_model *dg_engine_model(void)
 {
     return &dg_model_desc;

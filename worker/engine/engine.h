@@ -5,7 +5,10 @@
  *    known at compile time and a fast path per ISA picked at run time (AVX-512, AVX2+FMA,
  *    portable C);
  *  - a runtime path that runs any struct dg_model (tests; models built in memory).
- * No heap allocation per call, no mutable globals: safe in any thread or forked child.
+ * No heap allocation per call and no shared mutable state: the compiled-in path works in a
+ * per-thread scratch buffer of the size the generated header states (DG_MODEL_SCRATCH_FLOATS,
+ * bounded by the converter), the runtime path in the caller's.  Safe in any thread or
+ * forked child.
  */
 #ifndef DIGITD_ENGINE_H
 #define DIGITD_ENGINE_H
@@ -39,8 +42,14 @@ int dg_engine_selftest(void);
 /* Which kernel set dg_engine_forward uses on this CPU: "avx512", "avx2" or "generic". */
 const char *dg_engine_isa(void);
 
-/* Runtime path: floats of scratch dg_engine_run needs for model m. */
+/* Runtime path: floats of scratch dg_engine_run needs for model m (layout: model_ops.h).
+ * digitd-convert writes it into the header as DG_MODEL_SCRATCH_FLOATS. */
 size_t dg_engine_scratch_floats(const struct dg_model *m);
+
+/* The part of it that holds the largest zero-padded convolution input (DG_MODEL_PAD_FLOATS),
+ * and the floats of op's own (0 when it reads its input unpadded). */
+size_t dg_engine_pad_floats(const struct dg_model *m);
+size_t dg_engine_op_pad_floats(const struct dg_op *op);
 
 /* Runs model m on one input (m->input.h * w * c floats) into m->n_out outputs (the model's
  * own outputs, no softmax added). scratch holds dg_engine_scratch_floats(m) floats. */

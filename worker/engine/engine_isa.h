@@ -9,6 +9,11 @@ void dg_engine_forward_avx2(const float *x, float *probs);
 #endif
 void dg_engine_forward_generic(const float *x, float *probs);
 
+/* Each thread's scratch for the compiled-in model (DG_MODEL_SCRATCH_FLOATS floats, defined
+ * once in engine.c): a fixed size the converter has bounded, neither on the stack nor on the
+ * heap. */
+extern _Thread_local float dg_engine_scratch[];
+
 /* 1 if this CPU can run the named kernel set ("avx512", "avx2", "generic"). */
 int dg_engine_isa_supported(const char *isa);
 

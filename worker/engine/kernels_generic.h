@@ -1,9 +1,10 @@
-/* kernels_generic.h: plain C kernels for every op kind of model_ops.h.
+/* kernels_generic.h: plain C kernels for the ops that are not matrix products (pooling,
+ * global average, per-channel affine, activations, softmax); Conv2D and Dense are
+ * kernels_vec.h's.
  *
  * They take the op descriptor by pointer; called from the runtime path (dg_engine_run) the
  * dimensions are read at run time, and inlined into the compiled-in path with a pointer to a
- * static const dg_op they constant-fold.  They are the reference semantics the vector
- * kernels (kernels_vec.h) must match, and the fallback for shapes those do not cover.
+ * static const dg_op they constant-fold.
  * All activations are HWC (channels-last), exactly Keras's channels_last layout.
  */
 #ifndef DIGITD_KERNELS_GENERIC_H
@@ -15,12 +16,18 @@
 
 #include "model_ops.h"
 
-static inline float dg_act1(enum dg_act act, float v)
+static inline float dg_act1(enum dg_act act, float alpha, float v)
 {
     switch (act) {
     case DG_ACT_RELU: return v > 0.0f ? v : 0.0f;
     case DG_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
     case DG_ACT_TANH: return tanhf(v);
+    case DG_ACT_ELU: return v > 0.0f ? v : alpha * expm1f(v);
+    case DG_ACT_SELU: return 1.05070098f * (v > 0.0f ? v : 1.67326324f * expm1f(v));
+    case DG_ACT_GELU: return 0.5f * v * (1.0f + erff(v * 0.70710678f));
+    case DG_ACT_SWISH: return v / (1.0f + expf(-v));
+    case DG_ACT_SOFTPLUS: return fmaxf(v, 0.0f) + log1pf(expf(-fabsf(v))); /* no overflow */
+    case DG_ACT_LEAKY: return v > 0.0f ? v : alpha * v;
     default: return v; /* linear; softmax is handled per pixel by dg_act_apply */
     }
 }
@@ -39,8 +46,8 @@ static inline void dg_softmax(float *y, int c)
         y[i] /= s;
 }
 
-/* y: pixels x c floats, activation applied in place. */
-static inline void dg_act_apply(enum dg_act act, float *y, long pixels, int c)
+/* y: pixels x c floats, activation applied in place (alpha: dg_op's). */
+static inline void dg_act_apply(enum dg_act act, float alpha, float *y, long pixels, int c)
 {
     if (act == DG_ACT_LINEAR)
         return;
@@ -50,35 +57,7 @@ static inline void dg_act_apply(enum dg_act act, float *y, long pixels, int c)
         return;
     }
     for (long i = 0; i < pixels * c; i++)
-        y[i] = dg_act1(act, y[i]);
-}
-
-/* CONV2D: {ih, iw, ic} -> {oh, ow, oc}, weight HWIO, zero padding outside the image. */
-static inline void dg_conv2d_generic(const struct dg_op *op, const float *in, float *out)
-{
-    const int ih = op->in.h, iw = op->in.w, ic = op->in.c, oc = op->out.c;
-    for (int oy = 0; oy < op->out.h; oy++)
-        for (int ox = 0; ox < op->out.w; ox++) {
-            float *y = out + ((size_t)oy * op->out.w + ox) * oc;
-            for (int o = 0; o < oc; o++)
-                y[o] = op->bias ? op->bias[o] : 0.0f;
-            for (int ky = 0; ky < op->kh; ky++) {
-                const int iy = oy * op->sh + ky - op->pt;
-                if (iy < 0 || iy >= ih)
-                    continue;
-                for (int kx = 0; kx < op->kw; kx++) {
-                    const int ix = ox * op->sw + kx - op->pl;
-                    if (ix < 0 || ix >= iw)
-                        continue;
-                    const float *x = in + ((size_t)iy * iw + ix) * ic;
-                    const float *w = op->weight + ((size_t)ky * op->kw + kx) * ic * oc;
-                    for (int i = 0; i < ic; i++)
-                        for (int o = 0; o < oc; o++)
-                            y[o] += x[i] * w[(size_t)i * oc + o];
-                }
-            }
-        }
-    dg_act_apply(op->act, out, (long)op->out.h * op->out.w, oc);
+        y[i] = dg_act1(act, alpha, y[i]);
 }
 
 /* MAXPOOL / AVGPOOL: cells outside the image are skipped ('same' pads with -inf for max;
@@ -111,7 +90,7 @@ static inline void dg_pool_generic(const struct dg_op *op, const float *in, floa
                 for (int ch = 0; ch < c; ch++)
                     y[ch] /= (float)n;
         }
-    dg_act_apply(op->act, out, (long)op->out.h * op->out.w, c);
+    dg_act_apply(op->act, op->alpha, out, (long)op->out.h * op->out.w, c);
 }
 
 /* GAP: {h, w, c} -> {1, 1, c}. */
@@ -126,22 +105,7 @@ static inline void dg_gap_generic(const struct dg_op *op, const float *in, float
             out[ch] += in[p * c + ch];
     for (int ch = 0; ch < c; ch++)
         out[ch] /= (float)pixels;
-    dg_act_apply(op->act, out, 1, c);
-}
-
-/* DENSE: {1, 1, n} -> {1, 1, m}, weight [n][m]; the input is the whole HWC activation. */
-static inline void dg_dense_generic(const struct dg_op *op, const float *in, float *out)
-{
-    const long n = (long)op->in.h * op->in.w * op->in.c;
-    const int m = op->out.c;
-    for (int o = 0; o < m; o++)
-        out[o] = op->bias ? op->bias[o] : 0.0f;
-    for (long i = 0; i < n; i++) {
-        const float *w = op->weight + (size_t)i * m;
-        for (int o = 0; o < m; o++)
-            out[o] += in[i] * w[o];
-    }
-    dg_act_apply(op->act, out, 1, m);
+    dg_act_apply(op->act, op->alpha, out, 1, c);
 }
 
 /* AFFINE (per channel) and ACT (activation only): shape unchanged. */
@@ -156,17 +120,18 @@ static inline void dg_affine_act_generic(const struct dg_op *op, const float *in
                 v = v * op->weight[ch] + (op->bias ? op->bias[ch] : 0.0f);
             out[p * c + ch] = v;
         }
-    dg_act_apply(op->act, out, pixels, c);
+    dg_act_apply(op->act, op->alpha, out, pixels, c);
 }
 
+/* Every op but CONV2D and DENSE, which are dg_step's (kernels_vec.h). */
 static inline void dg_op_generic(const struct dg_op *op, const float *in, float *out)
 {
     switch (op->kind) {
-    case DG_OP_CONV2D: dg_conv2d_generic(op, in, out); break;
+    case DG_OP_CONV2D:
+    case DG_OP_DENSE: break;
     case DG_OP_MAXPOOL:
     case DG_OP_AVGPOOL: dg_pool_generic(op, in, out); break;
     case DG_OP_GAP: dg_gap_generic(op, in, out); break;
-    case DG_OP_DENSE: dg_dense_generic(op, in, out); break;
     case DG_OP_AFFINE:
     case DG_OP_ACT: dg_affine_act_generic(op, in, out); break;
     }

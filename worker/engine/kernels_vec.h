@@ -1,11 +1,12 @@
-/* kernels_vec.h: vectorised, register-blocked kernels (GCC vector extensions).
+/* kernels_vec.h: vectorised, register-blocked kernels (GCC vector extensions): the engine's
+ * one convolution and one dense layer, for both of its paths.
  *
  * Included by engine_fast.c, which is compiled once per ISA; the vector width follows the
  * target flags (AVX-512F: 16 floats, AVX2: 8, otherwise 4: SSE2 on x86-64, NEON on arm64,
- * scalar code where the target has no SIMD).
- * Every function is always_inline and takes a pointer to a static const dg_op, so after
- * inlining all dimensions are compile-time constants, loops fully unroll and the
- * accumulator tiles live in registers.
+ * scalar code where the target has no SIMD).  Every function is always_inline; given a
+ * pointer to a static const dg_op (the compiled-in model) all dimensions are compile-time
+ * constants, loops fully unroll and the accumulator tiles live in registers.  engine_run.c
+ * (any struct dg_model, dimensions read at run time) runs the same code, slower.
  *
  * Convolution is a GEMM micro-kernel: a tile of output pixels times a group of out-channel
  * vectors is accumulated in registers; each input value is broadcast once per tile and each
@@ -67,11 +68,17 @@ DG_INLINE dg_vf dg_vmax(dg_vf a, dg_vf b)
 #endif
 }
 
+/* The activations applied in registers; the others go over the output afterwards. */
+DG_INLINE int dg_vec_act(enum dg_act a)
+{
+    return a == DG_ACT_LINEAR || a == DG_ACT_RELU;
+}
+
 DG_INLINE dg_vf dg_vact(dg_vf v, enum dg_act act)
 {
     if (act == DG_ACT_RELU)
         v = dg_vmax(v, (dg_vf){ 0 });
-    return v; /* linear (callers only pass relu or linear) */
+    return v; /* linear, or an activation dg_conv2d_vec applies afterwards */
 }
 
 /* Lanes of out-channel vector v of a group starting at c0 (DG_V except the last). */
@@ -99,8 +106,10 @@ DG_INLINE void dg_conv_tile(const struct dg_op *op, const float *in, int iw, int
             for (int i = 0; i < ic; i++) {
                 dg_vf wv[DG_NVB_MAX];
 #pragma GCC unroll 32
-                for (int v = 0; v < nvb; v++)
-                    wv[v] = dg_vload(w + (size_t)i * oc + v * DG_V, dg_lanes(oc, c0, v));
+                for (int v = 0; v < nvb; v++) /* an empty vector forms no pointer */
+                    wv[v] = c0 + v * DG_V < oc ? dg_vload(w + (size_t)i * oc + v * DG_V,
+                                                          dg_lanes(oc, c0, v))
+                                               : (dg_vf){ 0 };
 #pragma GCC unroll 32
                 for (int p = 0; p < R * P; p++) {
                     const int r = p / P, j = p % P;
@@ -124,10 +133,11 @@ DG_INLINE int dg_group_vectors(int oc, int min_pixels)
     return (nv + groups - 1) / groups;
 }
 
-/* CONV2D, valid over an already padded input of width iw, act relu or linear. */
+/* CONV2D, valid over an already padded input of width iw. */
 DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, float *out)
 {
     const int oc = op->out.c, ow = op->out.w;
+    const enum dg_act act = dg_vec_act(op->act) ? op->act : DG_ACT_LINEAR;
     const int nvb = dg_group_vectors(oc, 1);
     const int P = DG_ACC_MAX / nvb < DG_TILE_MAX ? DG_ACC_MAX / nvb : DG_TILE_MAX;
     for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
@@ -148,7 +158,7 @@ DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, fl
                     for (int v = 0; v < nvb; v++)
                         if (c0 + v * DG_V < oc)
                             dg_vstore(out + ((size_t)oy * ow + ox + p) * oc + c0 + v * DG_V,
-                                      dg_vact(acc[p][v] + b[v], op->act), dg_lanes(oc, c0, v));
+                                      dg_vact(acc[p][v] + b[v], act), dg_lanes(oc, c0, v));
             }
             for (; ox < ow; ox++) {
                 dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
@@ -157,10 +167,12 @@ DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, fl
                 for (int v = 0; v < nvb; v++)
                     if (c0 + v * DG_V < oc)
                         dg_vstore(out + ((size_t)oy * ow + ox) * oc + c0 + v * DG_V,
-                                  dg_vact(acc[0][v] + b[v], op->act), dg_lanes(oc, c0, v));
+                                  dg_vact(acc[0][v] + b[v], act), dg_lanes(oc, c0, v));
             }
         }
     }
+    if (act != op->act)
+        dg_act_apply(op->act, op->alpha, out, (long)op->out.h * ow, oc);
 }
 
 /* One fused tile: PB pool outputs from a 2 x 2PB conv tile; max, then bias and act
@@ -193,7 +205,7 @@ DG_INLINE void dg_conv2d_pool_vec(const struct dg_op *cv, const struct dg_op *pl
     const int oc = cv->out.c, pw = pl->out.w;
     const int nvb = dg_group_vectors(oc, 4);
     int PB = DG_ACC_MAX / (4 * nvb);
-    PB = PB < 1 ? 1 : PB;
+    PB = PB < 1 ? 1 : PB > DG_TILE_MAX / 4 ? DG_TILE_MAX / 4 : PB; /* 2 x 2PB fit a tile */
     for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
         dg_vf b[DG_NVB_MAX];
 #pragma GCC unroll 32
@@ -247,7 +259,90 @@ DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
             if (c0 + v * DG_V < m)
                 dg_vstore(out + c0 + v * DG_V, a0[v] + a1[v], dg_lanes(m, c0, v));
     }
-    dg_act_apply(op->act, out, 1, m);
+    dg_act_apply(op->act, op->alpha, out, 1, m);
+}
+
+/* ---- one op of a model, shared by the compiled-in path and the runtime path ---------- */
+
+/* The padded input a conv reads: the rows and columns its windows cover. */
+DG_INLINE void dg_pad_dims(const struct dg_op *op, int *ph, int *pw)
+{
+    *ph = (op->out.h - 1) * op->sh + op->kh;
+    *pw = (op->out.w - 1) * op->sw + op->kw;
+}
+
+/* Floats of zero-padded input op needs (0: none, it reads its input as it is). */
+DG_INLINE long dg_pad_floats(const struct dg_op *op)
+{
+    int ph, pw;
+    if (op->kind != DG_OP_CONV2D)
+        return 0;
+    dg_pad_dims(op, &ph, &pw);
+    if (op->pt == 0 && op->pl == 0 && ph <= op->in.h && pw <= op->in.w)
+        return 0;
+    return (long)ph * pw * op->in.c;
+}
+
+/* A 2x2 stride-2 max pool right after the conv whose every window lies inside the conv's
+ * output: fuse it (dg_conv2d_pool_vec computes conv rows/columns 0 .. 2 * pool size - 1).
+ * pt = pl = 0 is not enough: 'same' pooling of an odd size (7 -> 4) puts all its padding
+ * after the last row/column, so its last window would read a conv row that does not exist;
+ * exactly floor(n / 2) outputs on both axes means no padding at all.  Max commutes with the
+ * conv's activation only when that is monotonic and applied in registers (relu, linear). */
+DG_INLINE int dg_fusable_pool(const struct dg_op *cv, const struct dg_op *pl)
+{
+    return pl && pl->kind == DG_OP_MAXPOOL && pl->kh == 2 && pl->kw == 2 && pl->sh == 2 &&
+           pl->sw == 2 && pl->pt == 0 && pl->pl == 0 && pl->in.h == cv->out.h &&
+           pl->in.w == cv->out.w && pl->out.h == cv->out.h / 2 && pl->out.w == cv->out.w / 2 &&
+           pl->act == DG_ACT_LINEAR && dg_vec_act(cv->act);
+}
+
+/* Zero-pads in to the size the conv's windows cover (pad holds dg_pad_floats(op)), so the
+ * kernel needs no bounds tests. */
+DG_INLINE const float *dg_pad_input(const struct dg_op *op, const float *in, float *pad,
+                                    int *iw)
+{
+    int ph, pw;
+    const int c = op->in.c;
+    dg_pad_dims(op, &ph, &pw);
+    *iw = op->in.w;
+    if (dg_pad_floats(op) == 0)
+        return in;
+    memset(pad, 0, (size_t)ph * pw * c * sizeof *pad);
+    for (int y = 0; y < op->in.h; y++) {
+        const int py = y + op->pt;
+        if (py >= ph)
+            break;
+        int n = op->in.w;
+        n = op->pl + n > pw ? pw - op->pl : n;
+        memcpy(pad + ((size_t)py * pw + op->pl) * c, in + (size_t)y * op->in.w * c,
+               (size_t)n * c * sizeof *pad);
+    }
+    *iw = pw;
+    return pad;
+}
+
+/* Runs op (and next too, when fused) from in to out; pad holds the largest dg_pad_floats
+ * of the model.  Returns the number of ops consumed. */
+DG_INLINE int dg_step(const struct dg_op *op, const struct dg_op *next, const float *in,
+                      float *out, float *pad)
+{
+    if (op->kind == DG_OP_CONV2D) {
+        int iw;
+        const float *src = dg_pad_input(op, in, pad, &iw);
+        if (dg_fusable_pool(op, next)) {
+            dg_conv2d_pool_vec(op, next, src, iw, out);
+            return 2;
+        }
+        dg_conv2d_vec(op, src, iw, out);
+        return 1;
+    }
+    if (op->kind == DG_OP_DENSE) {
+        dg_dense_vec(op, in, out);
+        return 1;
+    }
+    dg_op_generic(op, in, out);
+    return 1;
 }
 
 #endif

@@ -27,7 +27,13 @@ enum dg_act {
     DG_ACT_RELU,
     DG_ACT_SIGMOID,
     DG_ACT_TANH,
-    DG_ACT_SOFTMAX /* over the channel (last) axis of each pixel, as Keras does */
+    DG_ACT_SOFTMAX, /* over the channel (last) axis of each pixel, as Keras does */
+    DG_ACT_ELU,     /* x > 0 ? x : alpha * (exp(x) - 1) */
+    DG_ACT_SELU,    /* 1.0507 * (x > 0 ? x : 1.67326 * (exp(x) - 1)), Keras's constants */
+    DG_ACT_GELU,    /* x * Phi(x), the exact (erf) form, Keras's default */
+    DG_ACT_SWISH,   /* x * sigmoid(x), also called silu */
+    DG_ACT_SOFTPLUS, /* log(1 + exp(x)) */
+    DG_ACT_LEAKY    /* x > 0 ? x : alpha * x (LeakyReLU) */
 };
 
 struct dg_shape {
@@ -42,6 +48,7 @@ struct dg_op {
     int sh, sw;             /* strides */
     int pt, pl;             /* padding before the first row / column ('same' = floor(total/2)) */
     enum dg_act act;        /* applied after the op */
+    float alpha;            /* ELU's alpha, LeakyReLU's negative slope */
     const float *weight;    /* CONV2D: [kh][kw][in.c][out.c]; DENSE: [in.c][out.c]; AFFINE: [c] */
     const float *bias;      /* [out.c], or NULL for no bias */
 };
@@ -57,7 +64,21 @@ struct dg_model {
     int n_ops;
     const struct dg_op *ops;
     long max_act;              /* floats in the largest activation (input and outputs included) */
+    const char *input_scale;   /* what the model was converted for (digitd-convert
+                                  --input-scale: "unit", "raw", "S,MEAN,STD"); the engine
+                                  always takes pixels 0..1, the scale is folded into the ops */
 };
+
+/* The converter refuses a model with an activation, or a zero-padded convolution input,
+ * larger than this many floats (1 MiB: a 28x28 'same' convolution of up to 256 filters).
+ * It bounds the engine's scratch (see below), which is allocated once per thread. */
+#define DG_MAX_ACT_FLOATS (1L << 18)
+
+/* The engine's scratch for a model (dg_engine_scratch_floats, and DG_MODEL_SCRATCH_FLOATS in
+ * the generated header): two activation buffers of DG_ACT_STRIDE(largest activation) floats
+ * each (a multiple of 16, so each starts 64-byte aligned), then the largest zero-padded
+ * convolution input. */
+#define DG_ACT_STRIDE(n) (((n) + 15) / 16 * 16)
 
 /* What the engine reports for m: ten probabilities.  A model ending in softmax gives them
  * as they are; any other end (logits from a linear Dense, relu, sigmoid or tanh scores) gets
