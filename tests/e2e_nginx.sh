@@ -135,11 +135,17 @@ json_error 400 -H 'Host: bad host' "$BASE/api/health"
 json_error 414 "$BASE/api/health?$(head -c 9000 /dev/zero | tr '\0' a)"
 head -c 2200000 /dev/zero >"$STACK_DIR/big"
 json_error 413 -H 'Content-Type: image/png' --data-binary @"$STACK_DIR/big" "$BASE/api/predict"
-# 100 at once from 127.0.0.2: beyond the burst, JSON 429s (body, then the status)
-seq 100 | sed "s|.*|url = \"$BASE/api/health\"|" |
-    curl -s --parallel --parallel-max 50 --interface 127.0.0.2 -w '%{http_code}\n' -K - >"$STACK_DIR/burst"
-grep -q '^{"error": *"[^"]*"}429$' "$STACK_DIR/burst" ||
-    fail "100 requests at once from 127.0.0.2: no JSON 429 ($(grep -o '[0-9]*$' "$STACK_DIR/burst" | sort | uniq -c | tr '\n' ' '))"
+# 100 at once from 127.0.0.2: beyond the burst, JSON 429s (each body in its own file)
+mkdir -p "$STACK_DIR/burst"
+seq 100 | sed "s|.*|url = \"$BASE/api/health\"\noutput = \"$STACK_DIR/burst/&\"|" |
+    curl -s --parallel --parallel-max 50 --interface 127.0.0.2 -w '%{http_code} %{filename_effective}\n' \
+        -K - >"$STACK_DIR/burst.txt"
+limited=$(awk '$1 == 429 {print $2; exit}' "$STACK_DIR/burst.txt")
+if [ -z "$limited" ]; then
+    fail "100 requests at once from 127.0.0.2 never limited: $(cut -d' ' -f1 "$STACK_DIR/burst.txt" | sort | uniq -c | tr '\n' ' ')"
+else
+    grep -q '^{"error": *"[^"]' "$limited" || fail "429 not JSON: $(cat "$limited")"
+fi
 curl -s "$BASE/api/health" | grep -q '"pid"' && fail "health shows pids without ?pids=1"
 [ $FAILS = 0 ] && ok "nginx's own 400/413/414/429 are JSON; rate limited per address"
 

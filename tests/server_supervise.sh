@@ -1,5 +1,6 @@
 #!/bin/bash
-# server_supervise.sh DIGITD PNG: kill -9 -> replaced; --max-requests recycles;
+# server_supervise.sh DIGITD PNG: kill -9 -> replaced at once; children failing before they
+# are ready -> back-off, never on every slot; --max-requests recycles;
 # --request-timeout ends a child held by a stalled request; TERM lets slow requests finish.
 DIGITD=$1
 PNG=$2
@@ -32,6 +33,25 @@ for _ in 1 2 3 4; do
 done
 grep -q "respawn-delay" "$LOG" && fail "killed children backed off: $(grep respawn "$LOG")"
 ok "killed young children replaced at once"
+
+# 1c. children that fail on their own before they are ready (here: no file descriptor left
+# for their epoll, under a limit the master just fits in: its lowest free fd, for the listen
+# socket, plus one) are respawned with growing delays, except that the last slot left keeps
+# starting one after the shortest delay
+BO=$T/backoff
+free=3
+while [ -e /proc/$$/fd/$free ]; do free=$((free + 1)); done
+prlimit --nofile=$((free + 1)) "$DIGITD" --listen "unix:$T/bo.sock" --workers 2 2>"$BO" &
+bo=$!
+wait_until grep -q "respawn-delay slot=[0-9] in_ms=400 failures=3" "$BO" ||
+    fail "no growing back-off: $(tail -3 "$BO")"
+wait_until grep -q "respawn-delay slot=[0-9] in_ms=100 failures=6" "$BO" ||
+    fail "every slot backing off at once: $(grep respawn "$BO" | tail -3)"
+grep -q "epoll_create1: Too many open files" "$BO" || fail "children did not fail as arranged"
+grep -q " ready workers=" "$BO" && fail "a pool without working children said it was ready"
+kill -TERM "$bo"
+wait "$bo"
+[ $FAILS = 0 ] && ok "children failing before ready: back-off, one slot always starting"
 
 # 2. --max-requests 3: 9 more requests over 3 children retire at least one of them
 old=$(children)

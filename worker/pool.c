@@ -452,6 +452,10 @@ static void serve(struct child *ch, int i)
     req->keepConnection = 1; /* else FCGX_Accept_r's opening FCGX_Finish_r closes the fd */
     int rc = FCGX_Accept_r(req);
     if (rc < 0) {
+        if (req->ipcFd >= 0) { /* libfcgi closes a connection it gives up on; in case not */
+            close(req->ipcFd);
+            req->ipcFd = -1;
+        }
         set_phase(PH_IDLE, 0, 0);
         atomic_store(&ch->slot->busy_since_ms, 0);
         return;
