@@ -360,7 +360,39 @@ async function run() {
     assert(await page.isHidden("#error"), "the error is still shown after Escape");
   });
 
-  await check("the round trip shown is the network's, without the PNG encoding", page, async () => {
+  await check("a drawing is sent as its strokes, a drawing over an upload as a PNG", page, async () => {
+    await page.keyboard.press("Escape");
+    const sent = [];
+    const watch = (req) => { if (req.url().includes("/api/predict")) sent.push(req); };
+    page.on("request", watch);
+    try {
+      await drawMouse(page, [[[0.5, 0.2], [0.5, 0.8]]]);
+      await page.waitForFunction(() => document.getElementById("result").dataset.final === "true" &&
+        document.getElementById("result").dataset.state === "result", null, { timeout: T });
+      assert(sent.length > 0, "no request sent");
+      const last = sent[sent.length - 1];
+      assert(last.headers()["content-type"] === "application/json", `drawing sent as ${last.headers()["content-type"]}`);
+      const body = JSON.parse(last.postData());
+      assert(Array.isArray(body.strokes) && body.strokes.length === 1 && body.strokes[0].length >= 2,
+        `strokes body ${last.postData().slice(0, 120)}`);
+      assert(body.side === 280 && body.width > 0, `side ${body.side}, width ${body.width}`);
+      assert(body.strokes[0].every((p) => p.length === 2 && p.every((v) => v >= 0 && v <= 280)),
+        "a point outside the 280 px drawing");
+      await page.keyboard.press("Escape");
+      sent.length = 0;
+      await page.setInputFiles("#file", { name: "digit.png", mimeType: "image/png",
+                                          buffer: readFileSync(join(HERE, "..", "server_digit.png")) });
+      await drawMouse(page, [[[0.2, 0.9], [0.4, 0.9]]]);
+      await page.waitForFunction(() => document.getElementById("result").dataset.final === "true", null, { timeout: T });
+      const types = sent.map((r) => r.headers()["content-type"]);
+      assert(types.length > 0 && types.every((t) => t === "image/png"), `upload + stroke sent as ${types}`);
+    } finally {
+      page.off("request", watch);
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("the round trip shown is the network's, without the PNG encoding (a drawing over an upload)", page, async () => {
     await page.keyboard.press("Escape");
     const ENCODE_MS = 600; // every PNG encode (synchronous toDataURL) is held this long
     await page.evaluate((delay) => {
@@ -373,7 +405,10 @@ async function run() {
       };
     }, ENCODE_MS);
     try {
-      await drawMouse(page, [[[0.5, 0.2], [0.5, 0.8]]]);
+      // strokes over an upload go as the canvas's PNG (a drawing alone goes as strokes)
+      await page.setInputFiles("#file", { name: "digit.png", mimeType: "image/png",
+                                          buffer: readFileSync(join(HERE, "..", "server_digit.png")) });
+      await drawMouse(page, [[[0.2, 0.9], [0.4, 0.9]]]);
       await page.waitForFunction(() => document.getElementById("result").dataset.final === "true" &&
         document.getElementById("result").dataset.state === "result", null, { timeout: T });
     } finally {
