@@ -5,7 +5,7 @@
 # Uses sudo when not root. Does nothing (and needs no privileges) when all are present.
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config zlib1g-dev libhdf5-dev libcjson-dev libfcgi-dev
+build_pkgs=(build-essential cmake pkg-config zlib1g-dev libhdf5-dev libcjson-dev libfcgi-dev libzip-dev
             libspng-dev libsodium-dev)
 run_pkgs=(nginx-light curl)
 test_pkgs=(libfcgi-bin chromium nodejs npm hdf5-tools python3 xvfb)  # python3: a free port, a stand-in server; xvfb: a headed browser

@@ -12,6 +12,10 @@
  *                             is divided by 255: the same classifier for raw 0..255 pixels
  *   convert_models accuracy FILE.h5 MNIST_DIR [SCALE]  prints the model's accuracy (%) on
  *                             the 10,000 test digits through the runtime engine
+ *   convert_models keras DIR MODEL  writes DIR/MODEL.h5 and the same model as DIR/MODEL.keras,
+ *                             in Keras 3's layout (keras_archive.h): metadata.json,
+ *                             config.json, model.weights.h5 with layers/<name>/vars/N
+ *   convert_models badkeras DIR  writes the .keras archives digitd-convert must refuse
  *   convert_models config FILE.h5 OUT.json  writes the file's model_config (its to_json())
  *   convert_models list "A;B;..."  fails unless the names given (CMake's list of the models
  *                             compiled into the vectorised engine) are exactly `checks`
@@ -22,7 +26,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
+#include <zip.h>
 
 #include "check.h"
 #include "check_mnist.h"
@@ -873,6 +879,110 @@ static int accuracy(const char *h5, const char *mnist, const char *scale)
     return 0;
 }
 
+/* Keras 3's model.weights.h5 of m at path: layers/<name>/vars/<i> for every layer, one
+ * float32 dataset per weight in Keras's order, and the root's empty vars group. */
+static int keras3_weights(const struct model *m, const char *path)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    int rc = f < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0 ? -1 : 0;
+    hid_t g = rc ? -1 : H5Gcreate2(f, "vars", lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    rc = g < 0 || H5Gclose(g) < 0 ? -1 : 0;
+    for (int i = 0; i < n_layers(m) && rc == 0; i++) {
+        const struct lay *L = &m->l[i];
+        char name[1024];
+        if (!emitted(m, i))
+            continue;
+        snprintf(name, sizeof name, "layers/%s/vars", L->name);
+        g = H5Gcreate2(f, name, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        rc = g < 0 ? -1 : 0;
+        for (int w = 0; w < L->nw && rc == 0; w++) {
+            hsize_t dims[4];
+            for (int d = 0; d < L->w[w].rank; d++)
+                dims[d] = L->w[w].dims[d];
+            hid_t s = H5Screate_simple(L->w[w].rank, dims, NULL);
+            char v[16];
+            snprintf(v, sizeof v, "%d", w);
+            hid_t d = H5Dcreate2(g, v, H5T_IEEE_F32LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+            rc = d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                   L->data[w]) < 0 ? -1 : 0;
+            if (d >= 0)
+                H5Dclose(d);
+            H5Sclose(s);
+        }
+        if (g >= 0)
+            H5Gclose(g);
+    }
+    H5Pclose(lcpl);
+    if (f >= 0 && H5Fclose(f) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* A zip at path with the given members (NULL content: the file at that path instead). */
+static int write_zip(const char *path, int n, const char *const names[],
+                     const char *const texts[])
+{
+    int zerr;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    int rc = z ? 0 : -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        zip_source_t *src = texts[i][0] == '@' ? zip_source_file(z, texts[i] + 1, 0, -1)
+                                               : zip_source_buffer(z, texts[i], strlen(texts[i]), 0);
+        if (!src || zip_file_add(z, names[i], src, ZIP_FL_OVERWRITE) < 0) {
+            zip_source_free(src);
+            rc = -1;
+        }
+    }
+    if (z && zip_close(z) < 0) {
+        zip_discard(z);
+        rc = -1;
+    }
+    return rc;
+}
+
+/* `keras`: the check model `name` as DIR/name.h5 and DIR/name.keras (members in Keras's
+ * order: metadata.json, config.json, model.weights.h5). */
+static int write_keras(struct model *m, const char *dir)
+{
+    static char json[1 << 17];
+    char wpath[4096], zpath[4096], wref[4100];
+    if (write_model(m, dir) || model_json(json, sizeof json, m, n_layers(m)))
+        return -1;
+    snprintf(wpath, sizeof wpath, "%s/%s.model.weights.h5", dir, m->name);
+    snprintf(wref, sizeof wref, "@%s", wpath);
+    snprintf(zpath, sizeof zpath, "%s/%s.keras", dir, m->name);
+    const char *names[] = {"metadata.json", "config.json", "model.weights.h5"};
+    const char *texts[] = {"{\"keras_version\": \"3.8.0\", \"date_saved\": "
+                           "\"2025-01-01@00:00:00\"}", json, wref};
+    int rc = keras3_weights(m, wpath) || write_zip(zpath, 3, names, texts) ? -1 : 0;
+    unlink(wpath);
+    if (rc)
+        fprintf(stderr, "keras %s: cannot write %s\n", m->name, zpath);
+    return rc;
+}
+
+/* `badkeras`: archives without config.json, without model.weights.h5, and a truncated one;
+ * plus a .keras whose weights do not fit its config. */
+static int write_bad_keras(const char *dir)
+{
+    char p[3][4096], w[4096];
+    const char *meta = "{\"keras_version\": \"3.8.0\"}";
+    snprintf(p[0], sizeof p[0], "%s/no_config.keras", dir);
+    snprintf(p[1], sizeof p[1], "%s/no_weights.keras", dir);
+    snprintf(p[2], sizeof p[2], "%s/truncated.keras", dir);
+    snprintf(w, sizeof w, "@%s/bad.weights.h5", dir);
+    const char *n0[] = {"metadata.json", "model.weights.h5"}, *t0[] = {meta, w};
+    const char *n1[] = {"metadata.json", "config.json"}, *t1[] = {meta, "{}"};
+    FILE *f = fopen(w + 1, "w");
+    int rc = !f || fputs("not hdf5", f) < 0;
+    if (f && fclose(f))
+        rc = 1;
+    rc |= write_zip(p[0], 2, n0, t0) || write_zip(p[1], 2, n1, t1) ||
+          write_zip(p[2], 2, n1, t1) || truncate(p[2], 30);
+    return rc ? -1 : 0;
+}
+
 /* `config`: a full model's model_config as the JSON file model.to_json() would give. */
 static int dump_config(const char *h5, const char *out)
 {
@@ -924,6 +1034,12 @@ int main(int argc, char **argv)
     const size_t nchecks = sizeof checks / sizeof *checks;
     if (argc == 3 && strcmp(argv[1], "list") == 0)
         return same_list(argv[2], nchecks);
+    if (argc == 4 && strcmp(argv[1], "keras") == 0) {
+        struct model *m = find(checks, nchecks, argv[3]);
+        return !m || write_keras(m, argv[2]) != 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "badkeras") == 0)
+        return write_bad_keras(argv[2]) != 0;
     if (argc == 4 && strcmp(argv[1], "config") == 0)
         return dump_config(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "rawpixel") == 0)
@@ -933,7 +1049,7 @@ int main(int argc, char **argv)
     if (!(check && argc <= 4) && !write && !badset) {
         fprintf(stderr, "usage: convert_models check DIR [MODEL] | write DIR MODEL | bad DIR | "
                         "list NAMES | rawpixel SRC DST | accuracy H5 MNIST_DIR [SCALE] | "
-                        "config H5 OUT.json\n");
+                        "config H5 OUT.json | keras DIR MODEL | badkeras DIR\n");
         return 2;
     }
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);

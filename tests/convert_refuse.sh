@@ -36,7 +36,7 @@ refuse() {
 }
 
 refuse "$dir/notes.h5" "not an HDF5 file"
-refuse "$dir/model.keras" ".keras (zip) archive" 'model.save("model.h5")'
+refuse "$dir/model.keras" ".keras (zip) archive but libzip cannot read it"
 refuse "$dir/missing.h5" "cannot open"
 for f in "$keras"/weightsonly-*; do
     refuse "$f" "weights-only file" "no model_config"

@@ -38,7 +38,7 @@ echo "predicted $right of $answered right"
 
 h=$(req GET /api/health </dev/null)
 [ "$(echo "$h" | status_of)" = 200 ] || fail "health status"
-for k in status model source params sha256 keras_version version isa uptime_s; do
+for k in status model source params sha256 keras_version input_scale version isa uptime_s; do
     echo "$h" | body_of | grep -q "\"$k\":" || fail "health lacks $k"
 done
 echo "$h" | body_of | grep -q '"pid":' && fail "health shows process ids without ?pids=1"

@@ -17,6 +17,7 @@ struct kb {
     hid_t file;
     const cJSON *model;        /* the model_config object (class_name, config, ...) */
     const struct dg_keras_opts *opts;
+    const char *config_text;   /* a .keras archive's config.json, else NULL */
     enum {
         KB_MODEL_WEIGHTS, /* model.save(".h5"): model_weights/<layer>, weight_names */
         KB_ROOT,          /* tf.keras save_weights(".h5"): <layer> at the root, weight_names */

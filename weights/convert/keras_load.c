@@ -2,6 +2,7 @@
  * read here; each layer type is turned into ops by keras_layers.c. */
 #include "keras_load.h"
 #include "keras_build.h"
+#include "keras_archive.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -49,7 +50,8 @@ size_t dg_op_bias_floats(const struct dg_op *op)
     return op->bias ? (size_t)op->out.c : 0;
 }
 
-/* The first bytes say what the file is before libhdf5 gives a generic error. */
+/* The first bytes say what the file is before libhdf5 gives a generic error: 0 HDF5, 1 a
+ * zip archive, -1 (err) anything else. */
 static int check_signature(const char *path, char *err, size_t errlen)
 {
     unsigned char sig[8] = {0};
@@ -60,11 +62,8 @@ static int check_signature(const char *path, char *err, size_t errlen)
     }
     size_t n = fread(sig, 1, sizeof sig, f);
     fclose(f);
-    if (n >= 4 && memcmp(sig, "PK\3\4", 4) == 0) {
-        snprintf(err, errlen, "%s: a .keras (zip) archive, not HDF5; save the model with "
-                              "model.save(\"model.h5\") and convert that", path);
-        return -1;
-    }
+    if (n >= 4 && memcmp(sig, "PK\3\4", 4) == 0)
+        return 1; /* a zip: a .keras archive (keras_archive.c) */
     if (n < 8 || memcmp(sig, "\211HDF\r\n\032\n", 8) != 0) {
         snprintf(err, errlen, "%s: not an HDF5 file (no HDF5 signature); expected a Keras .h5 "
                               "written by model.save(\"model.h5\")", path);
@@ -134,6 +133,11 @@ static char *config_json(struct kb *b)
 {
     char *json = NULL;
     const char *cfg = b->opts->config;
+    if (b->config_text && !cfg) {
+        if (!(json = strdup(b->config_text)))
+            kb_fail(b, "out of memory");
+        return json;
+    }
     if (!cfg) {
         if (h5r_attr_string(b->file, ".", "model_config", &json, b->err, b->errlen))
             explain_no_config(b);
@@ -314,21 +318,31 @@ int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
 {
     static const struct dg_keras_opts defaults = {0};
     memset(km, 0, sizeof *km);
-    if (check_signature(path, err, errlen))
+    const int sig = check_signature(path, err, errlen);
+    if (sig < 0)
+        return -1;
+    struct dg_keras_archive ka = {0};
+    if (sig == 1 && dg_keras_archive_open(path, &ka, err, errlen))
         return -1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the file name */
     struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen,
-                   .opts = o ? o : &defaults};
-    b.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+                   .opts = o ? o : &defaults, .config_text = ka.config};
+    b.file = H5Fopen(sig == 1 ? ka.weights_path : path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (b.file < 0) {
-        snprintf(err, errlen, "%s: libhdf5 cannot open it (truncated or corrupt?)", path);
+        snprintf(err, errlen, "%s%s: libhdf5 cannot open it (truncated or corrupt?)", path,
+                 sig == 1 ? ": its model.weights.h5" : "");
+        dg_keras_archive_close(&ka);
         return -1;
     }
+    if (ka.keras_version)
+        km->keras_version = strdup(ka.keras_version);
     /* read first: the layer conversion refuses Keras 1.x by it */
-    if (h5r_attr_string(b.file, ".", "keras_version", &km->keras_version, err, errlen))
+    if (!km->keras_version &&
+        h5r_attr_string(b.file, ".", "keras_version", &km->keras_version, err, errlen))
         km->keras_version = strdup("unknown");
     int rc = parse_and_build(&b);
     H5Fclose(b.file);
+    dg_keras_archive_close(&ka);
     km->source = strdup(base_name(path));
     km->sha256 = rc ? NULL : sha256_hex(path);
     if (rc == 0 && (!km->sha256 || !km->source || !km->name || !km->keras_version)) {
