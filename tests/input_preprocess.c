@@ -52,13 +52,14 @@ static void check_frame(const float *x, size_t idx)
             float v = x[y * 28 + i];
             CHECK(v >= 0.f && v <= 1.f, "digit %zu: value %g out of 0..1", idx, v);
             sum += v, sx += v * i, sy += v * y;
-            if (v >= 0.5f / 255) {
+            if (v >= 0.25f) { /* the stroke, not the faint rim of a thickened one */
                 x0 = i < x0 ? i : x0, x1 = i + 1 > x1 ? i + 1 : x1;
                 y0 = y < y0 ? y : y0, y1 = y + 1 > y1 ? y + 1 : y1;
             }
         }
     int bw = x1 - x0, bh = y1 - y0;
-    CHECK(bw <= 20 && bh <= 20 && (bw >= 19 || bh >= 19), "digit %zu: ink box %dx%d", idx, bw, bh);
+    /* 21: a stroke thickened to MNIST's weight may round a pixel over */
+    CHECK(bw <= 21 && bh <= 21 && (bw >= 19 || bh >= 19), "digit %zu: ink box %dx%d", idx, bw, bh);
     CHECK(fabs(sx / sum - 14) <= 0.5 && fabs(sy / sum - 14) <= 0.5, "digit %zu: centre of mass %.2f,%.2f",
           idx, sx / sum, sy / sum);
 }
@@ -204,7 +205,7 @@ static void test_stray_tap(const struct dg_idx_images *im, size_t n)
     float x[784];
     fill(&c, 255, 255, 255, 255, 0);
     disc(&c, 140, 140, 6, (const uint8_t[4]){0, 0, 0, 255});
-    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_OK, "a tap alone is a drawing");
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "a tap alone is no digit");
     free(c.rgba);
 }
 
