@@ -13,6 +13,7 @@
 #include "idx.h"
 #include "input.h"
 #include "render.h"
+#include "seed_preprocess.h"
 
 static int argmax(const float *p)
 {

@@ -10,6 +10,7 @@
 #include "idx.h"
 #include "input.h"
 #include "render.h"
+#include "seed_preprocess.h"
 
 static int write_file(const char *path, const void *p, size_t n)
 {

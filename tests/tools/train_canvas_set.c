@@ -15,6 +15,7 @@
 #include "idx.h"
 #include "input.h"
 #include "render.h"
+#include "seed_preprocess.h"
 
 static int write_be32(FILE *f, unsigned v)
 {

@@ -622,22 +622,3 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
     free(mem);
     return rc;
 }
-
-/* The seed app: PIL's convert('L') (alpha ignored), resize of the whole canvas to 28x28
- * (area averaging stands in for its Lanczos), then 255 - x. */
-void dg_preprocess_seed(const struct dg_canvas *c, float out[784])
-{
-    memset(out, 0, 784 * sizeof(float));
-    size_t n = (size_t)c->w * c->h;
-    int fits = c->w <= MAX_SIDE && c->h <= MAX_SIDE; /* as dg_preprocess: spans index with int */
-    uint8_t *grey = c->rgba && n && fits ? malloc(n) : NULL;
-    if (!grey)
-        return;
-    for (size_t i = 0; i < n; i++)
-        grey[i] = (uint8_t)luma(c->rgba + i * 4);
-    float sx = 28.f / (float)c->w, sy = 28.f / (float)c->h;
-    area_resample(grey, c->w, c->w, c->h, sx, sy, 0, 0, out);
-    free(grey);
-    for (int i = 0; i < 784; i++)
-        out[i] = 1.f - out[i] / 255.f;
-}
