@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "engine.h"
+#include "verdict.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -236,6 +237,7 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     }
     cJSON_AddNumberToObject(o, "prediction", order[0]);
     cJSON_AddItemToObject(o, "confidence", num6(p[order[0]]));
+    cJSON_AddStringToObject(o, "verdict", dg_verdict_name(dg_verdict(in, p)));
     for (int i = 0; i < 10; i++)
         cJSON_AddItemToArray(probs, num6(p[i]));
     cJSON_AddItemToObject(o, "probabilities", probs);

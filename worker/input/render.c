@@ -513,6 +513,30 @@ static void world_style(const uint8_t *px, const struct dg_render_params *p, uin
     }
 }
 
+int dg_render_strokes(const float *xy, const int *len, int n_lines, const struct dg_render_params *p,
+                      uint8_t *rgba)
+{
+    if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || n_lines < 0)
+        return -1;
+    size_t n = (size_t)p->canvas * p->canvas;
+    uint8_t *cov = calloc(n, 1);
+    if (!cov)
+        return -1;
+    float w = p->pen_width > 1.f ? p->pen_width : 1.f, k = p->digit_height;
+    for (int l = 0, at = 0; l < n_lines; at += len[l++])
+        for (int i = 0; i < len[l]; i++) {
+            const float *a = xy + 2 * (at + (i > 0 ? i - 1 : 0)), *b = xy + 2 * (at + i);
+            segment(cov, p->canvas, (struct pt){p->cx + (a[0] - 0.5f) * k, p->cy + (a[1] - 0.5f) * k},
+                    (struct pt){p->cx + (b[0] - 0.5f) * k, p->cy + (b[1] - 0.5f) * k}, w);
+        }
+    struct dg_render_params q = *p;
+    q.mark = DG_MARK_NONE; /* world_style: only the fade */
+    world_style(NULL, &q, cov);
+    paint(cov, p, rgba);
+    free(cov);
+    return 0;
+}
+
 int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba)
 {
     if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || !(p->thickness > 0.f))
@@ -549,6 +573,21 @@ int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, u
     int rc = rgba ? dg_render_rgba(pixels, p, rgba) : -1;
     if (rc == 0)
         rc = encode(rgba, p->canvas, png, len);
+    free(rgba);
+    return rc;
+}
+
+int dg_render_strokes_png(const float *xy, const int *len, int n_lines,
+                          const struct dg_render_params *p, uint8_t **png, size_t *png_len)
+{
+    *png = NULL;
+    *png_len = 0;
+    if (p->canvas < 32 || p->canvas > 512)
+        return -1;
+    uint8_t *rgba = malloc((size_t)p->canvas * p->canvas * 4);
+    int rc = rgba ? dg_render_strokes(xy, len, n_lines, p, rgba) : -1;
+    if (rc == 0)
+        rc = encode(rgba, p->canvas, png, png_len);
     free(rgba);
     return rc;
 }

@@ -64,6 +64,17 @@ enum dg_render_mark dg_render_mark_for(int label, float u);
  * ink lightened to a grey (fade 0.4 to 0.75). */
 void dg_render_world_params(uint64_t seed, size_t index, int label, struct dg_render_params *p);
 
+/* Draws polylines with the pen (p->pen_width, at least 1 px; p->fade and p->look as for a
+ * digit): n_lines lines, line i has len[i] points, xy holds every point's x, y in a unit
+ * box (0..1, y down) that is scaled to p->digit_height and centred on p->cx, p->cy. For
+ * shapes that are not digits: letters, scribbles. Returns 0, or -1 on bad parameters. */
+int dg_render_strokes(const float *xy, const int *len, int n_lines, const struct dg_render_params *p,
+                      uint8_t *rgba);
+
+/* dg_render_strokes as a PNG in a malloc'd buffer (*png, *len); 0, or -1. */
+int dg_render_strokes_png(const float *xy, const int *len, int n_lines,
+                          const struct dg_render_params *p, uint8_t **png, size_t *png_len);
+
 /* Draws pixels (784 bytes, MNIST polarity) on the canvas: rgba holds canvas * canvas * 4
  * bytes, unpremultiplied RGBA as a browser's canvas reads back. Returns 0, or -1 on bad
  * parameters or allocation failure. */
