@@ -75,8 +75,8 @@ struct bench_payload_opts {
 };
 
 /* The rendered payloads' stroke style (worker/input/render.h): the scan's own stroke, its path
- * redrawn with one round pen width, or half and half. */
-enum { BENCH_STYLE_SCAN, BENCH_STYLE_PEN, BENCH_STYLE_MIX };
+ * redrawn with one round pen width, half and half, or the world-styles series. */
+enum { BENCH_STYLE_SCAN, BENCH_STYLE_PEN, BENCH_STYLE_MIX, BENCH_STYLE_WORLD };
 
 int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                         size_t errlen);
@@ -144,7 +144,9 @@ const char *bench_err_name(int e);
 /* Checks an answer's form: returns BENCH_OK (then *digit = the prediction, 0..9),
  * BENCH_E_STATUS or BENCH_E_JSON (*digit = -1). The caller compares the digit with the
  * label and with the payload's answer at rest. */
-int bench_check_answer(const struct bench_answer *a, int *digit);
+int bench_check_answer(const struct bench_answer *a, int *digit, int *verdict);
+/* The answer's "verdict" (*verdict -1 when there is none). */
+enum { BENCH_VERDICT_DIGIT, BENCH_VERDICT_UNSURE, BENCH_VERDICT_NOT_A_DIGIT };
 
 /* Latency histogram, log-linear like HdrHistogram: fixed memory whatever the run's length
  * (a 3600 s run at 20k req/s is 72M answers, too many to keep one by one). Buckets are
@@ -166,6 +168,8 @@ struct bench_stats {
     uint64_t errors[BENCH_E_COUNT];
     uint64_t status_counts[6]; /* by class: 1xx..5xx, [0] = other */
     uint64_t answered, correct, labelled;
+    uint64_t class_n[10], class_ok[10]; /* labelled answers and right ones, by label */
+    uint64_t verdicts[3];               /* BENCH_VERDICT_*: the answers' "verdict" */
     /* answers compared with the payload's answer at rest, and how many differ */
     uint64_t compared, mismatches;
     double elapsed_s;

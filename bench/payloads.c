@@ -85,7 +85,10 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
         static const enum dg_render_style styles[] = {
             [BENCH_STYLE_SCAN] = DG_STYLE_SCAN, [BENCH_STYLE_PEN] = DG_STYLE_PEN,
             [BENCH_STYLE_MIX] = DG_STYLE_MIX};
-        dg_render_params_for(o->seed, i, styles[o->style], &rp);
+        if (o->style == BENCH_STYLE_WORLD)
+            dg_render_world_params(o->seed, i, lb.labels[k], &rp);
+        else
+            dg_render_params_for(o->seed, i, styles[o->style], &rp);
         if (o->no_noise)
             rp.noise = 0;
         if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
