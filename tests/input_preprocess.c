@@ -310,6 +310,45 @@ static void test_thin_canvases(void)
     }
 }
 
+/* Ink cells (>= 0.25) that have an ink 4-neighbour on both sides along some axis: inside a
+ * stroke at least three cells wide, or two with a neighbour's grey rim. A hairline has few. */
+static int thick_cells(const float *x)
+{
+    int n = 0;
+    for (int y = 1; y < 27; y++)
+        for (int i = 1; i < 27; i++) {
+            const float *c = x + y * 28 + i;
+            n += *c >= 0.25f && ((c[-1] >= 0.25f && c[1] >= 0.25f) || (c[-28] >= 0.25f && c[28] >= 0.25f));
+        }
+    return n;
+}
+
+/* A pencil: a 1.5 px grey line on a large drawing reaches the model at full strength and
+ * not as a hairline: at least a third as many cells inside a stroke as the MNIST scan of the
+ * same digit has. */
+static void test_pencil(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        struct dg_canvas c;
+        float thin[784], scan[784];
+        for (int k = 0; k < 784; k++)
+            scan[k] = im->pixels[i * 784 + k] / 255.f;
+        dg_render_params_for(5, i, DG_STYLE_PEN, &p);
+        p.digit_height = 220.f, p.cx = p.cy = 140.f, p.noise = 0;
+        p.pen_width = 1.5f, p.fade = 0.6f;
+        CHECK(render(im->pixels + i * 784, &p, &c) == 0 && dg_preprocess(&c, thin, NULL) == DG_INPUT_OK,
+              "digit %zu in pencil", i);
+        free(c.rgba);
+        float m = 0.f;
+        for (int k = 0; k < 784; k++)
+            m = thin[k] > m ? thin[k] : m;
+        CHECK(m == 1.f, "digit %zu in pencil: strongest ink %g", i, m);
+        CHECK(3 * thick_cells(thin) >= thick_cells(scan), "digit %zu in pencil: %d cells inside a "
+              "stroke, %d in the scan", i, thick_cells(thin), thick_cells(scan));
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -333,6 +372,7 @@ int main(int argc, char **argv)
     test_stray_tap(&im, 30);
     test_detached_part();
     test_grey_paper(&im, 30);
+    test_pencil(&im, 30);
     dg_idx_free_images(&im);
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
