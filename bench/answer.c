@@ -5,6 +5,7 @@
  * payload's label (accuracy, "wrong") and with its answer at rest ("mismatches"). */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <string.h>
 
 #include "bench.h"
 
@@ -32,9 +33,19 @@ static int probabilities_ok(const cJSON *probs, int digit, double confidence)
     return fabs(sum - 1) <= 10 * PROB_TOL && fabs(confidence - best) <= PROB_TOL;
 }
 
-int bench_check_answer(const struct bench_answer *a, int *digit)
+static int verdict_of(const cJSON *v)
+{
+    static const char *const names[] = {"digit", "unsure", "not_a_digit"};
+    for (int i = 0; cJSON_IsString(v) && i < 3; i++)
+        if (!strcmp(v->valuestring, names[i]))
+            return i;
+    return -1;
+}
+
+int bench_check_answer(const struct bench_answer *a, int *digit, int *verdict)
 {
     *digit = -1;
+    *verdict = -1;
     if (a->status != 200)
         return BENCH_E_STATUS;
     cJSON *j = cJSON_ParseWithLength(a->body, a->body_len);
@@ -48,7 +59,7 @@ int bench_check_answer(const struct bench_answer *a, int *digit)
              probabilities_ok(cJSON_GetObjectItemCaseSensitive(j, "probabilities"), pred->valueint,
                               conf->valuedouble);
     if (ok)
-        *digit = pred->valueint;
+        *digit = pred->valueint, *verdict = verdict_of(cJSON_GetObjectItemCaseSensitive(j, "verdict"));
     cJSON_Delete(j);
     return ok ? BENCH_OK : BENCH_E_JSON;
 }

@@ -50,8 +50,10 @@ static void usage(FILE *f)
             "  --dir DIR              PNG files instead; label from '7_x.png' or 'label-7/'\n"
             "  --count N              distinct payloads, 1..%d, default 2000\n"
             "  --seed N               renderer series, default 1\n"
-            "  --style scan|pen|mix   rendered strokes: the scan's own (default), its path\n"
-            "                         with one round pen width as a browser draws, or both\n"
+            "  --style scan|pen|mix|world   rendered strokes: the scan's own (default), its\n"
+            "                         path with one round pen width as a browser draws, both,\n"
+            "                         or the world-styles set (pen, with the marks people add:\n"
+            "                         slashed zeros, flagged ones, crossed sevens, taps; pencil)\n"
             "  --body png|json|strokes  image/png (default), {\"imageData\": data URL}, or\n"
             "                         the pen-style digits as {\"strokes\": ...} (--style pen)\n"
             "  --no-noise             no browser read-back noise in rendered payloads (by\n"
@@ -120,11 +122,13 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case O_NOISE: o->no_noise = 1; break;
         case O_STYLE:
-            if (!strcmp(optarg, "scan") || !strcmp(optarg, "pen") || !strcmp(optarg, "mix")) {
+            if (!strcmp(optarg, "scan") || !strcmp(optarg, "pen") || !strcmp(optarg, "mix") ||
+                !strcmp(optarg, "world")) {
                 o->style = !strcmp(optarg, "scan") ? DG_STYLE_SCAN
-                         : !strcmp(optarg, "pen") ? DG_STYLE_PEN : DG_STYLE_MIX;
+                         : !strcmp(optarg, "pen") ? DG_STYLE_PEN
+                         : !strcmp(optarg, "mix") ? DG_STYLE_MIX : DG_STYLE_WORLD;
             } else {
-                fprintf(stderr, "digitd-bench: --style: '%s' is not scan, pen or mix\n", optarg);
+                fprintf(stderr, "digitd-bench: --style: '%s' is not scan, pen, mix or world\n", optarg);
                 bad = 1;
             }
             break;
@@ -247,6 +251,13 @@ static void print_json(const struct options *o, const struct bench_target *t,
         cJSON_AddNumberToObject(j, "accuracy", pct(s->correct, s->labelled));
         cJSON_AddNumberToObject(j, "correct", (double)s->correct);
         cJSON_AddNumberToObject(j, "labelled", (double)s->labelled);
+        cJSON *ca = cJSON_AddArrayToObject(j, "class_accuracy"); /* by label: % right */
+        for (int c = 0; ca && c < 10; c++)
+            cJSON_AddItemToArray(ca, cJSON_CreateNumber(pct(s->class_ok[c], s->class_n[c])));
+        cJSON *v = cJSON_AddObjectToObject(j, "verdicts");
+        static const char *const vn[] = {"digit", "unsure", "not_a_digit"};
+        for (int k = 0; v && k < 3; k++)
+            cJSON_AddNumberToObject(v, vn[k], (double)s->verdicts[k]);
         /* null, not 0, when there was nothing to compare with: 0 would claim a check */
         if (er->available)
             cJSON_AddNumberToObject(j, "mismatches", (double)s->mismatches);

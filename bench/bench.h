@@ -149,7 +149,9 @@ const char *bench_err_name(int e);
 /* Checks an answer's form: returns BENCH_OK (then *digit = the prediction, 0..9),
  * BENCH_E_STATUS or BENCH_E_JSON (*digit = -1). The caller compares the digit with the
  * label and with the payload's answer at rest. */
-int bench_check_answer(const struct bench_answer *a, int *digit);
+int bench_check_answer(const struct bench_answer *a, int *digit, int *verdict);
+/* The answer's "verdict" (*verdict -1 when there is none). */
+enum { BENCH_VERDICT_DIGIT, BENCH_VERDICT_UNSURE, BENCH_VERDICT_NOT_A_DIGIT };
 
 /* Latency histogram, log-linear like HdrHistogram: fixed memory whatever the run's length
  * (a 3600 s run at 20k req/s is 72M answers, too many to keep one by one). Buckets are
@@ -171,6 +173,8 @@ struct bench_stats {
     uint64_t errors[BENCH_E_COUNT];
     uint64_t status_counts[6]; /* by class: 1xx..5xx, [0] = other */
     uint64_t answered, correct, labelled;
+    uint64_t class_n[10], class_ok[10]; /* labelled answers and right ones, by label */
+    uint64_t verdicts[3];               /* BENCH_VERDICT_*: the answers' "verdict" */
     /* answers compared with the payload's answer at rest, and how many differ */
     uint64_t compared, mismatches;
     double elapsed_s;

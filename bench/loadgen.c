@@ -186,16 +186,20 @@ static int parse(struct worker *w, struct conn *c, int eof)
         fail(w, c, eof && c->rlen == 0 ? BENCH_E_IO : BENCH_E_PROTOCOL);
         return -1;
     }
-    int digit;
-    int err = bench_check_answer(&ans, &digit);
+    int digit, verdict;
+    int err = bench_check_answer(&ans, &digit, &verdict);
     int cls = ans.status / 100;
     w->stats.status_counts[cls >= 1 && cls <= 5 ? cls : 0]++;
     if (err == BENCH_OK) {
         struct bench_stats *st = &w->stats;
         const struct bench_payload *p = c->p;
         st->answered++;
+        if (verdict >= 0)
+            st->verdicts[verdict]++;
         if (p->label >= 0) {
             st->labelled++;
+            st->class_n[p->label % 10]++;
+            st->class_ok[p->label % 10] += digit == p->label;
             if (digit == p->label)
                 st->correct++;
             else

@@ -110,8 +110,10 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
         struct bench_payload *p = &ps->v[ps->n];
         size_t k = i % im.count;
         struct dg_render_params rp;
-        /* strokes are the pen style's path: the pen style it is */
-        dg_render_params_for(o->seed, i, o->json == BENCH_BODY_STROKES ? DG_STYLE_PEN : o->style, &rp);
+        if (o->style == DG_STYLE_WORLD)
+            dg_render_world_params(o->seed, i, lb.labels[k], &rp);
+        else /* strokes are the pen style's path: the pen style it is */
+            dg_render_params_for(o->seed, i, o->json == BENCH_BODY_STROKES ? DG_STYLE_PEN : o->style, &rp);
         if (o->no_noise)
             rp.noise = 0;
         if (o->json == BENCH_BODY_STROKES) {

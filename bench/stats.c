@@ -64,6 +64,10 @@ void bench_stats_merge(struct bench_stats *into, const struct bench_stats *from)
         into->errors[e] += from->errors[e];
     for (int c = 0; c < 6; c++)
         into->status_counts[c] += from->status_counts[c];
+    for (int c = 0; c < 10; c++)
+        into->class_n[c] += from->class_n[c], into->class_ok[c] += from->class_ok[c];
+    for (int v = 0; v < 3; v++)
+        into->verdicts[v] += from->verdicts[v];
     into->answered += from->answered;
     into->correct += from->correct;
     into->labelled += from->labelled;

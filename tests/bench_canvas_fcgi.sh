@@ -1,27 +1,43 @@
 #!/bin/bash
-# bench_canvas_fcgi.sh DIGITD BENCH MNIST_DIR MIN_SCAN MIN_PEN: the canvas test sets through
-# the real FastCGI API. All 10,000 MNIST test digits, drawn on 280x280 canvases as a person
-# draws them (varied size, position, stroke; dark on white, white on black, transparent;
-# a third with browser read-back noise), once in the scan style and once in the pen style,
-# are POSTed as PNGs to a running pool; every answer must come back and agree with the
-# in-process answer for the same PNG, and the accuracy must reach MIN_SCAN and MIN_PEN %.
-DIGITD=$1 BENCH=$2 MNIST=$3 MIN_SCAN=$4 MIN_PEN=$5
+# bench_canvas_fcgi.sh DIGITD BENCH MNIST_DIR MIN_SCAN MIN_PEN MIN_WORLD MIN_WORLD_CLASS
+#                      MAX_DOUBT_PEN MAX_DOUBT_WORLD
+# The canvas test sets through the real FastCGI API, the one test of their accuracy. All
+# 10,000 MNIST test digits, drawn on 280x280 canvases as people draw them (varied size,
+# position, stroke; dark on white, white on black, transparent; a third with browser
+# read-back noise), are POSTed as PNGs to a running pool three times: in the scan style, in
+# the pen style, and as the world writes them (digitd-bench --style world: slashed and dotted
+# zeros, ones with a flag and a foot, crossed sevens, a tap or a stray stroke beside any
+# digit, a third in a thin grey pencil). Every answer must come back, carry a verdict and
+# agree with the in-process answer for the same PNG; each set must reach its MIN_* %, each
+# world-styles class MIN_WORLD_CLASS %, and at most MAX_DOUBT_* % of the pen and world sets
+# may be answered "unsure" or "not_a_digit".
+DIGITD=$1 BENCH=$2 MNIST=$3 MIN_SCAN=$4 MIN_PEN=$5 MIN_WORLD=$6 MIN_CLASS=$7 DOUBT_PEN=$8 DOUBT_WORLD=$9
 . "$(dirname "$0")/lib/server_lib.sh"
 . "$(dirname "$0")/lib/bench_lib.sh"
 start_pool --workers 2
 
-# canvas_set STYLE MIN: one style's 10,000 canvases
+# canvas_set STYLE MIN: one style's 10,000 canvases; leaves $T/canvas-STYLE.json
 canvas_set() {
     local out=$T/canvas-$1.json
     "$BENCH" --fcgi "unix:$SOCK" --style "$1" --count 10000 --requests 10000 --duration 600 \
         --connections 4 --mnist "$MNIST" --fail-on-error --no-progress --json >"$out" ||
         fail "$1 style: digitd-bench exit status $?"
-    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print("%s style through FastCGI: %d answered, accuracy %.2f %%, %d mismatches vs in-process" % (sys.argv[2], j["answered"], j["accuracy"], j["mismatches"]))' "$out" "$1"
+    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print("%s style through FastCGI: %d answered, accuracy %.2f %%, by class %s, verdicts %s, %d mismatches vs in-process" % (sys.argv[2], j["answered"], j["accuracy"], " ".join("%.2f" % a for a in j["class_accuracy"]), j["verdicts"], j["mismatches"]))' "$out" "$1"
     jcheck "$out" "j['answered'] == 10000 and j['failed'] == 0" "$1 style: not every request answered"
     jcheck "$out" "j['labelled'] == 10000 and j['mismatches'] == 0 and j['compared'] == 10000" \
         "$1 style: answers differ from the in-process answers"
+    jcheck "$out" "sum(j['verdicts'].values()) == 10000" "$1 style: answers without a verdict"
     jcheck "$out" "isnum(j['accuracy']) and j['accuracy'] >= $2" "$1 style: accuracy below $2 %"
+}
+# doubt STYLE MAX: at most MAX % answered unsure or not a digit
+doubt() {
+    jcheck "$T/canvas-$1.json" "(j['verdicts']['unsure'] + j['verdicts']['not_a_digit']) <= $2 * 100" \
+        "more than $2 % of the $1 set answered unsure or not a digit"
 }
 canvas_set scan "$MIN_SCAN"
 canvas_set pen "$MIN_PEN"
+doubt pen "$DOUBT_PEN"
+canvas_set world "$MIN_WORLD"
+jcheck "$T/canvas-world.json" "min(j['class_accuracy']) >= $MIN_CLASS" "a world-styles class below $MIN_CLASS %"
+doubt world "$DOUBT_WORLD"
 [ "$FAILS" = 0 ] && ok "canvas sets through FastCGI" || exit 1

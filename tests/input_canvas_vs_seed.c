@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "idx.h"
 #include "input.h"
+#include "seed_preprocess.h"
 #include "rank.h"
 #include "render.h"
 

@@ -52,13 +52,14 @@ static void check_frame(const float *x, size_t idx)
             float v = x[y * 28 + i];
             CHECK(v >= 0.f && v <= 1.f, "digit %zu: value %g out of 0..1", idx, v);
             sum += v, sx += v * i, sy += v * y;
-            if (v >= 0.5f / 255) {
+            if (v >= 0.25f) { /* the stroke, not the faint rim of a thickened one */
                 x0 = i < x0 ? i : x0, x1 = i + 1 > x1 ? i + 1 : x1;
                 y0 = y < y0 ? y : y0, y1 = y + 1 > y1 ? y + 1 : y1;
             }
         }
     int bw = x1 - x0, bh = y1 - y0;
-    CHECK(bw <= 20 && bh <= 20 && (bw >= 19 || bh >= 19), "digit %zu: ink box %dx%d", idx, bw, bh);
+    /* 21: a stroke thickened to MNIST's weight may round a pixel over */
+    CHECK(bw <= 21 && bh <= 21 && (bw >= 19 || bh >= 19), "digit %zu: ink box %dx%d", idx, bw, bh);
     CHECK(fabs(sx / sum - 14) <= 0.5 && fabs(sy / sum - 14) <= 0.5, "digit %zu: centre of mass %.2f,%.2f",
           idx, sx / sum, sy / sum);
 }
@@ -204,7 +205,7 @@ static void test_stray_tap(const struct dg_idx_images *im, size_t n)
     float x[784];
     fill(&c, 255, 255, 255, 255, 0);
     disc(&c, 140, 140, 6, (const uint8_t[4]){0, 0, 0, 255});
-    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_OK, "a tap alone is a drawing");
+    CHECK(dg_preprocess(&c, x, NULL) == DG_INPUT_BLANK, "a tap alone is no digit");
     free(c.rgba);
 }
 
@@ -327,6 +328,45 @@ static void test_over_max_side(void)
     }
 }
 
+/* Ink cells (>= 0.25) that have an ink 4-neighbour on both sides along some axis: inside a
+ * stroke at least three cells wide, or two with a neighbour's grey rim. A hairline has few. */
+static int thick_cells(const float *x)
+{
+    int n = 0;
+    for (int y = 1; y < 27; y++)
+        for (int i = 1; i < 27; i++) {
+            const float *c = x + y * 28 + i;
+            n += *c >= 0.25f && ((c[-1] >= 0.25f && c[1] >= 0.25f) || (c[-28] >= 0.25f && c[28] >= 0.25f));
+        }
+    return n;
+}
+
+/* A pencil: a 1.5 px grey line on a large drawing reaches the model at full strength and
+ * not as a hairline: at least a third as many cells inside a stroke as the MNIST scan of the
+ * same digit has. */
+static void test_pencil(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        struct dg_canvas c;
+        float thin[784], scan[784];
+        for (int k = 0; k < 784; k++)
+            scan[k] = im->pixels[i * 784 + k] / 255.f;
+        dg_render_params_for(5, i, DG_STYLE_PEN, &p);
+        p.digit_height = 220.f, p.cx = p.cy = 140.f, p.noise = 0;
+        p.pen_width = 1.5f, p.fade = 0.6f;
+        CHECK(render(im->pixels + i * 784, &p, &c) == 0 && dg_preprocess(&c, thin, NULL) == DG_INPUT_OK,
+              "digit %zu in pencil", i);
+        free(c.rgba);
+        float m = 0.f;
+        for (int k = 0; k < 784; k++)
+            m = thin[k] > m ? thin[k] : m;
+        CHECK(m == 1.f, "digit %zu in pencil: strongest ink %g", i, m);
+        CHECK(3 * thick_cells(thin) >= thick_cells(scan), "digit %zu in pencil: %d cells inside a "
+              "stroke, %d in the scan", i, thick_cells(thin), thick_cells(scan));
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -351,6 +391,7 @@ int main(int argc, char **argv)
     test_stray_tap(&im, 30);
     test_detached_part();
     test_grey_paper(&im, 30);
+    test_pencil(&im, 30);
     dg_idx_free_images(&im);
     if (failures)
         fprintf(stderr, "%d failures\n", failures);

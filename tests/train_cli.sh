@@ -58,6 +58,9 @@ usage_error --seed 18446744073709551616
 usage_error --seed -1
 usage_error --seed " 5"
 usage_error --seed 5x
+usage_error --mark-fraction 1.5
+usage_error --pencil-fraction -0.1
+usage_error --extra-eval a --extra-eval b --extra-eval c --extra-eval d --extra-eval e
 
 # A small run from a scratch directory, without --out: writes ./best_mnist_model.h5 there
 # (never weights/); the largest seed is taken as given; OMP_THREAD_LIMIT=1 makes

@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "explain.h"
 #include "request.h"
+#include "verdict.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -241,6 +242,7 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     cJSON *o = cJSON_CreateObject(), *probs = NULL, *top = NULL, *tm = NULL;
     int ok = o && cJSON_AddNumberToObject(o, "prediction", order[0]) &&
              add6(o, "confidence", p[order[0]]) &&
+             cJSON_AddStringToObject(o, "verdict", dg_verdict_name(dg_verdict(in, p))) &&
              (probs = cJSON_AddArrayToObject(o, "probabilities")) != NULL;
     for (int i = 0; ok && i < 10; i++)
         ok = add6(probs, NULL, p[i]);

@@ -1,13 +1,16 @@
 /* input_samples: writes a few MNIST test digits as rendered canvas PNGs, with the 28x28
  * our preprocessing and the seed's make of each, to look at (not a test).
- *   input_samples MNIST_DIR OUT_DIR [N]
+ *   input_samples MNIST_DIR OUT_DIR [N [world]]
+ * (world: the world-styles series, render.h's dg_render_world_params)
  * OUT_DIR/<i>-canvas.png, <i>-ours.png, <i>-seed.png */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "idx.h"
 #include "input.h"
 #include "render.h"
+#include "seed_preprocess.h"
 
 static int write_file(const char *path, const void *p, size_t n)
 {
@@ -38,7 +41,10 @@ int main(int argc, char **argv)
     dg_input_default_limits(&lim);
     for (size_t i = 0; i < n && i < im.count; i++) {
         struct dg_render_params p;
-        dg_render_params_for(1, i, DG_STYLE_MIX, &p);
+        if (argc > 4 && !strcmp(argv[4], "world"))
+            dg_render_world_params(1, i, lb.labels[i], &p);
+        else
+            dg_render_params_for(1, i, DG_STYLE_MIX, &p);
         uint8_t *png;
         size_t len;
         if (dg_render_png(im.pixels + i * 784, &p, &png, &len))
@@ -54,8 +60,8 @@ int main(int argc, char **argv)
         if (rc)
             return 1;
         rc = dg_preprocess(&c, x, &info);
-        printf("%zu: label %d look %d h %.0f thick %.2f noise %d -> %s polarity %d bbox %u,%u-%u,%u\n",
-               i, lb.labels[i], p.look, p.digit_height, p.thickness, p.noise, dg_input_strerror(rc),
+        printf("%zu: label %d look %d h %.0f thick %.2f pen %.1f mark %d fade %.2f noise %d -> %s polarity %d bbox %u,%u-%u,%u\n",
+               i, lb.labels[i], p.look, p.digit_height, p.thickness, p.pen_width, p.mark, p.fade, p.noise, dg_input_strerror(rc),
                info.polarity, info.x0, info.y0, info.x1, info.y1);
         snprintf(path, sizeof path, "%s/%zu-ours.png", argv[2], i);
         write_file(path, small, dg_png_encode_input(x, small, sizeof small));

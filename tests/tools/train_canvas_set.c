@@ -2,10 +2,11 @@
  * does (digitd-train --extra-eval DIR). Each MNIST test digit is drawn on a canvas
  * (worker/input/render.h), encoded as PNG, decoded and preprocessed exactly as the worker does
  * (worker/input/input.h), and the 28x28 the model would see is stored (rounded to 8 bits).
- *   train_canvas_set MNIST_DIR OUT_DIR [N] [--pen] [--seed-preprocess]
+ *   train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--seed-preprocess]
  * writes OUT_DIR/images-idx3-ubyte and OUT_DIR/labels-idx1-ubyte. --seed-preprocess uses
  * the seed app's preprocessing instead (resize the whole canvas), for comparison; --pen draws
- * the pen style (render.h) instead of the scan's own stroke. */
+ * the pen style (render.h) instead of the scan's own stroke, --world the world-styles series
+ * (render.h's dg_render_world_params). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "idx.h"
 #include "input.h"
 #include "render.h"
+#include "seed_preprocess.h"
 
 static int write_be32(FILE *f, unsigned v)
 {
@@ -39,13 +41,14 @@ static int write_idx(const char *path, unsigned magic, const unsigned *dims, int
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: train_canvas_set MNIST_DIR OUT_DIR [N] [--pen] [--seed-preprocess]\n");
+        fprintf(stderr, "usage: train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--seed-preprocess]\n");
         return 2;
     }
     size_t limit = argc > 3 && argv[3][0] != '-' ? strtoul(argv[3], NULL, 10) : 0;
-    int seed_prep = 0, pen = 0;
+    int seed_prep = 0, pen = 0, world = 0;
     for (int a = 3; a < argc; a++)
-        seed_prep |= !strcmp(argv[a], "--seed-preprocess"), pen |= !strcmp(argv[a], "--pen");
+        seed_prep |= !strcmp(argv[a], "--seed-preprocess"), pen |= !strcmp(argv[a], "--pen"),
+        world |= !strcmp(argv[a], "--world");
     char ip[4096], lp[4096], err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
@@ -62,7 +65,10 @@ int main(int argc, char **argv)
         uint8_t *png;
         size_t len;
         float x[784];
-        dg_render_params_for(1, i, pen ? DG_STYLE_PEN : DG_STYLE_SCAN, &p);
+        if (world)
+            dg_render_world_params(1, i, lb.labels[i], &p);
+        else
+            dg_render_params_for(1, i, pen ? DG_STYLE_PEN : DG_STYLE_SCAN, &p);
         if (dg_render_png(im.pixels + i * 784, &p, &png, &len)) {
             fprintf(stderr, "train_canvas_set: render failed for image %zu\n", i);
             return 1;

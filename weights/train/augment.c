@@ -1,4 +1,5 @@
-/* augment.c: random stroke width + affine map for MNIST digits (see augment.h). */
+/* augment.c: random pen redraw or stroke width, then an affine map, for MNIST digits (see
+ * augment.h). */
 #include "augment.h"
 
 #include <math.h>
@@ -7,6 +8,7 @@
 
 #include "input.h"
 #include "nn.h"
+#include "rng.h"
 #include "render.h"
 
 #define SIDE 28
@@ -24,6 +26,8 @@ void aug_default_params(struct aug_params *p)
     p->p_pen = 0.3f;
     p->pen_min = 0.03f;
     p->pen_max = 0.4f;
+    p->p_mark = 0.5f;
+    p->p_pencil = 0.2f;
 }
 
 #define PEN_CANVAS 96 /* big enough for a smooth path, small enough to be cheap per image */
@@ -31,7 +35,8 @@ void aug_default_params(struct aug_params *p)
 /* The digit redrawn as a web canvas draws a stroke and brought back to 28x28 by the
  * worker's own preprocessing: what a digit drawn on the page looks like to the model.
  * Returns 0, or -1 (out of memory: the caller keeps the scan). */
-static int pen_redraw(float out[784], const uint8_t in[784], const struct aug_params *p, uint64_t *rng)
+static int pen_redraw(float out[784], const uint8_t in[784], int label, const struct aug_params *p,
+                      uint64_t *rng)
 {
     struct dg_render_params rp = {.canvas = PEN_CANVAS, .thickness = 1.f,
                                   .look = DG_LOOK_DARK_ON_WHITE};
@@ -39,6 +44,14 @@ static int pen_redraw(float out[784], const uint8_t in[784], const struct aug_pa
     rp.cx = rp.cy = PEN_CANVAS / 2.f;
     float lo = logf(p->pen_min), hi = logf(p->pen_max);
     rp.pen_width = rp.digit_height * expf(lo + (hi - lo) * nn_uniform(rng));
+    if (nn_uniform(rng) < p->p_mark) {
+        rp.mark = dg_render_mark_for(label, nn_uniform(rng));
+        rp.mark_seed = dg_splitmix64_next(rng);
+    }
+    if (nn_uniform(rng) < p->p_pencil) { /* the world-styles pencil: 1.5-4 px of 90-230 */
+        rp.pen_width = rp.digit_height * expf(logf(0.008f) + logf(4.f) * nn_uniform(rng));
+        rp.fade = 0.4f + 0.35f * nn_uniform(rng);
+    }
     uint8_t *rgba = malloc(PEN_CANVAS * PEN_CANVAS * 4);
     struct dg_canvas c = {rgba, PEN_CANVAS, PEN_CANVAS};
     int rc = rgba && dg_render_rgba(in, &rp, rgba) == 0 && dg_preprocess(&c, out, NULL) == DG_INPUT_OK;
@@ -82,13 +95,14 @@ static float sample(const float *s, float x, float y) /* bilinear, zero outside 
     return acc;
 }
 
-void aug_image(float out[784], const uint8_t in[784], const struct aug_params *p, uint64_t *rng)
+void aug_image(float out[784], const uint8_t in[784], int label, const struct aug_params *p,
+               uint64_t *rng)
 {
     float a[784], b[784];
     for (int i = 0; i < 784; i++)
         a[i] = in[i] * (1.0f / 255.0f);
     const float *src = a;
-    if (nn_uniform(rng) < p->p_pen && pen_redraw(b, in, p, rng) == 0) {
+    if (nn_uniform(rng) < p->p_pen && pen_redraw(b, in, label, p, rng) == 0) {
         src = b;
     } else if (nn_uniform(rng) < p->p_thickness) {
         int dilate = nn_uniform(rng) < 0.5f;
@@ -121,26 +135,4 @@ void aug_image(float out[784], const uint8_t in[784], const struct aug_params *p
             float v = sample(src, cx + i00 * dx + i01 * dy, cy + i10 * dx + i11 * dy);
             out[y * SIDE + x] = v > 1.0f ? 1.0f : v;
         }
-}
-
-int aug_canvas_set(const uint8_t *in, size_t n, uint64_t seed, int threads, uint8_t *out)
-{
-    int failed = 0;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16) reduction(| : failed)
-    for (size_t i = 0; i < n; i++) {
-        struct dg_render_params rp;
-        dg_render_params_for(seed, i, DG_STYLE_MIX, &rp);
-        size_t side = (size_t)rp.canvas;
-        uint8_t *rgba = malloc(side * side * 4);
-        struct dg_canvas c = {rgba, (uint32_t)side, (uint32_t)side};
-        float x[784] = {0};
-        int ok = rgba && dg_render_rgba(in + i * 784, &rp, rgba) == 0;
-        if (ok && dg_preprocess(&c, x, NULL) != DG_INPUT_OK)
-            memset(x, 0, sizeof x); /* drawn but blank: counts as a wrong answer */
-        free(rgba);
-        failed |= !ok;
-        for (int k = 0; k < 784; k++)
-            out[i * 784 + k] = (uint8_t)lrintf(x[k] * 255.f);
-    }
-    return failed ? -1 : 0;
 }

@@ -7,7 +7,9 @@
  * through the worker's own preprocessing: worker/input/render.h, worker/input/input.h) or a random
  * stroke-thickness change of the scan (grey-level dilation or erosion, blended by a random
  * amount), then a random affine map about its centre of mass (rotation, shear, x/y scale,
- * small shift), sampled bilinearly. Deterministic: the same rng state gives the same
+ * small shift), sampled bilinearly. Some pen redraws carry what people around the world add
+ * to a digit (a slash through a zero, a flag on a one, a tap beside it) or are drawn with a
+ * thin, grey pencil. Deterministic: the same rng state gives the same
  * image. */
 #ifndef DIGITD_AUGMENT_H
 #define DIGITD_AUGMENT_H
@@ -26,21 +28,19 @@ struct aug_params {
     float max_erode;      /* blend towards the 3x3-cross erosion, in [0, e] */
     float p_pen;          /* probability of the pen redraw instead of the thickness change */
     float pen_min, pen_max; /* its width as a fraction of the digit's height, log-uniform */
+    float p_mark;         /* of the pen redraws, the share given a writer's mark (render.h's
+                           * dg_render_mark_for the image's label: a slashed zero, a tap...) */
+    float p_pencil;       /* of the pen redraws, the share drawn with a thin grey pencil */
 };
 
 /* The defaults digitd-train uses (12 degrees, shear .2, scale .1, aspect .15, shift 1.5,
  * 30 % of the images redrawn with a pen of 0.03 to 0.4 of the digit's height, half of the
- * others get a stroke change). */
+ * others get a stroke change; see aug_default_params for the marks and the pencil). */
 void aug_default_params(struct aug_params *p);
 
-/* in: 784 bytes (0 background, 255 ink) -> out: 784 floats in 0..1. */
-void aug_image(float out[784], const uint8_t in[784], const struct aug_params *p, uint64_t *rng);
-
-/* The digits as the service sees them, for validation: n images (784 bytes each) drawn on
- * a 280x280 canvas by the renderer's series seed (scan and pen styles, half and half, all
- * looks), then through the worker's preprocessing (no PNG in between), rounded to bytes
- * into out.
- * Returns 0, or -1 if an image could not be drawn (out of memory). */
-int aug_canvas_set(const uint8_t *in, size_t n, uint64_t seed, int threads, uint8_t *out);
+/* in: 784 bytes (0 background, 255 ink) of a digit labelled label (-1: unknown, then no
+ * mark that belongs to one digit) -> out: 784 floats in 0..1. */
+void aug_image(float out[784], const uint8_t in[784], int label, const struct aug_params *p,
+               uint64_t *rng);
 
 #endif

@@ -2,9 +2,10 @@
  *
  *   digitd-train [--data DIR] [--epochs N] [--batch N] [--lr X] [--lr-schedule none|cosine|step]
  *                [--seed N] [--threads N] [--augment|--no-augment] [--pen-fraction P]
+ *                [--mark-fraction P] [--pencil-fraction P]
  *                [--val-split N]
  *                [--out PATH] [--limit N] [--test-limit N] [--predictions PATH]
- *                [--extra-eval DIR] [--quiet]
+ *                [--extra-eval DIR]... [--quiet]
  *
  * Keeps the epoch with the best validation accuracy (Keras's ModelCheckpoint
  * save_best_only) and writes it to --out each time it improves. The validation images are
@@ -27,15 +28,18 @@
 
 #include "augment.h"
 #include "clock.h"
+#include "canvas_set.h"
 #include "idx.h"
 #include "nn.h"
 #include "parse.h"
 #include "train_net.h"
 
+#define MAX_EXTRA 4
+
 struct options {
-    const char *data, *out, *predictions, *extra;
-    int epochs, batch, threads, augment, quiet;
-    double lr, pen_fraction;
+    const char *data, *out, *predictions, *extra[MAX_EXTRA];
+    int epochs, batch, threads, augment, quiet, n_extra;
+    double lr, pen_fraction, mark_fraction, pencil_fraction;
     enum tn_lr_schedule schedule;
     uint64_t seed;
     long val_split, limit, test_limit;
@@ -63,6 +67,10 @@ static void usage(FILE *f)
             "                      (default on)\n"
             "  --pen-fraction P    with --augment, the share of images redrawn as a browser\n"
             "                      draws a stroke, one round pen width (default 0.3; 0: none)\n"
+            "  --mark-fraction P   of those, the share given a mark people add: a slashed or\n"
+            "                      dotted zero, a one's flag and foot, a crossed seven, a tap or\n"
+            "                      a stray stroke beside the digit (default 0.5)\n"
+            "  --pencil-fraction P of those, the share drawn with a thin grey pencil (default 0.2)\n"
             "  --val-split N       last N training images held out to pick the best epoch,\n"
             "                      scored as scans and drawn on a canvas (default 5000)\n"
             "  --out PATH          the .h5 to write (default best_mnist_model.h5, in the\n"
@@ -72,7 +80,8 @@ static void usage(FILE *f)
             "  --predictions PATH  write the kept model's test-set probabilities there\n"
             "                      (float32 [n][10], little-endian; for tests)\n"
             "  --extra-eval DIR    also report accuracy on DIR/images-idx3-ubyte + labels-idx1-ubyte\n"
-            "                      each epoch (e.g. canvas-drawn digits)\n"
+            "                      each epoch (e.g. canvas-drawn digits), and the kept epoch's\n"
+            "                      worst class; up to 4 times\n"
             "  --quiet             no in-place progress, only the per-epoch summaries\n");
 }
 
@@ -87,13 +96,15 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"out", required_argument, 0, 'o'},        {"limit", required_argument, 0, 'L'},
         {"test-limit", required_argument, 0, 'T'}, {"quiet", no_argument, 0, 'q'},
         {"predictions", required_argument, 0, 'P'}, {"extra-eval", required_argument, 0, 'X'},
-        {"pen-fraction", required_argument, 0, 'p'},
+        {"pen-fraction", required_argument, 0, 'p'}, {"mark-fraction", required_argument, 0, 'm'},
+        {"pencil-fraction", required_argument, 0, 'g'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     static const char *const me = "digitd-train";
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (struct options){.data = dg_mnist_dir(), .out = "best_mnist_model.h5",
                           .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
-                          .augment = 1, .pen_fraction = 0.3, .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
+                          .augment = 1, .pen_fraction = 0.3, .mark_fraction = 0.5, .pencil_fraction = 0.2,
+                          .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
                           .val_split = 5000, .limit = -1, .test_limit = -1};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -103,7 +114,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'd': o->data = optarg; break;
         case 'o': o->out = optarg; break;
         case 'P': o->predictions = optarg; break;
-        case 'X': o->extra = optarg; break;
+        case 'X':
+            if (o->n_extra == MAX_EXTRA) {
+                fprintf(stderr, "%s: --extra-eval: at most %d\n", me, MAX_EXTRA);
+                bad = 1;
+            } else {
+                o->extra[o->n_extra++] = optarg;
+            }
+            break;
         case 'a': o->augment = 1; break;
         case 'A': o->augment = 0; break;
         case 'q': o->quiet = 1; break;
@@ -122,6 +140,8 @@ static int parse_options(int argc, char **argv, struct options *o)
             }
             break;
         case 'p': bad = dg_parse_double(me, "--pen-fraction", optarg, 0, 1, &o->pen_fraction); break;
+        case 'm': bad = dg_parse_double(me, "--mark-fraction", optarg, 0, 1, &o->mark_fraction); break;
+        case 'g': bad = dg_parse_double(me, "--pencil-fraction", optarg, 0, 1, &o->pencil_fraction); break;
         case 'S':
             if (!strcmp(optarg, "none")) o->schedule = TN_LR_CONSTANT;
             else if (!strcmp(optarg, "cosine")) o->schedule = TN_LR_COSINE;
@@ -156,7 +176,7 @@ static void make_batch(float *x, uint8_t *y, const struct dataset *d, const uint
         if (o->augment) {
             uint64_t s = o->seed ^ ((uint64_t)epoch << 40) ^ ((uint64_t)order[i] * 0xd1b54a32d192ed03ull);
             dg_splitmix64_next(&s);
-            aug_image(x + (size_t)i * TN_PIXELS, src, ap, &s);
+            aug_image(x + (size_t)i * TN_PIXELS, src, y[i], ap, &s);
         } else {
             for (int p = 0; p < TN_PIXELS; p++)
                 x[(size_t)i * TN_PIXELS + p] = src[p] * (1.0f / 255.0f);
@@ -211,7 +231,7 @@ static void progress(const struct options *o, int epoch, size_t done, size_t tot
 
 struct run {
     struct options o;
-    struct dataset train, val, val_canvas, test, extra;
+    struct dataset train, val, val_canvas, test, extra[MAX_EXTRA];
     uint8_t *val_canvas_px; /* the validation digits drawn on a canvas (aug_canvas_set) */
     struct tn_net net;
     struct tn_training training; /* the learning-rate schedule; the .h5 records it */
@@ -263,12 +283,41 @@ static int write_floats(const char *path, const float *v, size_t n)
     return ok ? 0 : -1;
 }
 
+/* The kept epoch on --extra-eval set k: accuracy, and its worst class. */
+static int report_extra(struct run *r, int k)
+{
+    const struct dataset *d = &r->extra[k];
+    float *probs = malloc(d->count * TN_CLASSES * sizeof(float));
+    if (!probs) {
+        fprintf(stderr, "digitd-train: out of memory\n");
+        return -1;
+    }
+    double acc = evaluate(&r->net, r->eval_x, d, NULL, probs);
+    size_t n[TN_CLASSES] = {0}, ok[TN_CLASSES] = {0};
+    for (size_t i = 0; i < d->count; i++) {
+        int best = 0;
+        for (int c = 1; c < TN_CLASSES; c++)
+            best = probs[i * TN_CLASSES + c] > probs[i * TN_CLASSES + best] ? c : best;
+        n[d->labels[i] % TN_CLASSES]++, ok[d->labels[i] % TN_CLASSES] += best == d->labels[i];
+    }
+    int worst = 0;
+    for (int c = 1; c < TN_CLASSES; c++)
+        if ((double)ok[c] * (double)n[worst] < (double)ok[worst] * (double)n[c])
+            worst = c;
+    fprintf(stderr, "kept epoch on %s: accuracy %.4f on %zu images, worst class %d %.4f\n",
+            r->o.extra[k], acc, d->count, worst, n[worst] ? (double)ok[worst] / (double)n[worst] : 0);
+    free(probs);
+    return 0;
+}
+
 static int run_training(struct run *r)
 {
     struct options *o = &r->o;
     struct aug_params ap;
     aug_default_params(&ap);
     ap.p_pen = (float)o->pen_fraction;
+    ap.p_mark = (float)o->mark_fraction;
+    ap.p_pencil = (float)o->pencil_fraction;
     int tty = isatty(2);
     double best_acc = -1, t_start = dg_now_s(), epoch_time = 0;
     int best_epoch = -1;
@@ -284,8 +333,8 @@ static int run_training(struct run *r)
         }
         double tacc = evaluate(&r->net, r->eval_x, &r->test, &tloss, NULL);
         fprintf(stderr, "  test %.4f (loss %.4f)", tacc, tloss);
-        if (r->extra.count)
-            fprintf(stderr, "  extra %.4f", evaluate(&r->net, r->eval_x, &r->extra, NULL, NULL));
+        for (int k = 0; k < o->n_extra; k++)
+            fprintf(stderr, "  extra%d %.4f", k + 1, evaluate(&r->net, r->eval_x, &r->extra[k], NULL, NULL));
         /* later epochs win ties (the learning rate has decayed further); without a
          * validation split every epoch is "best": the last one is kept */
         if (vacc >= best_acc || !r->val.count) {
@@ -322,9 +371,9 @@ static int run_training(struct run *r)
             r->train.count, o->epochs,
             epoch_time > 0 ? (double)r->train.count * o->epochs / epoch_time : 0,
             r->threads_running);
-    if (r->extra.count)
-        fprintf(stderr, "kept epoch on %s: accuracy %.4f on %zu images\n", o->extra,
-                evaluate(&r->net, r->eval_x, &r->extra, NULL, NULL), r->extra.count);
+    for (int k = 0; k < o->n_extra; k++)
+        if (report_extra(r, k))
+            return -1;
     return 0;
 }
 
@@ -379,7 +428,7 @@ static int check_out_path(const char *out)
 
 static int load_data(struct run *r, struct dg_idx_images *ti, struct dg_idx_labels *tl,
                      struct dg_idx_images *ei, struct dg_idx_labels *el,
-                     struct dg_idx_images *xi, struct dg_idx_labels *xl)
+                     struct dg_idx_images *xi, struct dg_idx_labels *xl) /* xi, xl: MAX_EXTRA */
 {
     char a[4096], b[4096], err[4600];
     const char *dir = r->o.data;
@@ -406,16 +455,16 @@ static int load_data(struct run *r, struct dg_idx_images *ti, struct dg_idx_labe
     if (r->o.test_limit > 0 && (size_t)r->o.test_limit < n_test)
         n_test = (size_t)r->o.test_limit;
     r->test = (struct dataset){ei->pixels, el->labels, n_test};
-    if (r->o.extra) {
-        snprintf(a, sizeof(a), "%s/images-idx3-ubyte", r->o.extra);
-        snprintf(b, sizeof(b), "%s/labels-idx1-ubyte", r->o.extra);
-        if (dg_idx_load_pair(a, b, xi, xl, err, sizeof(err)))
+    for (int k = 0; k < r->o.n_extra; k++) {
+        snprintf(a, sizeof(a), "%s/images-idx3-ubyte", r->o.extra[k]);
+        snprintf(b, sizeof(b), "%s/labels-idx1-ubyte", r->o.extra[k]);
+        if (dg_idx_load_pair(a, b, &xi[k], &xl[k], err, sizeof(err)))
             goto fail;
-        if (xi->rows != 28 || xi->cols != 28) {
+        if (xi[k].rows != 28 || xi[k].cols != 28) {
             snprintf(err, sizeof(err), "%s: images are not 28x28", a);
             goto fail;
         }
-        r->extra = (struct dataset){xi->pixels, xl->labels, xi->count};
+        r->extra[k] = (struct dataset){xi[k].pixels, xl[k].labels, xi[k].count};
     }
     return 0;
 fail:
@@ -431,10 +480,10 @@ int main(int argc, char **argv)
     struct run r = {0};
     if (parse_options(argc, argv, &r.o))
         return 2;
-    struct dg_idx_images ti = {0}, ei = {0}, xi = {0};
-    struct dg_idx_labels tl = {0}, el = {0}, xl = {0};
+    struct dg_idx_images ti = {0}, ei = {0}, xi[MAX_EXTRA] = {0};
+    struct dg_idx_labels tl = {0}, el = {0}, xl[MAX_EXTRA] = {0};
     int rc = 1;
-    if (check_out_path(r.o.out) || load_data(&r, &ti, &tl, &ei, &el, &xi, &xl))
+    if (check_out_path(r.o.out) || load_data(&r, &ti, &tl, &ei, &el, xi, xl))
         goto out;
     if (tn_init(&r.net, r.o.batch, r.o.threads, r.o.seed)) {
         fprintf(stderr, "digitd-train: out of memory for batch %d on %d threads\n", r.o.batch,
@@ -469,16 +518,18 @@ int main(int argc, char **argv)
                 r.o.threads, r.threads_running, why, r.o.threads);
     fprintf(stderr,
             "digitd-train: %zu training, %zu validation, %zu test images from %s; %d epochs, "
-            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s (pen %.2f)\n",
+            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s (pen %.2f, of which marks %.2f, pencil %.2f)\n",
             r.train.count, r.val.count, r.test.count, r.o.data, r.o.epochs, r.o.batch, r.o.lr,
             r.o.schedule == TN_LR_COSINE ? "cosine" : r.o.schedule == TN_LR_STEP ? "step"
                                                                                  : "constant",
-            r.o.seed, r.threads_running, r.o.augment ? "on" : "off", r.o.augment ? r.o.pen_fraction : 0.0);
+            r.o.seed, r.threads_running, r.o.augment ? "on" : "off", r.o.augment ? r.o.pen_fraction : 0.0, r.o.mark_fraction,
+            r.o.pencil_fraction);
     rc = run_training(&r) ? 1 : 0;
 out:
     tn_free(&r.net);
     free(r.best), free(r.x), free(r.y), free(r.order), free(r.eval_x), free(r.val_canvas_px);
-    dg_idx_free_images(&ti), dg_idx_free_images(&ei), dg_idx_free_images(&xi);
-    dg_idx_free_labels(&tl), dg_idx_free_labels(&el), dg_idx_free_labels(&xl);
+    dg_idx_free_images(&ti), dg_idx_free_images(&ei), dg_idx_free_labels(&tl), dg_idx_free_labels(&el);
+    for (int k = 0; k < MAX_EXTRA; k++)
+        dg_idx_free_images(&xi[k]), dg_idx_free_labels(&xl[k]);
     return rc;
 }

@@ -73,10 +73,6 @@ enum { DG_POL_DARK_ON_LIGHT, DG_POL_LIGHT_ON_DARK, DG_POL_ALPHA };
  * Returns DG_INPUT_BLANK if nothing is drawn. */
 int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info);
 
-/* The seed app's preprocessing, kept only to measure against: resize the whole canvas to
- * 28x28, grey, invert. */
-void dg_preprocess_seed(const struct dg_canvas *c, float out[784]);
-
 /* PNG bytes -> 784 floats: dg_png_decode + dg_preprocess. */
 int dg_input_from_png(const void *png, size_t len, const struct dg_input_limits *lim,
                       float out[784], struct dg_prep_info *info);

@@ -27,7 +27,16 @@
 #define SPECK_PIXELS 5    /* a component with fewer clearly-ink pixels is a speck */
 #define PART_INK_DIV 10   /* a part with 1/10 of the digit's ink is part of it... */
 #define NEAR_DIV 4        /* ...and so is a smaller one within 1/4 of the digit's size */
+#define FAR_DIV 2         /* no part further than 1/2 of the digit's size is kept */
 #define MAX_SIDE 16384    /* larger is refused: keeps the 16- and 32-bit sums below exact */
+/* Stroke width in the 28x28 frame (stroke_width()): the thinnest tenth of MNIST's training
+ * digits lie below this; a thinner stroke (a pencil line, a thin pen on a large drawing) is
+ * thickened to it instead of reaching the model as a hairline. */
+#define MNIST_MIN_WIDTH 1.75f
+/* A lone mark whose box is smaller than 1/TAP_DIV of the canvas's shorter side and whose
+ * stroke is as wide as TAP_FILL of its box's longer side is a tap of the pen: no digit. */
+#define TAP_DIV 8
+#define TAP_FILL 0.35f
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DG_HOT_LOOP __attribute__((target_clones("avx2", "default")))
@@ -231,8 +240,9 @@ static uint32_t gap(uint32_t a0, uint32_t a1, uint32_t b0, uint32_t b1)
 }
 
 /* Keeps the digit: the component with the most ink, every part with a tenth of its ink
- * (a digit drawn in two strokes, a 5's detached bar), and smaller parts close to what is
- * kept (a gap in a stroke). Specks and stray taps away from the digit are dropped.
+ * within half the digit's size (a digit drawn in two strokes, a 5's detached bar), and
+ * smaller parts close to what is kept (a gap in a stroke). Specks, taps and stray strokes
+ * away from the digit are dropped, however much ink a wide pen gave them.
  * Returns the number kept; box = their cells' bounding box. */
 static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
 {
@@ -257,6 +267,8 @@ static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
             d = dy > d ? dy : d;
             uint64_t ink10 = (uint64_t)k->count * PART_INK_DIV; /* counts reach 2^28 */
             if (ink10 < comps[main_].count && d * NEAR_DIV > side + NEAR_DIV)
+                continue;
+            if (d * FAR_DIV > side + FAR_DIV) /* a big tap or a stray stroke away from it */
                 continue;
             k->keep = 1, kept++, grew = 1;
             box->x0 = k->x0 < box->x0 ? k->x0 : box->x0, box->x1 = k->x1 > box->x1 ? k->x1 : box->x1;
@@ -481,13 +493,59 @@ static void *prep_alloc(const struct dg_canvas *c, uint8_t **ink, struct grid *g
     return mem;
 }
 
-/* Scales the box into the frame with its centroid at the centre, stretched to a maximum of 1
- * (MNIST strokes reach full intensity; thin pen strokes shrunk by averaging do not). */
-static int frame(const uint8_t *ink, uint32_t w, const struct dg_prep_info *b, double cx, double cy,
-                 float out[784])
+/* The mean stroke width of a grey image in pixels: twice its ink over its outline's length,
+ * the outline measured by the total variation (which counts a slanted edge 4/pi too long
+ * on average, hence the factor). Same measure as MNIST_MIN_WIDTH. */
+static float stroke_width(const float out[784])
+{
+    float mass = 0.f, tv = 0.f;
+    for (int y = 0; y < OUT_SIDE; y++)
+        for (int x = 0; x < OUT_SIDE; x++) {
+            float v = out[y * OUT_SIDE + x];
+            float r = x + 1 < OUT_SIDE ? out[y * OUT_SIDE + x + 1] : 0.f;
+            float d = y + 1 < OUT_SIDE ? out[(y + 1) * OUT_SIDE + x] : 0.f;
+            mass += v;
+            tv += fabsf(r - v) + fabsf(d - v) + (x == 0 ? v : 0.f) + (y == 0 ? v : 0.f);
+        }
+    return tv > 0.f ? 2.f * mass / tv * (4.f / (float)M_PI) : 0.f;
+}
+
+/* Grey dilation by the 4-neighbourhood blended by alpha: alpha pixels of width added on
+ * each side of every stroke. */
+static void thicken(float out[784], float alpha)
+{
+    float src[784];
+    memcpy(src, out, sizeof src);
+    for (int y = 0; y < OUT_SIDE; y++)
+        for (int x = 0; x < OUT_SIDE; x++) {
+            float v = src[y * OUT_SIDE + x], m = v;
+            m = x > 0 && src[y * OUT_SIDE + x - 1] > m ? src[y * OUT_SIDE + x - 1] : m;
+            m = x + 1 < OUT_SIDE && src[y * OUT_SIDE + x + 1] > m ? src[y * OUT_SIDE + x + 1] : m;
+            m = y > 0 && src[(y - 1) * OUT_SIDE + x] > m ? src[(y - 1) * OUT_SIDE + x] : m;
+            m = y + 1 < OUT_SIDE && src[(y + 1) * OUT_SIDE + x] > m ? src[(y + 1) * OUT_SIDE + x] : m;
+            out[y * OUT_SIDE + x] = v + alpha * (m - v);
+        }
+}
+
+/* A stroke thinner than MNIST's thin end brought up to it, a dilation at a time. */
+static void mnist_weight(float out[784], float width)
+{
+    for (int i = 0; i < 4 && width < MNIST_MIN_WIDTH; i++) {
+        float alpha = (MNIST_MIN_WIDTH - width) / 2.f;
+        alpha = alpha > 1.f ? 1.f : alpha;
+        thicken(out, alpha);
+        width += 2.f * alpha;
+    }
+}
+
+/* Scales the box so that its longer side is `box` px into the frame with its centroid at the
+ * centre, stretched to a maximum of 1 (MNIST strokes reach full intensity; thin pen strokes
+ * shrunk by averaging do not). Returns DG_INPUT_BLANK if nothing is left. */
+static int scale_into(const uint8_t *ink, uint32_t w, const struct dg_prep_info *b, double cx,
+                      double cy, float box, float out[784])
 {
     uint32_t bw = b->x1 - b->x0, bh = b->y1 - b->y0;
-    float s = (float)BOX_SIDE / (float)(bw > bh ? bw : bh), ew = (float)bw * s, eh = (float)bh * s;
+    float s = box / (float)(bw > bh ? bw : bh), ew = (float)bw * s, eh = (float)bh * s;
     int ox = place(cx, s, ew), oy = place(cy, s, eh);
     area_resample(ink + (size_t)b->y0 * w + b->x0, w, bw, bh, s, s, ox, oy, out);
     /* Area averaging moves the centroid a little off the source's; if that leaves it more
@@ -503,6 +561,28 @@ static int frame(const uint8_t *ink, uint32_t w, const struct dg_prep_info *b, d
         return DG_INPUT_BLANK;
     for (int i = 0; i < 784; i++)
         out[i] = out[i] / m > 1.f ? 1.f : out[i] / m;
+    return DG_INPUT_OK;
+}
+
+/* MNIST's frame (scale_into at BOX_SIDE). A small blob alone on the canvas is a tap of the
+ * pen, not a digit: DG_INPUT_BLANK. A stroke thinner than MNIST's thin ones is thickened to
+ * them, the box first shrunk by what that adds so that the digit stays BOX_SIDE px. */
+static int frame(const uint8_t *ink, uint32_t w, uint32_t h, const struct dg_prep_info *b, double cx,
+                 double cy, float out[784])
+{
+    uint32_t bw = b->x1 - b->x0, bh = b->y1 - b->y0, side = w < h ? w : h;
+    if (scale_into(ink, w, b, cx, cy, (float)BOX_SIDE, out) != DG_INPUT_OK)
+        return DG_INPUT_BLANK;
+    float sw = stroke_width(out);
+    if ((uint64_t)(bw > bh ? bw : bh) * TAP_DIV < side && sw >= TAP_FILL * BOX_SIDE)
+        return DG_INPUT_BLANK;
+    if (sw >= MNIST_MIN_WIDTH)
+        return DG_INPUT_OK;
+    /* the width to add, g, at the smaller scale: sw * (BOX_SIDE - g) / BOX_SIDE + g = MIN */
+    float g = (MNIST_MIN_WIDTH - sw) / (1.f - sw / (float)BOX_SIDE), box = (float)BOX_SIDE - g;
+    if (scale_into(ink, w, b, cx, cy, box, out) != DG_INPUT_OK)
+        return DG_INPUT_BLANK;
+    mnist_weight(out, sw * box / (float)BOX_SIDE);
     return DG_INPUT_OK;
 }
 
@@ -536,28 +616,9 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
             digit_box(&g, comps, &cells, ink, c->w, c->h, thr, info);
             double cx, cy;
             lift_and_centroid(ink, c->w, info, floor_, g.colsum, &cx, &cy);
-            rc = frame(ink, c->w, info, cx, cy, out);
+            rc = frame(ink, c->w, c->h, info, cx, cy, out);
         }
     }
     free(mem);
     return rc;
-}
-
-/* The seed app: PIL's convert('L') (alpha ignored), resize of the whole canvas to 28x28
- * (area averaging stands in for its Lanczos), then 255 - x. */
-void dg_preprocess_seed(const struct dg_canvas *c, float out[784])
-{
-    memset(out, 0, 784 * sizeof(float));
-    size_t n = (size_t)c->w * c->h;
-    int fits = c->w <= MAX_SIDE && c->h <= MAX_SIDE; /* as dg_preprocess: spans index with int */
-    uint8_t *grey = c->rgba && n && fits ? malloc(n) : NULL;
-    if (!grey)
-        return;
-    for (size_t i = 0; i < n; i++)
-        grey[i] = (uint8_t)luma(c->rgba + i * 4);
-    float sx = 28.f / (float)c->w, sy = 28.f / (float)c->h;
-    area_resample(grey, c->w, c->w, c->h, sx, sy, 0, 0, out);
-    free(grey);
-    for (int i = 0; i < 784; i++)
-        out[i] = 1.f - out[i] / 255.f;
 }

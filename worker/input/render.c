@@ -33,7 +33,7 @@ void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style styl
 {
     uint64_t h = dg_splitmix64(dg_splitmix64(seed) ^ (uint64_t)index);
     uint64_t h2 = dg_splitmix64(h);
-    p->canvas = 280;
+    *p = (struct dg_render_params){.canvas = 280}; /* no mark, full ink */
     p->digit_height = uniform(h, 0, 90.f, 230.f);
     p->thickness = uniform(h, 24, 0.65f, 1.8f);
     if (style == DG_STYLE_MIX)
@@ -97,19 +97,36 @@ static float fit(float c, float half, float side)
     return c;
 }
 
-/* The smooth field on the canvas (0 outside the digit), field = side * side floats. */
-static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *field)
+/* Where the scan lands on the canvas: scan coordinate u (pixel i spans [i, i + 1)) is canvas
+ * coordinate cx + (u - scx) * k, and likewise for y. */
+struct placement {
+    struct box b;
+    float bw, bh, k, cx, cy, scx, scy;
+};
+
+static struct placement place_scan(const uint8_t *px, const struct dg_render_params *p)
 {
+    struct placement q;
     int side = p->canvas;
-    struct box b = scan_bbox(px);
-    float bw = (float)(b.x1 - b.x0), bh = (float)(b.y1 - b.y0);
+    q.b = scan_bbox(px);
+    float bw = (float)(q.b.x1 - q.b.x0), bh = (float)(q.b.y1 - q.b.y0);
     float k = p->digit_height / bh;                    /* canvas px per scan px */
     float room = (float)side - 2.f * MARGIN;
     if ((bw + 2.f) * k > room) k = room / (bw + 2.f);  /* +2: the stroke may reach a scan */
     if ((bh + 2.f) * k > room) k = room / (bh + 2.f);  /* pixel beyond the box each side */
-    float cx = fit(p->cx, (bw / 2 + 1.f) * k, (float)side);
-    float cy = fit(p->cy, (bh / 2 + 1.f) * k, (float)side);
-    float scx = (float)(b.x0 + b.x1) / 2, scy = (float)(b.y0 + b.y1) / 2;
+    q.bw = bw, q.bh = bh, q.k = k;
+    q.cx = fit(p->cx, (bw / 2 + 1.f) * k, (float)side);
+    q.cy = fit(p->cy, (bh / 2 + 1.f) * k, (float)side);
+    q.scx = (float)(q.b.x0 + q.b.x1) / 2, q.scy = (float)(q.b.y0 + q.b.y1) / 2;
+    return q;
+}
+
+/* The smooth field on the canvas (0 outside the digit), field = side * side floats. */
+static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *field)
+{
+    int side = p->canvas;
+    struct placement q = place_scan(px, p);
+    float bw = q.bw, bh = q.bh, k = q.k, cx = q.cx, cy = q.cy, scx = q.scx, scy = q.scy;
 
     float v[SCAN * SCAN];
     for (int i = 0; i < SCAN * SCAN; i++)
@@ -309,6 +326,202 @@ static int encode(const uint8_t *rgba, int side, uint8_t **png, size_t *len)
     return *png ? 0 : -1;
 }
 
+/* ---- The world's ways of writing: marks drawn with the digit's pen, and the pencil. ---- */
+
+enum dg_render_mark dg_render_mark_for(int label, float u)
+{
+    if (u < 0.6f && (label == 0 || label == 1 || label == 7)) {
+        if (label == 7)
+            return DG_MARK_CROSSBAR;
+        if (label == 0)
+            return u < 0.3f ? DG_MARK_SLASH : DG_MARK_DOT;
+        return u < 0.3f ? DG_MARK_FLAG : DG_MARK_FLAG_FOOT;
+    }
+    if (label == 0 || label == 1 || label == 7)
+        u = (u - 0.6f) / 0.4f;
+    return u < 0.5f ? DG_MARK_TAP : DG_MARK_STRAY;
+}
+
+void dg_render_world_params(uint64_t seed, size_t index, int label, struct dg_render_params *p)
+{
+    dg_render_params_for(seed, index, DG_STYLE_PEN, p);
+    uint64_t h = dg_splitmix64(dg_splitmix64(seed ^ 0x776f726c64ull) ^ (uint64_t)index);
+    p->mark = dg_render_mark_for(label, uniform(h, 0, 0.f, 1.f));
+    p->mark_seed = dg_splitmix64(h);
+    if ((h >> 56) % 3 == 0) { /* a pencil: thin and grey */
+        p->pen_width = 1.5f * expf(uniform(h, 24, 0.f, logf(4.f / 1.5f)));
+        p->fade = uniform(dg_splitmix64(p->mark_seed), 0, 0.4f, 0.75f);
+    }
+}
+
+struct pt {
+    float x, y;
+};
+
+/* Scan point (u, v), in scan pixel units, on the canvas. */
+static struct pt on_canvas(const struct placement *q, float u, float v)
+{
+    return (struct pt){q->cx + (u - q->scx) * q->k, q->cy + (v - q->scy) * q->k};
+}
+
+/* Ink-weighted mean column (pixel centres) of scan rows [y0, y1), or the box's middle. */
+static float row_centre(const uint8_t *px, int y0, int y1, const struct box *b)
+{
+    double s = 0, sx = 0;
+    for (int y = y0 < 0 ? 0 : y0; y < y1 && y < SCAN; y++)
+        for (int x = 0; x < SCAN; x++)
+            s += px[y * SCAN + x], sx += px[y * SCAN + x] * (x + 0.5);
+    return s > 0 ? (float)(sx / s) : (float)(b->x0 + b->x1) / 2;
+}
+
+static float clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A round-capped pen stroke of the given width from a to b (kept on the canvas), with a
+ * one-pixel anti-aliased rim as pen_stroke draws the digit, added to cov. */
+static void segment(uint8_t *cov, int side, struct pt a, struct pt b, float width)
+{
+    float r = width / 2 + 0.5f, lo = MARGIN + width / 2, hi = (float)side - lo;
+    a.x = clampf(a.x, lo, hi), a.y = clampf(a.y, lo, hi);
+    b.x = clampf(b.x, lo, hi), b.y = clampf(b.y, lo, hi);
+    int x0 = (int)clampf(floorf((a.x < b.x ? a.x : b.x) - r), 0.f, (float)side);
+    int x1 = (int)clampf(ceilf((a.x > b.x ? a.x : b.x) + r), 0.f, (float)side);
+    int y0 = (int)clampf(floorf((a.y < b.y ? a.y : b.y) - r), 0.f, (float)side);
+    int y1 = (int)clampf(ceilf((a.y > b.y ? a.y : b.y) + r), 0.f, (float)side);
+    float dx = b.x - a.x, dy = b.y - a.y, l2 = dx * dx + dy * dy;
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            float px = (float)x + 0.5f - a.x, py = (float)y + 0.5f - a.y;
+            float t = l2 > 0.f ? clampf((px * dx + py * dy) / l2, 0.f, 1.f) : 0.f;
+            float ex = px - t * dx, ey = py - t * dy;
+            float c = clampf(r - sqrtf(ex * ex + ey * ey), 0.f, 1.f);
+            uint8_t v = (uint8_t)(c * 255.f + 0.5f), *o = cov + (size_t)y * side + x;
+            *o = v > *o ? v : *o;
+        }
+}
+
+/* Where a tap or a stray stroke of the given reach (px from its middle) lands beside the
+ * digit's canvas box [x0, x1] x [y0, y1]: a gap of 0.25 to 0.6 of the digit's height from
+ * it, on a side with room for that (the roomiest when none has), anywhere along it. */
+static struct pt beside(const struct placement *q, int side, float reach, uint64_t h)
+{
+    struct pt a = on_canvas(q, (float)q->b.x0, (float)q->b.y0);
+    struct pt b = on_canvas(q, (float)q->b.x1, (float)q->b.y1);
+    float room[4] = {a.x - MARGIN, (float)side - MARGIN - b.x, a.y - MARGIN, (float)side - MARGIN - b.y};
+    float gap = q->bh * q->k * uniform(h, 0, 0.25f, 0.6f) + reach;
+    int s = (int)((h >> 24) % 4), best = s;
+    for (int i = 0; i < 4; i++) {
+        int k = (s + i) % 4;
+        if (room[k] >= gap) {
+            best = k;
+            break;
+        }
+        best = room[k] > room[best] ? k : best;
+    }
+    gap = gap < room[best] ? gap : room[best] > reach ? room[best] : reach;
+    float along = uniform(h, 32, -0.2f, 1.2f);
+    if (best < 2)
+        return (struct pt){best == 0 ? a.x - gap : b.x + gap, a.y + along * (b.y - a.y)};
+    return (struct pt){a.x + along * (b.x - a.x), best == 2 ? a.y - gap : b.y + gap};
+}
+
+/* The mark p->mark added to cov with width w, placed by the scan's shape. */
+static void add_mark(const uint8_t *px, const struct dg_render_params *p, float w, uint8_t *cov)
+{
+    struct placement q = place_scan(px, p);
+    const struct box *b = &q.b;
+    float bh = q.bh, H = q.bh * q.k;
+    uint64_t h = p->mark_seed, h1 = dg_splitmix64(h);
+    float u0 = uniform(h, 0, 0.f, 1.f), u1 = uniform(h, 24, 0.f, 1.f);
+    float u2 = uniform(h1, 0, 0.f, 1.f), u3 = uniform(h1, 24, 0.f, 1.f);
+    double m = 0, mu = 0, mv = 0; /* the ink's centroid: where a slash crosses, a dot sits */
+    for (int i = 0; i < SCAN * SCAN; i++)
+        m += px[i], mu += px[i] * (i % SCAN + 0.5), mv += px[i] * (i / SCAN + 0.5);
+    float cu = m > 0 ? (float)(mu / m) : q.scx, cv = m > 0 ? (float)(mv / m) : q.scy;
+    switch (p->mark) {
+    case DG_MARK_SLASH: { /* top right to bottom left, 20 to 45 degrees off vertical */
+        float an = (20.f + 25.f * u0) * (float)M_PI / 180.f, r = (0.55f + 0.15f * u1) * bh;
+        segment(cov, p->canvas, on_canvas(&q, cu + sinf(an) * r, cv - cosf(an) * r),
+                on_canvas(&q, cu - sinf(an) * r, cv + cosf(an) * r), w);
+        break;
+    }
+    case DG_MARK_DOT: {
+        struct pt c = on_canvas(&q, cu + (u1 - 0.5f) * 0.15f * q.bw, cv + (u2 - 0.5f) * 0.15f * bh);
+        segment(cov, p->canvas, c, (struct pt){c.x + 0.5f, c.y}, w * (1.f + 0.5f * u0));
+        break;
+    }
+    case DG_MARK_FLAG_FOOT:
+    case DG_MARK_FLAG: {
+        if (p->mark == DG_MARK_FLAG_FOOT) {
+            float bx = row_centre(px, b->y1 - 2, b->y1, b), by = (float)b->y1 - 0.5f;
+            segment(cov, p->canvas, on_canvas(&q, bx - (0.15f + 0.15f * u2) * bh, by),
+                    on_canvas(&q, bx + (0.15f + 0.15f * u3) * bh, by), w);
+        }
+        float tx = row_centre(px, b->y0, b->y0 + 2, b), ty = (float)b->y0 + 0.5f;
+        segment(cov, p->canvas, on_canvas(&q, tx, ty),
+                on_canvas(&q, tx - (0.2f + 0.2f * u0) * bh, ty + (0.12f + 0.2f * u1) * bh), w);
+        break;
+    }
+    case DG_MARK_CROSSBAR: {
+        float y = (float)b->y0 + (0.45f + 0.15f * u0) * bh;
+        float x = row_centre(px, (int)y - 1, (int)y + 2, b), r = (0.15f + 0.12f * u1) * bh;
+        float tilt = (u2 - 0.5f) * 0.2f * r;
+        segment(cov, p->canvas, on_canvas(&q, x - r, y + tilt), on_canvas(&q, x + r, y - tilt), w);
+        break;
+    }
+    case DG_MARK_TAP:
+        segment(cov, p->canvas, beside(&q, p->canvas, w, h1), beside(&q, p->canvas, w, h1), w * (1.f + 0.5f * u0));
+        break;
+    case DG_MARK_STRAY: {
+        float r = (0.05f + 0.08f * u0) * H, an = u1 * (float)M_PI;
+        struct pt c = beside(&q, p->canvas, r + w, h1);
+        segment(cov, p->canvas, (struct pt){c.x - cosf(an) * r, c.y - sinf(an) * r},
+                (struct pt){c.x + cosf(an) * r, c.y + sinf(an) * r}, w);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* The writer's additions to the drawn digit: the mark, then the pencil's lighter ink. */
+static void world_style(const uint8_t *px, const struct dg_render_params *p, uint8_t *cov)
+{
+    if (p->mark > DG_MARK_NONE && p->mark < DG_MARK_COUNT)
+        add_mark(px, p, p->pen_width > 0.f ? p->pen_width : 0.08f * p->digit_height, cov);
+    if (p->fade > 0.f) {
+        float keep = 1.f - clampf(p->fade, 0.f, 1.f);
+        for (size_t i = 0; i < (size_t)p->canvas * p->canvas; i++)
+            cov[i] = (uint8_t)((float)cov[i] * keep + 0.5f);
+    }
+}
+
+int dg_render_strokes(const float *xy, const int *len, int n_lines, const struct dg_render_params *p,
+                      uint8_t *rgba)
+{
+    if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || n_lines < 0)
+        return -1;
+    size_t n = (size_t)p->canvas * p->canvas;
+    uint8_t *cov = calloc(n, 1);
+    if (!cov)
+        return -1;
+    float w = p->pen_width > 1.f ? p->pen_width : 1.f, k = p->digit_height;
+    for (int l = 0, at = 0; l < n_lines; at += len[l++])
+        for (int i = 0; i < len[l]; i++) {
+            const float *a = xy + 2 * (at + (i > 0 ? i - 1 : 0)), *b = xy + 2 * (at + i);
+            segment(cov, p->canvas, (struct pt){p->cx + (a[0] - 0.5f) * k, p->cy + (a[1] - 0.5f) * k},
+                    (struct pt){p->cx + (b[0] - 0.5f) * k, p->cy + (b[1] - 0.5f) * k}, w);
+        }
+    struct dg_render_params q = *p;
+    q.mark = DG_MARK_NONE; /* world_style: only the fade */
+    world_style(NULL, &q, cov);
+    paint(cov, p, rgba);
+    free(cov);
+    return 0;
+}
+
 int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t *rgba)
 {
     if (p->canvas < 32 || p->canvas > 512 || !(p->digit_height > 0.f) || !(p->thickness > 0.f))
@@ -324,8 +537,10 @@ int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, 
             rc = pen_stroke(field, p->canvas, PATH_LEVEL, p->pen_width, cov);
         else
             stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, cov), rc = 0;
-        if (rc == 0)
+        if (rc == 0) {
+            world_style(pixels, p, cov);
             paint(cov, p, rgba);
+        }
     }
     free(field);
     free(cov);
@@ -359,6 +574,21 @@ int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, u
     int rc = rgba ? dg_render_rgba(pixels, p, rgba) : -1;
     if (rc == 0)
         rc = encode(rgba, p->canvas, png, len);
+    free(rgba);
+    return rc;
+}
+
+int dg_render_strokes_png(const float *xy, const int *len, int n_lines,
+                          const struct dg_render_params *p, uint8_t **png, size_t *png_len)
+{
+    *png = NULL;
+    *png_len = 0;
+    if (p->canvas < 32 || p->canvas > 512)
+        return -1;
+    uint8_t *rgba = malloc((size_t)p->canvas * p->canvas * 4);
+    int rc = rgba ? dg_render_strokes(xy, len, n_lines, p, rgba) : -1;
+    if (rc == 0)
+        rc = encode(rgba, p->canvas, png, png_len);
     free(rgba);
     return rc;
 }

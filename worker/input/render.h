@@ -23,17 +23,58 @@ struct dg_render_params {
     float pen_width;         /* > 0: the pen style instead, one stroke width (px) throughout */
     enum dg_render_look look;
     int noise;               /* browser read-back noise, +-noise grey levels per channel (0: none) */
+    /* How people around the world write (all 0: as the scan): */
+    int mark;                /* DG_MARK_*: a stroke added with the same pen */
+    uint64_t mark_seed;      /* places it (length, angle, side) */
+    float fade;              /* 0: full ink; 0.6: a pencil's grey (ink scaled by 1 - fade) */
+};
+
+/* Strokes people add to a digit: written conventions (a slashed or dotted zero, a one with
+ * a flag and a foot, a crossed seven) and strokes that are no part of it (a tap of the pen,
+ * a short stray stroke beside it). Drawn with the digit's pen (the pen style's width). */
+enum dg_render_mark {
+    DG_MARK_NONE,
+    DG_MARK_SLASH,     /* a slash through the digit, as on a zero */
+    DG_MARK_DOT,       /* a dot in its middle, as in a zero */
+    DG_MARK_FLAG,      /* an up-stroke flag from its top, as on a one */
+    DG_MARK_FLAG_FOOT, /* the flag and a foot bar */
+    DG_MARK_CROSSBAR,  /* a bar across the stem, as on a seven */
+    DG_MARK_TAP,       /* a tap of the pen beside the digit */
+    DG_MARK_STRAY,     /* a short stray stroke beside it */
+    DG_MARK_COUNT
 };
 
 enum dg_render_style {
     DG_STYLE_SCAN, /* the scan's own stroke, thickened or thinned */
     DG_STYLE_PEN,  /* its path with one pen width, 8 to 32 px */
-    DG_STYLE_MIX   /* either, half and half */
+    DG_STYLE_MIX,  /* either, half and half */
+    DG_STYLE_WORLD /* the world-styles series: dg_render_world_params, which needs the label */
 };
 
 /* Varied, deterministic parameters for test image number index (seed picks the series). */
 void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style style,
                           struct dg_render_params *p);
+
+/* The mark a writer of digit `label` adds, for u uniform in [0, 1): the conventions of
+ * zeros, ones and sevens for 60 % of them (half each where there are two), a tap or a stray
+ * stroke beside the digit otherwise (and for every other digit, or label < 0). */
+enum dg_render_mark dg_render_mark_for(int label, float u);
+
+/* The world-styles series: dg_render_params_for's pen style, with a mark for the digit's
+ * label (dg_render_mark_for), and a third of them in pencil: a thin pen (1.5 to 4 px), its
+ * ink lightened to a grey (fade 0.4 to 0.75). */
+void dg_render_world_params(uint64_t seed, size_t index, int label, struct dg_render_params *p);
+
+/* Draws polylines with the pen (p->pen_width, at least 1 px; p->fade and p->look as for a
+ * digit): n_lines lines, line i has len[i] points, xy holds every point's x, y in a unit
+ * box (0..1, y down) that is scaled to p->digit_height and centred on p->cx, p->cy. For
+ * shapes that are not digits: letters, scribbles. Returns 0, or -1 on bad parameters. */
+int dg_render_strokes(const float *xy, const int *len, int n_lines, const struct dg_render_params *p,
+                      uint8_t *rgba);
+
+/* dg_render_strokes as a PNG in a malloc'd buffer (*png, *len); 0, or -1. */
+int dg_render_strokes_png(const float *xy, const int *len, int n_lines,
+                          const struct dg_render_params *p, uint8_t **png, size_t *png_len);
 
 /* Draws pixels (784 bytes, MNIST polarity) on the canvas: rgba holds canvas * canvas * 4
  * bytes, unpremultiplied RGBA as a browser's canvas reads back. Returns 0, or -1 on bad
