@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "engine.h"
 #include "input.h"
+#include "jpeg.h"
 
 static int argmax10(const float *p)
 {
@@ -30,7 +31,7 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
     for (size_t i = 0; i < ps->n; i++) {
         float x[784], probs[10];
         struct dg_prep_info info;
-        if (dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info) != DG_INPUT_OK) {
+        if (dg_input_from_image(ps->v[i].png, ps->v[i].png_len, &lim, x, &info) != DG_INPUT_OK) {
             r->rejected++;
             ps->v[i].rest_digit = BENCH_REST_REJECTED;
             continue;
@@ -83,7 +84,7 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
             struct dg_canvas c = {0};
             struct dg_prep_info info;
             uint64_t t0 = bench_now_ns();
-            int rc = dg_png_decode(ps->v[i].png, ps->v[i].png_len, &lim, &c);
+            int rc = dg_image_decode(ps->v[i].png, ps->v[i].png_len, &lim, &c);
             uint64_t t1 = bench_now_ns();
             dec_ns += t1 - t0;
             if (rc != DG_INPUT_OK)

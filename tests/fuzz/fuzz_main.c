@@ -9,7 +9,8 @@
 
 /* File-name prefixes of the corpora, by error code. */
 static const char *const class_names[DG_INPUT_ERR_COUNT] = {
-    "ok", "empty", "not_png", "corrupt", "too_large", "nomem", "blank",
+    "ok", "empty", "not_png", "corrupt", "too_large", "nomem", "blank", "corrupt_jpeg",
+    "unsupported",
 };
 
 #define MAX_FILE ((size_t)64 << 20)
