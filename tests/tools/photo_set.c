@@ -1,9 +1,11 @@
 /* photo_set: synthetic phone photos of MNIST test digits written on paper, for the photo
  * tests and the bench; and the bad-JPEG corpus.
  *
- *   photo_set MNIST_DIR OUT_DIR jpeg|png COUNT [WIDTH HEIGHT]
- *       OUT_DIR/<label>_<index>.<ext>; without WIDTH HEIGHT the sizes vary over phone
- *       resolutions (2-3 MP; PNG at most 2048 a side).
+ *   photo_set MNIST_DIR OUT_DIR jpeg|png FIRST COUNT [WIDTH HEIGHT]
+ *       photos FIRST .. FIRST + COUNT - 1 of the series as OUT_DIR/<label>_<index>.<ext>
+ *       (photo k shows MNIST test digit k * 7919 mod 10000); without WIDTH HEIGHT the sizes
+ *       vary over phone resolutions (2-3 MP; PNG at most 2048 a side). The tests use
+ *       photos from 5000 on; 0-999 were looked at while the photo path was written.
  *   photo_set --corpus OUT_DIR
  *       bad and good JPEGs named by the class the decoder must give (tests/corpus/jpeg).
  *
@@ -379,7 +381,8 @@ static int write_png(const char *path, const uint8_t *img, int w, int h)
     return rc;
 }
 
-static int make_set(const char *mnist, const char *dir, int png, size_t count, int fw, int fh)
+static int make_set(const char *mnist, const char *dir, int png, size_t first, size_t count, int fw,
+                    int fh)
 {
     char img[4096], lab[4096], err[256];
     snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte.gz", mnist);
@@ -393,7 +396,7 @@ static int make_set(const char *mnist, const char *dir, int png, size_t count, i
     static const int sizes[][2] = {{1600, 1200}, {2016, 1512}, {1200, 1600}, {1920, 1440}, {1512, 2016}};
     static struct scene sc;
     int rc = 0;
-    for (size_t i = 0; i < count && !rc; i++) {
+    for (size_t i = first; i < first + count && !rc; i++) {
         size_t idx = (i * 7919 + (png ? 5003 : 0) + (size_t)fw) % im.count;
         struct rng r = {mix64(idx * 2 + (uint64_t)png)};
         int w = fw ? fw : sizes[i % 5][0], h = fh ? fh : sizes[i % 5][1];
@@ -509,15 +512,16 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--corpus"))
         return corpus(argv[2]);
-    if ((argc == 5 || argc == 7) && (!strcmp(argv[3], "jpeg") || !strcmp(argv[3], "png"))) {
-        int w = argc == 7 ? atoi(argv[5]) : 0, h = argc == 7 ? atoi(argv[6]) : 0;
-        if (argc == 7 && (w < 64 || h < 64 || w > 16384 || h > 16384)) {
+    if ((argc == 6 || argc == 8) && (!strcmp(argv[3], "jpeg") || !strcmp(argv[3], "png"))) {
+        int w = argc == 8 ? atoi(argv[6]) : 0, h = argc == 8 ? atoi(argv[7]) : 0;
+        if (argc == 8 && (w < 64 || h < 64 || w > 16384 || h > 16384)) {
             fprintf(stderr, "%s: WIDTH and HEIGHT must be 64..16384\n", argv[0]);
             return 2;
         }
-        return make_set(argv[1], argv[2], !strcmp(argv[3], "png"), strtoul(argv[4], NULL, 10), w, h);
+        return make_set(argv[1], argv[2], !strcmp(argv[3], "png"), strtoul(argv[4], NULL, 10),
+                        strtoul(argv[5], NULL, 10), w, h);
     }
-    fprintf(stderr, "usage: %s MNIST_DIR OUT_DIR jpeg|png COUNT [WIDTH HEIGHT]\n"
+    fprintf(stderr, "usage: %s MNIST_DIR OUT_DIR jpeg|png FIRST COUNT [WIDTH HEIGHT]\n"
                     "       %s --corpus OUT_DIR\n", argv[0], argv[0]);
     return 2;
 }

@@ -22,8 +22,8 @@
 
 #define WORK_SIDE 640u       /* longer side of the working image, at most */
 #define MIN_PHOTO_SIDE 64u   /* smaller images are canvases */
-#define FLAT_LEVELS 3u       /* a drawn canvas's fill is flat to within read-back noise */
-#define FLAT_MIN_PERCENT 90u /* and that much of its border is fill (a digit may touch it) */
+#define LEVEL_SHARE 200u     /* a grey level with 1/200 of the border's pixels is in use */
+#define PHOTO_LEVELS 8u      /* a photo's border uses this many grey levels at least */
 #define BG_BLOCKS 24u        /* light estimate: blocks along the longer side */
 #define BG_PERCENTILE 90u    /* a block's paper light: this percentile of its greys */
 #define SAUVOLA_K 0.3f
@@ -66,13 +66,14 @@ int dg_photo_detect(const struct dg_canvas *c)
     }
     if (transparent)
         return 0; /* a canvas that keeps its strokes in the alpha channel */
-    unsigned mode = 0;
-    for (unsigned v = 1; v < 256; v++)
-        mode = hist[v] > hist[mode] ? v : mode;
-    uint32_t flat = 0;
-    for (unsigned v = mode > FLAT_LEVELS ? mode - FLAT_LEVELS : 0; v <= mode + FLAT_LEVELS && v < 256; v++)
-        flat += hist[v];
-    return (uint64_t)flat * 100 < (uint64_t)n * FLAT_MIN_PERCENT;
+    /* a canvas's border is its fill (a level or two of read-back noise either side) and ink
+     * where a stroke runs off the edge, with only the stroke's thin anti-aliased rim in
+     * between; a photo's spreads over many levels: paper texture, sensor noise, the light
+     * falling off, the table */
+    unsigned levels = 0;
+    for (unsigned v = 0; v < 256; v++)
+        levels += (uint64_t)hist[v] * LEVEL_SHARE >= n;
+    return levels >= PHOTO_LEVELS;
 }
 
 /* The working image: grey, then darkness (in place of a copy), ink labels. */

@@ -13,8 +13,8 @@
 
 #include "input.h"
 
-/* 1 if c looks like a photo rather than a drawn canvas or a clean scan: opaque, and its
- * border is not one flat paper grey. */
+/* 1 if c looks like a photo rather than a drawn canvas: opaque, and its border shaded
+ * (paper texture, sensor noise, light) rather than one flat fill and ink. */
 int dg_photo_detect(const struct dg_canvas *c);
 
 /* The photo path: out and info as dg_preprocess gives them (info's box in c's pixels). */
