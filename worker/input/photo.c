@@ -33,10 +33,11 @@
 #define INK_SURE_PERCENT 60u /* ink at this share of it is ink whatever the window says */
 #define INK_MIN_CONTRAST 64u /* darkest ink near the centre fainter than this: blank */
 #define DIGIT_MIN_H 0.06f    /* the digit's height, as a share of the shorter side, at least */
-#define DIGIT_MAX_ASPECT 2.f /* width / height at most (ruled lines, sheet edges are wider) */
+#define DIGIT_MAX_ASPECT 3.f /* width / height at most (ruled lines, sheet edges are wider) */
 #define DIGIT_MAX_STROKE 0.3f /* stroke width / height at most (shadows, blobs are wider) */
 #define NEAR_WEIGHT 16.f    /* a digit a sixteenth of the frame further out must be twice as tall */
 #define PART_GAP 0.2f        /* parts within this share of the digit's height belong to it */
+#define PART_GROWTH 2.f      /* ...if the box grows no taller than this (a digit in two halves) */
 #define PAD 2u               /* white frame around the clean canvas */
 
 static inline unsigned luma(const uint8_t *p)
@@ -351,7 +352,7 @@ static int pick_digit(const struct work *wk, struct blob *blobs, uint32_t n, str
             u.x0 = k->x0 < u.x0 ? k->x0 : u.x0, u.x1 = k->x1 > u.x1 ? k->x1 : u.x1;
             u.y0 = k->y0 < u.y0 ? k->y0 : u.y0, u.y1 = k->y1 > u.y1 ? k->y1 : u.y1;
             float uw = (float)(u.x1 - u.x0 + 1), uh = (float)(u.y1 - u.y0 + 1);
-            if (uh > (1.f + 2 * PART_GAP) * h || uw > DIGIT_MAX_ASPECT * uh)
+            if (uh > PART_GROWTH * h || uw > DIGIT_MAX_ASPECT * uh)
                 continue;
             *box = u, k->keep = 1, grew = 1;
         }
@@ -452,13 +453,6 @@ static int find_digit(const struct dg_canvas *c, struct work *wk, const struct s
 
 int dg_photo_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info)
 {
-    struct dg_prep_info tmp;
-    if (!info)
-        info = &tmp;
-    memset(info, 0, sizeof *info);
-    memset(out, 0, 784 * sizeof(float));
-    if (!c->rgba || !c->w || !c->h)
-        return DG_INPUT_BLANK;
     struct work wk;
     struct scratch scratch;
     void *mem = work_alloc(c, &wk, &scratch);

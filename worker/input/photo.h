@@ -17,7 +17,9 @@
  * (paper texture, sensor noise, light) rather than one flat fill and ink. */
 int dg_photo_detect(const struct dg_canvas *c);
 
-/* The photo path: out and info as dg_preprocess gives them (info's box in c's pixels). */
+/* The photo path, dg_preprocess's for a canvas dg_photo_detect takes for a photo (it has
+ * checked c and cleared out and info, which is not NULL): out and info as dg_preprocess
+ * gives them, info's box in c's pixels. */
 int dg_photo_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info);
 
 #endif
