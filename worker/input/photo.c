@@ -2,7 +2,7 @@
  *
  * Steps, on a working copy whose longer side is at most WORK_SIDE (a digit that fills a
  * fair part of the frame is still well over the 20 px it becomes):
- *   grey      area-averaged luminance;
+ *   grey      area-averaged lightness (see lightness_on_white);
  *   light     the paper's brightness per block (a high percentile: ink is thin and dark),
  *             median-smoothed (a block that is all ink takes its neighbours' light), and
  *             interpolated back: a shadow or a lighting gradient divides out;
@@ -45,10 +45,17 @@ static inline unsigned luma(const uint8_t *p)
     return (77u * p[0] + 150u * p[1] + 29u * p[2] + 128u) >> 8;
 }
 
-/* Luminance of an RGBA pixel over white (a photo is opaque; a PNG may not be). */
-static inline unsigned luma_on_white(const uint8_t *p)
+/* The lightness the ink is looked for in, of an RGBA pixel over white (a photo is opaque;
+ * a PNG may not be): the mean of its luminance and its brightest channel. Pen ink is dark
+ * in every channel (a red or green pen still in its luminance); lines printed on paper in
+ * a light colour (blue rules, a red margin, a squared grid) are bright in one channel at
+ * least, and come out at about half their luminance's darkness. */
+static inline unsigned lightness_on_white(const uint8_t *p)
 {
-    return (luma(p) * p[3] + 255u * (255u - p[3]) + 127u) / 255u;
+    unsigned hi = p[0] > p[1] ? p[0] : p[1];
+    hi = hi > p[2] ? hi : p[2];
+    unsigned l = (luma(p) + hi + 1) / 2;
+    return (l * p[3] + 255u * (255u - p[3]) + 127u) / 255u;
 }
 
 int dg_photo_detect(const struct dg_canvas *c)
@@ -96,7 +103,7 @@ static void reduce_grey(const struct dg_canvas *c, struct work *wk, uint32_t *ac
         for (uint32_t y = y0; y < y1; y++) {
             const uint8_t *row = c->rgba + (size_t)y * c->w * 4;
             for (uint32_t x = 0; x < c->w; x++)
-                acc[x / f] += luma_on_white(row + (size_t)x * 4);
+                acc[x / f] += lightness_on_white(row + (size_t)x * 4);
         }
         for (uint32_t ox = 0; ox < wk->w; ox++) {
             uint32_t x0 = ox * f, x1 = x0 + f < c->w ? x0 + f : c->w, area = (x1 - x0) * (y1 - y0);
