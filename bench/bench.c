@@ -47,7 +47,7 @@ static void usage(FILE *f)
             "  --allow-remote         allow a non-loopback host\n"
             "payloads (labels known, every answer checked):\n"
             "  --mnist DIR            MNIST IDX dir (default $MNIST_DIR, else data/mnist)\n"
-            "  --dir DIR              PNG files instead; label from '7_x.png' or 'label-7/'\n"
+            "  --dir DIR              PNG/JPEG files instead; label from '7_x.png' or 'label-7/'\n"
             "  --count N              distinct payloads, 1..%d, default 2000\n"
             "  --seed N               renderer series, default 1\n"
             "  --style scan|pen|mix|world   rendered strokes: the scan's own (default), its\n"

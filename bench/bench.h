@@ -87,6 +87,9 @@ int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payload
                         size_t errlen);
 void bench_payloads_free(struct bench_payloads *ps);
 /* Label from a file path: "7_x.png", "7-x.png", "label-7/x.png", ".../7/x.png"; -1 if none. */
+/* The payload's image type, from its signature: "image/jpeg" or "image/png". */
+const char *bench_payload_type(const struct bench_payload *p);
+
 int bench_label_from_path(const char *path);
 
 /* Request encoders: fill p->req for every payload. */

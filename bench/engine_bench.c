@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "input.h"
 #include "rank.h"
+#include "jpeg.h"
 
 int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result *r)
 {
@@ -24,7 +25,7 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
         struct dg_prep_info info;
         const struct dg_strokes *st = &ps->v[i].sketch.s; /* strokes are sent: their path */
         int rc = st->n_points ? dg_strokes_to_input(st, x)
-                              : dg_input_from_png(ps->v[i].png, ps->v[i].png_len, &lim, x, &info);
+                              : dg_input_from_image(ps->v[i].png, ps->v[i].png_len, &lim, x, &info);
         if (rc != DG_INPUT_OK) {
             r->rejected++;
             ps->v[i].rest_digit = BENCH_REST_REJECTED;
@@ -67,7 +68,7 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
             struct dg_canvas c = {0};
             struct dg_prep_info info;
             uint64_t t0 = dg_now_ns();
-            int rc = dg_png_decode(ps->v[i].png, ps->v[i].png_len, &lim, &c);
+            int rc = dg_image_decode(ps->v[i].png, ps->v[i].png_len, &lim, &c);
             uint64_t t1 = dg_now_ns();
             dec_ns += t1 - t0;
             if (rc != DG_INPUT_OK)

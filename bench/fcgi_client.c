@@ -93,7 +93,7 @@ static int encode_one(struct bench_payload *p, const struct bench_target *t, int
     int rc = param(&params, "REQUEST_METHOD", "POST") ||
              param(&params, "REQUEST_URI", t->path) || param(&params, "SCRIPT_NAME", t->path) ||
              param(&params, "DOCUMENT_URI", t->path) ||
-             param(&params, "CONTENT_TYPE", json ? "application/json" : "image/png") ||
+             param(&params, "CONTENT_TYPE", json ? "application/json" : bench_payload_type(p)) ||
              param(&params, "CONTENT_LENGTH", clen) ||
              param(&params, "SERVER_PROTOCOL", "HTTP/1.1") ||
              param(&params, "GATEWAY_INTERFACE", "CGI/1.1") ||

@@ -16,7 +16,7 @@ int bench_http_encode(struct bench_payloads *ps, const struct bench_target *t, i
         int hl = snprintf(head, sizeof head,
                           "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
                           "Content-Length: %zu\r\nConnection: keep-alive\r\n\r\n",
-                          t->path, t->host, json ? "application/json" : "image/png",
+                          t->path, t->host, json ? "application/json" : bench_payload_type(p),
                           p->body_len);
         if (hl < 0 || (size_t)hl >= sizeof head || p->body_len > SIZE_MAX - (size_t)hl)
             return -1;

@@ -15,6 +15,7 @@
 
 #include "bench.h"
 #include "idx.h"
+#include "jpeg.h"
 #include "render.h"
 
 #define MAX_PNG_FILE (16u << 20)
@@ -65,7 +66,13 @@ static char *strokes_json(const struct dg_strokes *s, size_t *len)
     return b;
 }
 
-/* Makes p->body: the PNG itself, {"imageData":"data:image/png;base64,..."} or the strokes. */
+
+const char *bench_payload_type(const struct bench_payload *p)
+{
+    return dg_is_jpeg(p->png, p->png_len) ? "image/jpeg" : "image/png";
+}
+
+/* Makes p->body: the image itself, or {"imageData":"data:image/png;base64,..."} (jpeg), or the strokes. */
 static int make_body(struct bench_payload *p, int json)
 {
     if (json == BENCH_BODY_STROKES) {
@@ -77,7 +84,9 @@ static int make_body(struct bench_payload *p, int json)
         p->body_len = p->png_len;
         return 0;
     }
-    static const char pre[] = "{\"imageData\":\"data:image/png;base64,", post[] = "\"}";
+    char pre[64];
+    static const char post[] = "\"}";
+    snprintf(pre, sizeof pre, "{\"imageData\":\"data:%s;base64,", bench_payload_type(p));
     if (p->png_len > MAX_PNG_FILE)
         return -1;
     size_t b64 = sodium_base64_ENCODED_LEN(p->png_len, sodium_base64_VARIANT_ORIGINAL);
@@ -148,8 +157,9 @@ static int walk_one(const char *path, const struct stat *st, int type, struct FT
 {
     (void)f;
     size_t len = strlen(path);
-    if (type != FTW_F || len < 4 || strcasecmp(path + len - 4, ".png") != 0 ||
-        !S_ISREG(st->st_mode))
+    int image = (len >= 4 && (!strcasecmp(path + len - 4, ".png") || !strcasecmp(path + len - 4, ".jpg"))) ||
+                (len >= 5 && !strcasecmp(path + len - 5, ".jpeg"));
+    if (type != FTW_F || !image || !S_ISREG(st->st_mode))
         return 0;
     if (walk.n == walk.cap) {
         size_t cap = walk.cap ? walk.cap * 2 : 256;
@@ -209,7 +219,7 @@ static int load_dir(const struct bench_payload_opts *o, struct bench_payloads *p
         snprintf(err, errlen, "%s: cannot read directory", o->png_dir);
         rc = -1;
     } else if (walk.n == 0) {
-        snprintf(err, errlen, "%s: no .png files", o->png_dir);
+        snprintf(err, errlen, "%s: no .png or .jpg files", o->png_dir);
         rc = -1;
     }
     if (rc == 0)

@@ -19,6 +19,7 @@
 #include "explain.h"
 #include "request.h"
 #include "verdict.h"
+#include "jpeg.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -183,8 +184,9 @@ static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_
         return 400;
     }
     const char *semi = memchr(h, ';', hlen); /* ends the media type; hlen - 7 at the latest */
-    if ((size_t)(semi - h) != 9 || strncasecmp(h, "image/png", 9)) {
-        *err = "imageData must be an image/png data URL";
+    if (!((size_t)(semi - h) == 9 && !strncasecmp(h, "image/png", 9)) &&
+        !((size_t)(semi - h) == 10 && !strncasecmp(h, "image/jpeg", 10))) {
+        *err = "imageData must be an image/png or image/jpeg data URL";
         return 415;
     }
     const char *b64 = comma + 1;
@@ -307,7 +309,7 @@ static int predict_png(FCGX_Request *r, const struct dg_api_config *cfg, const u
 {
     int64_t t0 = dg_now_us();
     struct dg_canvas c = {0};
-    int e = dg_png_decode(png, len, &cfg->limits, &c);
+    int e = dg_image_decode(png, len, &cfg->limits, &c);
     if (e)
         return reply_error(r, input_status(e), dg_input_strerror(e), NULL);
     int64_t t1 = dg_now_us();
@@ -354,9 +356,10 @@ static int predict_json_body(FCGX_Request *r, const struct dg_api_config *cfg,
 
 static int handle_predict(FCGX_Request *r, const struct dg_api_config *cfg)
 {
-    int is_png = content_type_is(r, "image/png");
+    int is_png = content_type_is(r, "image/png") || content_type_is(r, "image/jpeg");
     if (!is_png && !content_type_is(r, "application/json"))
-        return reply_error(r, 415, "Content-Type must be image/png or application/json", NULL);
+        return reply_error(r, 415, "Content-Type must be image/png, image/jpeg or application/json",
+                           NULL);
     long long cl = content_length(r);
     if (cl == -1)
         return reply_error(r, 411, "Content-Length required", NULL);

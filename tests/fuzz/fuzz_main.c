@@ -10,6 +10,7 @@
 /* File-name prefixes of the corpora, by error code. */
 static const char *const class_names[DG_INPUT_ERR_COUNT] = {
     "ok", "empty", "not_png", "corrupt", "too_large", "nomem", "blank", "bad_request",
+    "corrupt_jpeg", "unsupported",
 };
 
 #define MAX_FILE ((size_t)64 << 20)

@@ -20,6 +20,8 @@ enum dg_input_err {
     DG_INPUT_NOMEM,          /* allocation failed */
     DG_INPUT_BLANK,          /* decoded, but nothing is drawn on it */
     DG_INPUT_BAD_REQUEST,    /* a stroke request that breaks its format or ranges */
+    DG_INPUT_CORRUPT_JPEG,   /* truncated or malformed JPEG */
+    DG_INPUT_UNSUPPORTED,    /* a JPEG we do not decode: CMYK, 12-bit */
     DG_INPUT_ERR_COUNT
 };
 

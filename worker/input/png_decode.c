@@ -28,6 +28,8 @@ static const char *const errstr[DG_INPUT_ERR_COUNT] = {
     [DG_INPUT_NOMEM] = "out of memory",
     [DG_INPUT_BLANK] = "blank image: nothing is drawn",
     [DG_INPUT_BAD_REQUEST] = "malformed drawing",
+    [DG_INPUT_CORRUPT_JPEG] = "corrupt or truncated JPEG",
+    [DG_INPUT_UNSUPPORTED] = "unsupported JPEG: only 8-bit greyscale or colour",
 };
 
 const char *dg_input_strerror(int err)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "input.h"
+#include "photo.h"
 
 #define OUT_SIDE 28
 #define BOX_SIDE 20       /* longer side of the digit in the frame */
@@ -597,6 +598,8 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
         return DG_INPUT_BLANK;
     if (c->w > MAX_SIDE || c->h > MAX_SIDE)
         return DG_INPUT_TOO_LARGE;
+    if (dg_photo_detect(c))
+        return dg_photo_preprocess(c, out, info);
     uint8_t *ink;
     struct grid g;
     struct comp *comps, cells;
