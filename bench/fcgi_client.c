@@ -44,7 +44,8 @@ static int buf_put(struct buf *b, const void *d, size_t n)
         b->d = nd;
         b->cap = cap;
     }
-    memcpy(b->d + b->len, d, n);
+    if (n) /* memcpy's pointers must be valid even for 0 bytes: an empty record has NULL */
+        memcpy(b->d + b->len, d, n);
     b->len += n;
     return 0;
 }
@@ -160,11 +161,13 @@ static int cgi_split(const char *s, size_t len, struct bench_answer *ans)
             eol = end;
         if ((size_t)(eol - line) > 10 && strncasecmp(line, "Status:", 7) == 0) {
             const char *v = line + 7;
-            while (*v == ' ')
+            while (v < eol && *v == ' ')
                 v++;
-            if (v + 3 > eol || v[0] < '1' || v[0] > '5')
+            /* three digits read in place: the answer is not NUL-terminated, so no atoi */
+            if (eol - v < 3 || v[0] < '1' || v[0] > '5' || v[1] < '0' || v[1] > '9' ||
+                v[2] < '0' || v[2] > '9')
                 return BENCH_PARSE_ERROR;
-            ans->status = atoi(v);
+            ans->status = (v[0] - '0') * 100 + (v[1] - '0') * 10 + (v[2] - '0');
         }
         line = eol + 1;
     }

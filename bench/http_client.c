@@ -151,9 +151,11 @@ static int chunk_step(struct bench_http_parser *p, const char *buf, size_t len, 
             *stalled = 1;
             return avail > 1024 ? BENCH_PARSE_ERROR : BENCH_PARSE_MORE;
         }
-        char *e;
-        unsigned long long n = strtoull(s, &e, 16);
-        if (e == s || n > (64u << 20))
+        /* hex digits read in place up to the line's end: the buffer is not NUL-terminated */
+        size_t n = 0, k = 0;
+        for (; s + k < eol && isxdigit((unsigned char)s[k]) && n <= (64u << 20); k++)
+            n = n * 16 + (size_t)(s[k] <= '9' ? s[k] - '0' : (s[k] | 0x20) - 'a' + 10);
+        if (k == 0 || n > (64u << 20))
             return BENCH_PARSE_ERROR;
         p->pos += (size_t)(eol - s) + 1;
         p->chunk_left = (size_t)n;

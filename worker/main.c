@@ -144,12 +144,15 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.api.limits.max_pixels = (uint64_t)cfg.api.limits.max_width * cfg.api.limits.max_height;
-    cfg.exe = exe_path(argv[0]);
-    if (!cfg.exe) {
+    char *exe = exe_path(argv[0]);
+    cfg.exe = exe;
+    if (!exe) {
         fprintf(stderr, "digitd: %s: cannot find the executable's path\n", argv[0]);
         return 1;
     }
     cfg.argv = argv;
     dg_input_heap_setup(); /* before the first child: they inherit it */
-    return dg_pool_run(&cfg);
+    int rc = dg_pool_run(&cfg);
+    free(exe);
+    return rc;
 }
