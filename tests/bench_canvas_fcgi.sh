@@ -7,8 +7,8 @@
 # read-back noise), are POSTed as PNGs to a running pool three times: in the scan style, in
 # the pen style, and as the world writes them (digitd-bench --style world: slashed and dotted
 # zeros, ones with a flag and a foot, crossed sevens, a tap or a stray stroke beside any
-# digit, a third in a thin grey pencil). Every answer must come back, carry a verdict and
-# agree with the in-process answer for the same PNG; each set must reach its MIN_* %, each
+# digit, a third in a thin grey pencil). Every answer must come back (or be the same 422 as
+# in-process), carry a verdict and agree with the in-process answer for the same PNG; each set must reach its MIN_* %, each
 # world-styles class MIN_WORLD_CLASS %, and at most MAX_DOUBT_* % of the pen and world sets
 # may be answered "unsure" or "not_a_digit".
 DIGITD=$1 BENCH=$2 MNIST=$3 MIN_SCAN=$4 MIN_PEN=$5 MIN_WORLD=$6 MIN_CLASS=$7 DOUBT_PEN=$8 DOUBT_WORLD=$9
@@ -16,18 +16,20 @@ DIGITD=$1 BENCH=$2 MNIST=$3 MIN_SCAN=$4 MIN_PEN=$5 MIN_WORLD=$6 MIN_CLASS=$7 DOU
 . "$(dirname "$0")/lib/bench_lib.sh"
 start_pool --workers 2
 
-# canvas_set STYLE MIN: one style's 10,000 canvases; leaves $T/canvas-STYLE.json
+# canvas_set STYLE MIN: one style's 10,000 canvases; leaves $T/canvas-STYLE.json. A canvas
+# where nothing recognisable is found is answered 422, as in-process: a wrong answer, not a
+# failed request; anything else (connection, protocol, a child dying) fails the test.
 canvas_set() {
     local out=$T/canvas-$1.json
     "$BENCH" --fcgi "unix:$SOCK" --style "$1" --count 10000 --requests 10000 --duration 600 \
-        --connections 4 --mnist "$MNIST" --fail-on-error --no-progress --json >"$out" ||
-        fail "$1 style: digitd-bench exit status $?"
-    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print("%s style through FastCGI: %d answered, accuracy %.2f %%, by class %s, verdicts %s, %d mismatches vs in-process" % (sys.argv[2], j["answered"], j["accuracy"], " ".join("%.2f" % a for a in j["class_accuracy"]), j["verdicts"], j["mismatches"]))' "$out" "$1"
-    jcheck "$out" "j['answered'] == 10000 and j['failed'] == 0" "$1 style: not every request answered"
-    jcheck "$out" "j['labelled'] == 10000 and j['mismatches'] == 0 and j['compared'] == 10000" \
+        --connections 4 --mnist "$MNIST" --no-progress --json >"$out"
+    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print("%s style through FastCGI: %d answered, %d refused (422), accuracy %.2f %% of all, by class %s, verdicts %s, %d mismatches vs in-process" % (sys.argv[2], j["answered"], j["failed"], j["correct"] / 100.0, " ".join("%.2f" % a for a in j["class_accuracy"]), j["verdicts"], j["mismatches"]))' "$out" "$1"
+    jcheck "$out" "j['answered'] + j['failed'] == 10000 and j['failed'] == j['errors']['status'] and j['failed'] == j['at_rest']['rejected']" \
+        "$1 style: requests failed other than as the in-process refusals"
+    jcheck "$out" "j['mismatches'] == 0 and j['compared'] == j['answered']" \
         "$1 style: answers differ from the in-process answers"
-    jcheck "$out" "sum(j['verdicts'].values()) == 10000" "$1 style: answers without a verdict"
-    jcheck "$out" "isnum(j['accuracy']) and j['accuracy'] >= $2" "$1 style: accuracy below $2 %"
+    jcheck "$out" "sum(j['verdicts'].values()) == j['answered']" "$1 style: answers without a verdict"
+    jcheck "$out" "j['correct'] / 100.0 >= $2" "$1 style: accuracy below $2 % of all canvases"
 }
 # doubt STYLE MAX: at most MAX % answered unsure or not a digit
 doubt() {
