@@ -547,8 +547,10 @@ static void child_serve(struct pool *p, int slot_i)
     static struct child ch;
     child_init(&ch, p, slot_i);
     atomic_store(&ch.slot->pid, getpid());
-    atomic_store(&ch.slot->ready, 1);
+    /* logged before the slot counts as ready, so that the log never shows the pool ready
+     * before a child's self-test */
     dg_log("child-ready", "slot=%d child=%ld model self-test passed", slot_i, (long)getpid());
+    atomic_store(&ch.slot->ready, 1);
     kill(p->master, SIGIO); /* the master counts the pool ready when every slot is */
     long served = 0;
     int i;
