@@ -5,7 +5,9 @@
 # the page instead (tests/browser/screenshot.mjs: OUT.png and OUT-phone.png), e.g.
 #   bash tests/browser_run.sh build/digitd --screenshot web/screenshot.png
 # The test also drives a headed Chromium (the pen-up-to-answer check), so it runs under
-# xvfb-run unless a DISPLAY is already set.
+# xvfb-run unless a DISPLAY is already set. Its photo checks upload phone photos made by
+# tests/tools/photo_set.c: PHOTO_SET (the binary) and MNIST_DIR name what makes them (ctest
+# sets both: tests/CMakeLists.txt).
 # Needs nginx, node, curl, /usr/bin/chromium, xvfb-run (scripts/install-deps.sh --test installs
 # them) and playwright-core + axe-core (npm ci in tests/browser); a missing one fails the
 # test, by name.
@@ -22,6 +24,8 @@ command -v curl >/dev/null 2>&1 || missing+=("curl")
 [ -x /usr/bin/chromium ] || missing+=("/usr/bin/chromium (package chromium)")
 [ -x "$DIGITD" ] || missing+=("the digitd binary $DIGITD (build it first)")
 [ -n "${DISPLAY:-}" ] || [ -n "$shot" ] || command -v xvfb-run >/dev/null 2>&1 || missing+=("xvfb-run (package xvfb)")
+[ -n "$shot" ] || { [ -x "${PHOTO_SET:-}" ] && [ -f "${MNIST_DIR:-}/t10k-images-idx3-ubyte.gz" ]; } ||
+    missing+=("the photos' maker: PHOTO_SET=build/photo_set and MNIST_DIR=DIR (ctest sets them)")
 if [ ${#missing[@]} -gt 0 ]; then
     echo "FAIL: the browser test cannot run: missing ${missing[*]}."
     echo "      Install them with: scripts/install-deps.sh --test   (scripts/test.sh does it)"
@@ -38,8 +42,15 @@ nginx_start
 if [ -n "$shot" ]; then
     node "$ROOT/tests/browser/screenshot.mjs" "$BASE" "$shot" || { STACK_FAILED=1; exit 1; }
 else
+    # four phone photos (2-3 MP, one stored upside down with an EXIF orientation) and a
+    # 12 MP one, from the photos the photo tests use (5000 on)
+    photos="$STACK_DIR/photos"
+    mkdir -p "$photos/phone" "$photos/big"
+    "$PHOTO_SET" "$MNIST_DIR" "$photos/phone" jpeg 5000 4 &&
+        "$PHOTO_SET" "$MNIST_DIR" "$photos/big" jpeg 5000 1 4000 3000 ||
+        { echo "FAIL: photo_set exit status $?"; STACK_FAILED=1; exit 1; }
     headed=()
     [ -n "${DISPLAY:-}" ] || headed=(xvfb-run -a -s "-screen 0 1280x1024x24")
-    "${headed[@]}" node "$ROOT/tests/browser/draw.test.mjs" "$BASE" "$STACK_DIR/digitd.pid" ||
+    "${headed[@]}" node "$ROOT/tests/browser/draw.test.mjs" "$BASE" "$STACK_DIR/digitd.pid" "$photos" ||
         { STACK_FAILED=1; exit 1; }
 fi

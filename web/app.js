@@ -4,7 +4,8 @@
  * Every stroke is kept as data: {width, points: [[x, y], ...]} in the pixels of the SIDE x SIDE
  * drawing that is sent to the server, whatever the canvas's size on screen and its device
  * pixel ratio. Undo and redo swap whole snapshots of that list, so a Clear, an upload or a
- * sample is undone like a stroke; the samples are strokes in the same form. */
+ * sample is undone like a stroke; the samples are strokes in the same form. An upload alone
+ * is sent as the file's own bytes (see uploadBody); strokes over it, as the canvas's PNG. */
 "use strict";
 
 const API = "/api/predict";
@@ -14,21 +15,24 @@ const FETCH_TIMEOUT_MS = 5000;  /* a request unanswered this long is abandoned (
 const PENDING_MS = 300;         /* an answer slower than this shows "Working…" */
 const SETTLE_MS = 1000;         /* the answer is announced once drawing has paused this long */
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];  /* backoff while the server is unreachable */
-const UPLOAD_MAX_SIDE = 1400;   /* uploads are kept at most this large (enough for a 3x phone canvas) */
+/* Uploads are kept at most this large: enough for a 3x phone canvas, and the size a photo is
+ * sent at when it must be re-encoded (the worker reduces it further by DCT scaling). */
+const UPLOAD_MAX_SIDE = 1600;
+const MAX_BODY = 2 * 1024 * 1024; /* the server's body limit: digitd --max-body, nginx client_max_body_size */
 const KEY_STEP = 8;             /* canvas pixels per arrow key press (x4 with Shift) */
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
 const ui = {
-  digit: $("digit"), confidence: $("confidence"), latency: $("latency"), status: $("status"),
+  digit: $("digit"), confidence: $("confidence"), advice: $("advice"), latency: $("latency"), status: $("status"),
   error: $("error"), errorText: $("error-text"), bars: $("bars"), seen: $("seen"),
   seenFigure: $("seen-figure"), heat: $("heat"), explain: $("explain"), whyLegend: $("why-legend"),
   width: $("width"), widthDot: $("width-dot"), theme: $("theme"), result: $("result"),
   stripDigit: $("strip-digit"), stripText: $("strip-text"), tools: document.querySelector(".tools"),
 };
 
-/* items: strokes and uploaded images {image, bg, ink}, in drawing order. undoStack and
+/* items: strokes and uploaded images {image, bg, ink, body}, in drawing order. undoStack and
  * redoStack hold earlier and later versions of the list (shared items, copied arrays). */
 let items = [];
 const undoStack = [], redoStack = [];
@@ -349,17 +353,21 @@ function strokesBody() {
   return { body: JSON.stringify({ strokes, width, side: SIDE }), contentType: "application/json" };
 }
 
+function dataUrlBytes(url) {
+  const bin = atob(url.slice(url.indexOf(",") + 1));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
 function drawingBody() {
+  if (items.length === 1 && items[0].image && !current) return items[0].body;
   const strokes = strokesBody();
   if (strokes) return strokes;
   const off = document.createElement("canvas");
   off.width = off.height = SIDE;
   render(off.getContext("2d"), SIDE, "#ffffff", "#000000");
-  const url = off.toDataURL("image/png");
-  const bin = atob(url.slice(url.indexOf(",") + 1));
-  const body = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) body[i] = bin.charCodeAt(i);
-  return { body, contentType: "image/png" };
+  return { body: dataUrlBytes(off.toDataURL("image/png")), contentType: "image/png" };
 }
 
 /* Answers worth retrying: the server unreachable, or nginx with no pool behind it. */
@@ -377,7 +385,8 @@ async function predict(final) {
   let timedOut = false, timeout = null;
   const slow = setTimeout(() => { if (seq === seqSent && seq > seqShown) ui.result.dataset.pending = "true"; }, PENDING_MS);
   try {
-    const { body, contentType } = await drawingBody();
+    const sent = await drawingBody();
+    const { body, contentType } = sent;
     timeout = setTimeout(() => { timedOut = true; abort.abort(); }, FETCH_TIMEOUT_MS);
     const t0 = performance.now();
     const res = await fetch(explain ? `${API}?explain=1` : API,
@@ -388,6 +397,11 @@ async function predict(final) {
     if (seq < seqShown) return;          /* a newer answer is already on screen */
     seqShown = seq;
     if (!hasDrawing()) { showEmpty(); return; }
+    /* A file the server will not take as it is (a deployment's smaller body limit, a PNG
+     * over its side limit, a progressive JPEG over its pixel budget): sent again as the
+     * browser's scaled JPEG, once. */
+    const upload = items.length === 1 && items[0].body === sent && sent.own ? items[0] : null;
+    if (res.status === 413 && upload) { upload.body = jpegBody(upload); predict(final); return; }
     if (res.ok && data && Array.isArray(data.probabilities)) showResult(data, ms, final);
     else if (res.status === 422) showNothing(final);
     else showError(`The server answered ${res.status}: ${(data && data.error) || res.statusText || "error"}.`, RETRYABLE.has(res.status));
@@ -433,6 +447,7 @@ function setState(state, digit, text, final = true) {
   delete ui.result.dataset.pending;
   ui.digit.textContent = ui.stripDigit.textContent = digit;
   ui.confidence.textContent = ui.stripText.textContent = text;
+  ui.advice.textContent = "";
   if (state !== "error") { ui.error.hidden = true; clearTimeout(retryTimer); retryTimer = null; retries = 0; }
   if (state === "result" || state === "unsure" || state === "notdigit") return;
   ui.latency.textContent = "";
@@ -514,11 +529,17 @@ function showEmpty() {
   describeCanvas();
 }
 
-/* 422: the server found no ink worth reading (e.g. an upload of a blank page). A plain
- * state, not an error. */
+/* 422: the server found no digit (a blank page, a photo where it found no digit on the
+ * paper, a tap of the pen). A plain state, not an error, with what to do about it: shown
+ * under the message in the card, after it in the strip, and announced with it. */
 function showNothing(final) {
-  setState("nothing", "", "Nothing recognisable", final);
-  answerSaid = "Nothing recognisable. Draw a larger, darker digit.";
+  const upload = items.some((i) => i.image);
+  const text = upload ? "No digit found in the image" : "Nothing recognisable";
+  const hint = upload ? "Fill the frame with the digit, written in dark pen on light paper."
+                      : "Draw a larger, darker digit.";
+  setState("nothing", "", text, final);
+  ui.advice.textContent = hint;
+  ui.stripText.textContent = answerSaid = `${text}. ${hint}`;
   if (final) { describeCanvas(); settle(answerSaid); }
 }
 
@@ -546,12 +567,12 @@ $("retry").addEventListener("click", () => { clearTimeout(retryTimer); retryTime
 
 ui.explain.addEventListener("change", () => { if (hasDrawing()) schedulePredict(true); });
 
-/* ---- uploads: the file picker, drag and drop, paste -------------------------------- */
+/* ---- uploads: the file picker, the camera, drag and drop, paste -------------------- */
 
 const luminance = (r, g, b) => 0.2126 * r + 0.7152 * g + 0.0722 * b;   /* 0..255 */
 
-/* An uploaded image as a drawing item: a copy in a canvas (so the file's object URL can be
- * revoked at once), the background it goes on, and the ink for strokes drawn over it.
+/* An uploaded image as a drawing item: an upright copy in a canvas, at most UPLOAD_MAX_SIDE
+ * a side, the background it goes on, and the ink for strokes drawn over it.
  * The background is the image's own paper when it has one: the mean colour of its border,
  * weighted by opacity, when the border is mostly opaque (it also fills the margins of an
  * image that is not square). When the border is mostly transparent, the paper is the
@@ -559,13 +580,14 @@ const luminance = (r, g, b) => 0.2126 * r + 0.7152 * g + 0.0722 * b;   /* 0..255
  * (opaque) pixels: black under white or light ink, white under dark ink. Either way the
  * PNG sent is opaque and keeps the digit's contrast, whatever the theme. */
 function prepareUpload(img) {
-  const nw = img.naturalWidth || SIDE, nh = img.naturalHeight || SIDE;  /* SVG: maybe 0 */
+  const nw = img.width || SIDE, nh = img.height || SIDE;  /* SVG: maybe 0 */
   const k = Math.min(1, UPLOAD_MAX_SIDE / Math.max(nw, nh));
   const w = Math.max(1, Math.round(nw * k)), h = Math.max(1, Math.round(nh * k));
   const copy = document.createElement("canvas");
   copy.width = w;
   copy.height = h;
   const c = copy.getContext("2d", { willReadFrequently: true });
+  c.imageSmoothingQuality = "high";             /* a 12 MP photo shrunk 2.5x: not aliased */
   c.drawImage(img, 0, 0, w, h);
   const d = c.getImageData(0, 0, w, h).data;
   let inkA = 0, inkL = 0;                       /* every pixel: opacity, opacity x luminance */
@@ -592,6 +614,47 @@ function prepareUpload(img) {
   return { image: copy, bg: `rgb(${bg.join(",")})`, ink: luminance(...bg) < 127.5 ? "#ffffff" : "#000000" };
 }
 
+/* The two formats the server decodes, by their first bytes (a pasted file may have no type,
+ * a file's name and type may say otherwise than its bytes). */
+function imageType(bytes) {
+  const starts = (seq) => seq.every((v, i) => bytes[i] === v);
+  if (starts([0xff, 0xd8, 0xff])) return "image/jpeg";
+  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "image/png";
+  return null;
+}
+
+/* An upload's upright copy flattened on its background, as a JPEG: for a photo over the
+ * body limit and for formats the server does not read (WebP, HEIC, GIF, SVG...). Encoded
+ * with toDataURL, synchronously (tens of ms at 1600 px), not toBlob, which in a headed
+ * Chromium waits for an idle period (about a second when nothing animates). Smaller and
+ * coarser only if a copy does not fit the limit, which a 1600 px JPEG at 0.9 does. */
+function jpegBody(item) {
+  const img = item.image, off = document.createElement("canvas"), c = off.getContext("2d");
+  let body = null;
+  for (const [side, quality] of [[UPLOAD_MAX_SIDE, 0.9], [1024, 0.8]]) {
+    const k = Math.min(1, side / Math.max(img.width, img.height));
+    off.width = Math.max(1, Math.round(img.width * k));
+    off.height = Math.max(1, Math.round(img.height * k));
+    c.fillStyle = item.bg;                      /* a transparent PNG's paper, as on screen */
+    c.fillRect(0, 0, off.width, off.height);
+    c.imageSmoothingQuality = "high";
+    c.drawImage(img, 0, 0, off.width, off.height);
+    body = dataUrlBytes(off.toDataURL("image/jpeg", quality));
+    if (body.length <= MAX_BODY) break;
+  }
+  return { body, contentType: "image/jpeg" };
+}
+
+/* What an upload sends while nothing is drawn over it: a JPEG or PNG that fits the body limit
+ * goes as the file's own bytes, with its type (a phone's photo keeps its resolution and EXIF
+ * orientation, and the worker finds the digit on the paper in it); anything else as
+ * jpegBody. own: the file's bytes, which predict() re-encodes once if the server says 413. */
+function uploadBody(bytes, item) {
+  const type = imageType(bytes);
+  if (type && bytes.length <= MAX_BODY) return { body: bytes, contentType: type, own: true };
+  return jpegBody(item);
+}
+
 /* A PNG or JPEG whose end is missing: browsers draw what arrived and grey or transparent
  * for the rest, and the network would read that with confidence. PNG ends with its IEND
  * chunk; a JPEG with its EOI marker (FF D9, which cannot occur inside the coded data). */
@@ -603,29 +666,56 @@ function truncated(bytes) {
   return false;
 }
 
-async function loadImageFile(f) {
-  const name = f.name || "the pasted image";
-  let bytes;
-  try { bytes = new Uint8Array(await f.arrayBuffer()); } catch (e) { showError(`${name} could not be read: ${e.message}`, false); return; }
-  if (truncated(bytes)) { showError(`${name} is cut short (the end of the file is missing); try saving it again.`, false); return; }
+/* The file decoded, upright: createImageBitmap turns it by its EXIF orientation and decodes
+ * off the main thread (a 12 MP photo); what it cannot decode (an SVG) goes through an <img>,
+ * which browsers draw upright too. Rejects when the browser cannot read it at all. */
+async function decodeImage(f) {
+  try {
+    return await createImageBitmap(f, { imageOrientation: "from-image" });
+  } catch (e) { /* below */ }
   const url = URL.createObjectURL(f);
-  const img = new Image();
-  img.onload = () => {
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    return img;
+  } finally {
     URL.revokeObjectURL(url);                   /* the copy in prepareUpload is what is kept */
-    let item;
-    try { item = prepareUpload(img); } catch (e) { showError(`${name} could not be read: ${e.message}`, false); return; }
-    unsettle();
-    change([item]);
-  };
-  img.onerror = () => { URL.revokeObjectURL(url); showError(`${name} is not an image this browser can read.`, false); };
-  img.src = url;
+  }
 }
 
-$("file").addEventListener("change", (ev) => {
-  const f = ev.target.files && ev.target.files[0];
-  if (f) loadImageFile(f);
-  ev.target.value = "";
-});
+async function loadImageFile(f) {
+  const name = f.name || "the pasted image";
+  /* a photo takes a moment to decode and encode: "Working…" as for a slow answer */
+  const slow = setTimeout(() => { ui.result.dataset.pending = "true"; }, PENDING_MS);
+  try {
+    let bytes, img, item;
+    try { bytes = new Uint8Array(await f.arrayBuffer()); } catch (e) { showError(`${name} could not be read: ${e.message}`, false); return; }
+    if (truncated(bytes)) { showError(`${name} is cut short (the end of the file is missing); try saving it again.`, false); return; }
+    try { img = await decodeImage(f); } catch (e) { showError(`${name} is not an image this browser can read.`, false); return; }
+    try {
+      item = prepareUpload(img);
+      item.body = uploadBody(bytes, item);
+    } catch (e) {
+      showError(`${name} could not be read: ${e.message}`, false);
+      return;
+    } finally {
+      if (img.close) img.close();               /* an ImageBitmap's memory, now */
+    }
+    unsettle();
+    change([item]);
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
+for (const input of [$("file"), $("camera")]) {
+  input.addEventListener("change", (ev) => {
+    const f = ev.target.files && ev.target.files[0];
+    if (f) loadImageFile(f);
+    ev.target.value = "";
+  });
+}
 const droppedImage = (list) => [...(list || [])].find((f) => f.type.startsWith("image/"));
 document.addEventListener("dragover", (ev) => { ev.preventDefault(); });
 document.addEventListener("drop", (ev) => {

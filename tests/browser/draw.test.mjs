@@ -1,18 +1,21 @@
-// draw.test.mjs BASE_URL POOL_PID_FILE: the page in Debian's Chromium against the real stack
-// (nginx + digitd, started by tests/browser_run.sh). Draws digits with real mouse and touch
-// strokes and checks the prediction, the 28x28 preview, throttled live predictions, the
-// stroke width, undo (button, Ctrl+Z, Cmd+Z), clear, uploads (a real digit PNG, and PNGs
-// made in the page: dark on light, light on dark, white or black ink on transparency), dark
-// mode, refitting on resize and pixel-ratio changes, stale answers, the screen-reader
-// announcements, the latency shown, and the error message when the server is unreachable,
-// hangs or fails. Screenshots of failures go to $ARTIFACTS (tests/web.cmake sets it in the
-// build dir; default tests/browser/artifacts/), and their paths are printed.
+// draw.test.mjs BASE_URL POOL_PID_FILE PHOTO_DIR: the page in Debian's Chromium against the
+// real stack (nginx + digitd, started by tests/browser_run.sh, which makes PHOTO_DIR's
+// photos). Draws digits with real mouse and touch strokes and checks the prediction, the
+// 28x28 preview, throttled live predictions, the stroke width, undo (button, Ctrl+Z, Cmd+Z),
+// clear, uploads (a real digit PNG, and PNGs made in the page: dark on light, light on dark,
+// white or black ink on transparency), photos (sent as the file's own bytes, a 12 MP one
+// scaled in the browser, EXIF orientation on screen, other formats as JPEG, no digit found:
+// 422 and its hint, strokes over a photo; on phones the camera input), dark mode, refitting
+// on resize and pixel-ratio changes, stale answers, the screen-reader announcements, the
+// latency shown, and the error message when the server is unreachable, hangs or fails.
+// Screenshots of failures go to $ARTIFACTS (tests/web.cmake sets it in the build dir;
+// default tests/browser/artifacts/), and their paths are printed.
 import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DIGITS, box, densify, drawMouse, drawTouch, expectDigit as expectDigitIn, launch, sleep } from "./lib.mjs";
 
-const [BASE, PIDFILE] = process.argv.slice(2);
+const [BASE, PIDFILE, PHOTOS] = process.argv.slice(2); // PHOTOS: photo_set's JPEGs (browser_run.sh)
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = resolve(process.env.ARTIFACTS || join(HERE, "artifacts"));
 const T = 10000; // ms to wait for an answer to appear (not a speed check)
@@ -81,10 +84,24 @@ async function expectEmpty(page) {
   await page.waitForFunction(() => document.getElementById("digit").textContent === "?", null, { timeout: T });
 }
 
-// A PNG made in the page on an OffscreenCanvas of w x h: `paper` filled (none: transparent),
-// the strokes (0..1 of the shorter side, centred) in `ink`, `width` of that side wide.
-async function makePng(page, { w, h, paper, ink, strokes, width = 0.09 }) {
-  const b64 = await page.evaluate(async ({ w, h, paper, ink, strokes, width }) => {
+// Runs make(arg) in the page, which resolves with a Blob (an OffscreenCanvas's
+// convertToBlob), and resolves with the Blob's bytes.
+async function blobBytes(page, make, arg) {
+  const blob = await page.evaluateHandle(make, arg);
+  const b64 = await page.evaluate(async (b) => {
+    let bin = "";
+    for (const v of new Uint8Array(await b.arrayBuffer())) bin += String.fromCharCode(v);
+    return btoa(bin);
+  }, blob);
+  await blob.dispose();
+  return Buffer.from(b64, "base64");
+}
+
+// An image (PNG unless `type` says otherwise) made in the page on an OffscreenCanvas of
+// w x h: `paper` filled (none: transparent), the strokes (0..1 of the shorter side, centred)
+// in `ink`, `width` of that side wide.
+function makeImage(page, { w, h, paper, ink, strokes, width = 0.09, type = "image/png" }) {
+  return blobBytes(page, ({ w, h, paper, ink, strokes, width, type }) => {
     const c = new OffscreenCanvas(w, h);
     const x = c.getContext("2d");
     if (paper) { x.fillStyle = paper; x.fillRect(0, 0, w, h); }
@@ -98,16 +115,123 @@ async function makePng(page, { w, h, paper, ink, strokes, width = 0.09 }) {
       for (const [px, py] of s.slice(1)) x.lineTo(ox + px * side, oy + py * side);
       x.stroke();
     }
-    const bytes = new Uint8Array(await (await c.convertToBlob({ type: "image/png" })).arrayBuffer());
-    let bin = "";
-    for (const v of bytes) bin += String.fromCharCode(v);
-    return btoa(bin);
-  }, { w, h, paper, ink, strokes, width });
-  return Buffer.from(b64, "base64");
+    return c.convertToBlob({ type });
+  }, { w, h, paper, ink, strokes, width, type });
 }
 
 // The PNG's colour type (IHDR byte 25): 4 and 6 have an alpha channel.
 const pngHasAlpha = (buf) => buf[25] === 4 || buf[25] === 6;
+
+// ---- JPEG bytes: what the photo checks make, read and send --------------------------
+
+const MAX_BODY = 2 * 1024 * 1024; // the stack's body limit (nginx client_max_body_size, digitd --max-body)
+
+// The frame's stored width and height, from its SOF segment.
+function jpegSize(buf) {
+  for (let i = 2; i + 9 < buf.length && buf[i] === 0xff;) {
+    const m = buf[i + 1];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return [buf.readUInt16BE(i + 7), buf.readUInt16BE(i + 5)];
+    i += 2 + buf.readUInt16BE(i + 2);
+  }
+  return [0, 0];
+}
+
+// The EXIF orientation (1..8) of IFD0 in the first APP1 "Exif" segment, 1 without one.
+function exifOrientation(buf) {
+  for (let i = 2; i + 4 < buf.length && buf[i] === 0xff && buf[i + 1] !== 0xda;) {
+    const len = buf.readUInt16BE(i + 2);
+    if (buf[i + 1] === 0xe1 && buf.toString("latin1", i + 4, i + 10) === "Exif\0\0") {
+      const t = i + 10, le = buf[t] === 0x49;
+      const u16 = (o) => (le ? buf.readUInt16LE(t + o) : buf.readUInt16BE(t + o));
+      const ifd = le ? buf.readUInt32LE(t + 4) : buf.readUInt32BE(t + 4);
+      for (let k = 0, n = u16(ifd); k < n; k++) if (u16(ifd + 2 + 12 * k) === 0x0112) return u16(ifd + 2 + 12 * k + 8);
+      return 1;
+    }
+    i += 2 + len;
+  }
+  return 1;
+}
+
+// The JPEG with an APP1 "Exif" segment right after SOI, as a phone writes it: a big-endian
+// TIFF header and IFD0 holding only the Orientation tag (0x0112, a SHORT).
+function addExifOrientation(buf, orientation) {
+  const app1 = Buffer.from([0xff, 0xe1, 0x00, 34, ...Buffer.from("Exif\0\0", "latin1"),
+    0x4d, 0x4d, 0x00, 0x2a, 0, 0, 0, 8, /* IFD0: */ 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
+  return Buffer.concat([buf.subarray(0, 2), app1, buf.subarray(2)]);
+}
+
+// The JPEG grown to at least `size` bytes with comment (COM) segments after SOI: the same
+// picture, a file over the body limit.
+function padJpeg(buf, size) {
+  const segs = [];
+  for (let need = size - buf.length; need > 0; need -= 65537) {
+    const seg = Buffer.alloc(65537, 0x20);
+    seg.writeUInt16BE(0xfffe, 0);
+    seg.writeUInt16BE(65535, 2);
+    segs.push(seg);
+  }
+  return Buffer.concat([buf.subarray(0, 2), ...segs, buf.subarray(2)]);
+}
+
+// A photo-like JPEG of a 7 in dark-blue pen on off-white paper, 240x360 upright, with a pale
+// yellow 60 px square marker at its top left (15..75 px), stored turned a quarter to the
+// left (360x240), as a phone held upright stores it with EXIF orientation 6.
+function rotatedPhoto(page) {
+  return blobBytes(page, (seven) => {
+    const c = new OffscreenCanvas(360, 240), x = c.getContext("2d");
+    x.setTransform(0, -1, 1, 0, 0, 240); // upright (u, v) -> stored (v, 240 - u)
+    x.fillStyle = "#f2efe8";
+    x.fillRect(0, 0, 240, 360);
+    x.fillStyle = "#ffd640";
+    x.fillRect(15, 15, 60, 60);
+    x.strokeStyle = "#1a1f3a";
+    x.lineWidth = 20;
+    x.lineCap = x.lineJoin = "round";
+    x.beginPath();
+    seven.forEach(([u, v], i) => (i ? x.lineTo : x.moveTo).call(x, u * 240, 60 + v * 240));
+    x.stroke();
+    return c.convertToBlob({ type: "image/jpeg", quality: 0.92 });
+  }, DIGITS[7][0]);
+}
+
+// Where rotatedPhoto's yellow marker is on the canvas: the centre and size of its pixels, in
+// backing-store pixels, and the canvas's side.
+async function marker(page) {
+  return page.evaluate(() => {
+    const c = document.getElementById("canvas"), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let n = 0, sx = 0, sy = 0, x0 = Infinity, x1 = -1, y0 = Infinity, y1 = -1;
+    for (let y = 0, i = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++, i += 4) {
+        if (!(d[i] > 200 && d[i + 1] > 170 && d[i + 2] < d[i] - 90)) continue;
+        n++; sx += x; sy += y;
+        x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
+      }
+    }
+    return { x: sx / n, y: sy / n, w: x1 - x0 + 1, h: y1 - y0 + 1, side: c.width };
+  });
+}
+
+// A phone photo of a blank sheet filling the frame: the light falling off towards a corner,
+// sensor noise; 1600x1200.
+function blankPhoto(page) {
+  return blobBytes(page, () => {
+    const W = 1600, H = 1200, c = new OffscreenCanvas(W, H), x = c.getContext("2d");
+    const g = x.createLinearGradient(0, 0, W, H);
+    g.addColorStop(0, "#f3f0e9");
+    g.addColorStop(1, "#b9b3a6");
+    x.fillStyle = g;
+    x.fillRect(0, 0, W, H);
+    const img = x.getImageData(0, 0, W, H);
+    let s = 1;
+    for (let i = 0; i < img.data.length; i += 4) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      const n = ((s >>> 16) % 9) - 4;
+      for (let k = 0; k < 3; k++) img.data[i + k] += n;
+    }
+    x.putImageData(img, 0, 0);
+    return c.convertToBlob({ type: "image/jpeg", quality: 0.85 });
+  });
+}
 
 // Canvas pixels darker than mid-grey (the ink in light mode).
 async function inkPixels(page) {
@@ -306,7 +430,8 @@ async function run() {
   });
 
   await check("uploads: a real digit PNG, dark or light ink, opaque or transparent, are read right", page, async () => {
-    // Every object URL the page makes for a file is revoked once the image loaded or failed.
+    // Every object URL the page makes for a file (createImageBitmap cannot decode it: the
+    // file that is not an image) is revoked once the image loaded or failed.
     await page.evaluate(() => {
       const u = { made: [], revoked: [] }, make = URL.createObjectURL, revoke = URL.revokeObjectURL;
       URL.createObjectURL = (o) => { const url = make.call(URL, o); u.made.push(url); return url; };
@@ -319,12 +444,12 @@ async function run() {
     const uploads = [
       // tests/server_digit.png: a 280x280 grey PNG of a 1 (a dark upright bar on white)
       { name: "server_digit.png", d: 1, buffer: readFileSync(join(HERE, "..", "server_digit.png")) },
-      { name: "dark-on-light-7.png", d: 7, buffer: await makePng(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[7] }) },
+      { name: "dark-on-light-7.png", d: 7, buffer: await makeImage(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[7] }) },
       // white ink on a transparent sheet: flattened onto white it would be blank (a 422)
-      { name: "white-on-transparent-0.png", d: 0, alpha: true, buffer: await makePng(page, { w: 200, h: 200, ink: "#fff", strokes: DIGITS[0] }) },
-      { name: "black-on-transparent-7.png", d: 7, alpha: true, buffer: await makePng(page, { w: 200, h: 200, ink: "#000", strokes: DIGITS[7] }) },
+      { name: "white-on-transparent-0.png", d: 0, alpha: true, buffer: await makeImage(page, { w: 200, h: 200, ink: "#fff", strokes: DIGITS[0] }) },
+      { name: "black-on-transparent-7.png", d: 7, alpha: true, buffer: await makeImage(page, { w: 200, h: 200, ink: "#000", strokes: DIGITS[7] }) },
       // light on dark and not square: the margins must be the image's own dark paper
-      { name: "light-on-dark-wide-0.png", d: 0, buffer: await makePng(page, { w: 320, h: 160, paper: "#000", ink: "#fff", strokes: DIGITS[0] }) },
+      { name: "light-on-dark-wide-0.png", d: 0, buffer: await makeImage(page, { w: 320, h: 160, paper: "#000", ink: "#fff", strokes: DIGITS[0] }) },
     ];
     for (const u of uploads) {
       if (u.alpha) assert(pngHasAlpha(u.buffer), `${u.name}: the test image has no alpha channel`);
@@ -352,7 +477,7 @@ async function run() {
     assert((await page.textContent("#error")).includes("notes.png is not an image"), "wrong error for a non-image");
     page.off("response", onResponse);
     const urls = await page.evaluate(() => __urls);
-    assert(urls.made.length === uploads.length + 1, `${urls.made.length} object URLs for ${uploads.length + 1} uploads`);
+    assert(urls.made.length >= 1, "no object URL for the file createImageBitmap cannot read");
     const left = urls.made.filter((url) => !urls.revoked.includes(url));
     assert(left.length === 0, `object URLs never revoked: ${left}`);
     await page.keyboard.press("Escape");
@@ -611,7 +736,7 @@ async function run() {
     await expectDigit(mobile, 1);
   });
 
-  await check("a blank upload (422): 'nothing recognisable', the old answer cleared, no error", page, async () => {
+  await check("a blank upload (422): 'no digit found' and the hint, the old answer cleared, no error", page, async () => {
     await page.keyboard.press("Escape");
     await drawMouse(page, DIGITS[0]);
     await expectDigit(page, 0);
@@ -632,9 +757,10 @@ async function run() {
     page.off("response", onResponse);
     assert(statuses.includes(422), `the blank upload was not answered 422: ${statuses}`);
     await assertNoAnswer(page, "after a 422");
-    assert((await page.textContent("#confidence")).includes("Nothing recognisable"), "no 'nothing recognisable' shown");
+    assert((await page.textContent("#confidence")).includes("No digit found"), "no 'no digit found' shown");
+    assert((await page.textContent("#advice")).includes("dark pen on light paper"), "no hint shown");
     assert(await page.isHidden("#error"), "a 422 is shown as an error");
-    await page.waitForFunction(() => document.getElementById("status").textContent.includes("Nothing recognisable"), null, { timeout: T })
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("No digit found"), null, { timeout: T })
       .catch(() => { throw new Error("the 422 is not announced"); });
     await page.keyboard.press("Escape");
     await expectEmpty(page);
@@ -869,7 +995,7 @@ async function run() {
       x.stroke();
       return [...new Uint8Array(await (await c.convertToBlob({ type: "image/jpeg", quality: 0.9 })).arrayBuffer())];
     }, DIGITS[7][0]);
-    const png7 = await makePng(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[7] });
+    const png7 = await makeImage(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[7] });
     for (const [name, buf, type] of [["cut.jpg", Buffer.from(jpeg.slice(0, Math.floor(jpeg.length * 0.6))), "image/jpeg"],
                                      ["cut.png", png7.subarray(0, png7.length - 20), "image/png"]]) {
       await page.setInputFiles("#file", { name, mimeType: type, buffer: buf });
@@ -894,9 +1020,181 @@ async function run() {
     await expectDigit(page, 7);
     await page.keyboard.press("Escape");
     await expectEmpty(page);
-    const png0 = await makePng(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[0] });
+    const png0 = await makeImage(page, { w: 200, h: 200, paper: "#fff", ink: "#000", strokes: DIGITS[0] });
     await send("paste", png0.toString("base64"));
     await expectDigit(page, 0);
+    await page.keyboard.press("Escape");
+  });
+
+  // ---- photos: sent as the file's own bytes, a big one scaled, EXIF orientation, none found
+
+  // Sets files on an input and resolves with the first /api/predict request after it.
+  const sendsFile = async (p, selector, file) => {
+    const res = p.waitForResponse((r) => r.url().includes("/api/predict"), { timeout: T });
+    await p.setInputFiles(selector, file);
+    const r = await res;
+    return { type: r.request().headers()["content-type"], body: r.request().postDataBuffer(), status: r.status(),
+             json: await r.json().catch(() => null) };
+  };
+  const finalState = (p) => p.waitForFunction(() => document.getElementById("result").dataset.final === "true" &&
+    !document.getElementById("result").dataset.pending && document.getElementById("result").dataset.state !== "empty",
+    null, { timeout: T }).then(() => p.evaluate(() => document.getElementById("result").dataset.state));
+  const phonePhotos = readdirSync(join(PHOTOS, "phone")).filter((f) => f.endsWith(".jpg")).sort()
+    .map((f) => ({ name: f, label: Number(f[0]), buffer: readFileSync(join(PHOTOS, "phone", f)) }));
+
+  await check("photos: a phone JPEG goes as its own bytes (EXIF included); its answer and what the server found are shown", page, async () => {
+    assert(phonePhotos.length === 4, `${phonePhotos.length} photos made`);
+    assert(phonePhotos.some((f) => exifOrientation(f.buffer) !== 1), "no photo with an EXIF orientation");
+    assert(await page.isHidden("#camera"), "the camera button is shown on a desktop");
+    for (const f of phonePhotos) {
+      await page.keyboard.press("Escape");
+      const sent = await sendsFile(page, "#file", { name: f.name, mimeType: "image/jpeg", buffer: f.buffer });
+      assert(sent.type === "image/jpeg", `${f.name}: sent as ${sent.type}`);
+      assert(sent.body && sent.body.equals(f.buffer), `${f.name}: ${sent.body && sent.body.length} bytes sent, not the file's ${f.buffer.length}`);
+      await finalState(page);
+      assert(sent.status === 200 && sent.json.prediction === f.label,
+        `${f.name} (orientation ${exifOrientation(f.buffer)}): answered ${sent.status} ${sent.json && sent.json.prediction}`);
+      await expectDigit(page, f.label);
+      assert((await page.getAttribute("#seen", "src")) === sent.json.input, `${f.name}: the 28x28 view is not the answer's input`);
+      assert(await page.isVisible("#seen"), `${f.name}: the 28x28 view is hidden`);
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("photos: a 12 MP JPEG over the body limit is sent as a JPEG scaled in the browser, and read", page, async () => {
+    await page.keyboard.press("Escape");
+    const file = readdirSync(join(PHOTOS, "big")).find((f) => f.endsWith(".jpg"));
+    let buffer = readFileSync(join(PHOTOS, "big", file));
+    const made = buffer.length;
+    if (buffer.length <= MAX_BODY) buffer = padJpeg(buffer, MAX_BODY + 300000); // a sensor's noise makes it larger
+    const [w, h] = jpegSize(buffer);
+    assert(w * h >= 12e6, `the photo is ${w}x${h}`);
+    await page.evaluate(() => {
+      window.__upload = { t0: 0, t1: 0 };
+      document.addEventListener("change", () => { __upload.t0 = performance.now(); }, { capture: true, once: true });
+      const r = document.getElementById("result");
+      const mo = new MutationObserver(() => {
+        if (r.dataset.final === "true" && r.dataset.state === "result") { __upload.t1 = performance.now(); mo.disconnect(); }
+      });
+      mo.observe(r, { attributes: true, subtree: true, characterData: true, childList: true });
+    });
+    const sent = await sendsFile(page, "#file", { name: file, mimeType: "image/jpeg", buffer });
+    await finalState(page);
+    const [sw, sh] = jpegSize(sent.body);
+    assert(sent.type === "image/jpeg" && sent.body.length <= MAX_BODY, `sent ${sent.body.length} bytes as ${sent.type}`);
+    assert(Math.max(sw, sh) === 1600 && Math.abs(sw / sh - w / h) < 0.01, `sent at ${sw}x${sh} for a ${w}x${h} photo`);
+    assert(sent.status === 200 && sent.json.prediction === Number(file[0]), `${file}: answered ${sent.status} ${sent.json && sent.json.prediction}`);
+    await expectDigit(page, Number(file[0]));
+    const t = await page.evaluate(() => __upload);
+    console.log(`  ${w}x${h} JPEG of ${(buffer.length / 1048576).toFixed(1)} MiB (${(made / 1048576).toFixed(1)} MiB as made): ` +
+      `sent as ${sw}x${sh}, ${(sent.body.length / 1024).toFixed(0)} KiB; file chosen to answer on screen ${(t.t1 - t.t0).toFixed(0)} ms`);
+    await page.keyboard.press("Escape");
+  });
+
+  await check("photos: an EXIF-rotated JPEG is sent as it is, read upright, and shown upright and not squashed", page, async () => {
+    await page.keyboard.press("Escape");
+    const stored = await rotatedPhoto(page); // 360x240 pixels, meant to be turned by orientation 6
+    const withExif = addExifOrientation(stored, 6);
+    const sent = await sendsFile(page, "#file", { name: "rotated.jpg", mimeType: "image/jpeg", buffer: withExif });
+    assert(sent.type === "image/jpeg" && sent.body.equals(withExif), "the rotated JPEG was not sent as its own bytes");
+    await expectDigit(page, 7);
+    // Upright, 240x360 shown in the square: its top left marker (a 60 px yellow square at
+    // 15..75 px) is at the canvas's top, one sixth in from the left, and square.
+    let m = await marker(page);
+    const S = m.side, k = S / 360, want = [S / 6 + 45 * k, 45 * k];
+    assert(Math.hypot(m.x - want[0], m.y - want[1]) < 6 * k, `the marker is at ${m.x.toFixed(0)},${m.y.toFixed(0)} of ${S}, not at ${want.map(Math.round)}: not upright`);
+    assert(Math.abs(m.w / m.h - 1) < 0.1 && Math.abs(m.w - 60 * k) < 6 * k, `the marker is ${m.w}x${m.h} px, not ${(60 * k).toFixed(0)} square: squashed`);
+    // Control: the same pixels without the orientation are shown as stored, on their side.
+    await page.keyboard.press("Escape");
+    await page.setInputFiles("#file", { name: "stored.jpg", mimeType: "image/jpeg", buffer: stored });
+    await finalState(page);
+    m = await marker(page);
+    assert(Math.hypot(m.x - want[0], m.y - want[1]) > 40 * k, "without its orientation the marker is where the upright one is: the check above proves nothing");
+    await page.keyboard.press("Escape");
+  });
+
+  await check("photos: other formats, and a file the server refuses as it is (413), go as the browser's JPEG", page, async () => {
+    const cases = [
+      { name: "seven.webp", type: "image/webp", buffer: await makeImage(page, { w: 300, h: 300, paper: "#fff", ink: "#000", strokes: DIGITS[7], type: "image/webp" }) },
+      // 2400 px wide: under the body limit, over the server's 2048 px side (413), then scaled
+      { name: "wide-seven.png", type: "image/png", buffer: await makeImage(page, { w: 2400, h: 600, paper: "#fff", ink: "#000", strokes: DIGITS[7] }) },
+    ];
+    for (const c of cases) {
+      await page.keyboard.press("Escape");
+      const sent = [];
+      const onRequest = (r) => { if (r.url().includes("/api/predict")) sent.push([r.headers()["content-type"], r.postDataBuffer()]); };
+      page.on("request", onRequest);
+      try {
+        await page.setInputFiles("#file", { name: c.name, mimeType: c.type, buffer: c.buffer });
+        await expectDigit(page, 7);
+      } finally {
+        page.off("request", onRequest);
+      }
+      const types = sent.map((s) => s[0]);
+      const want = c.type === "image/png" ? ["image/png", "image/jpeg"] : ["image/jpeg"];
+      assert(types.join() === want.join(), `${c.name}: sent as ${types}, not ${want}`);
+      const [sw, sh] = jpegSize(sent[sent.length - 1][1]);
+      assert(Math.max(sw, sh) <= 1600, `${c.name}: sent at ${sw}x${sh}`);
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("photos: no digit found (422): the message and its hint shown and announced, no answer left", page, async () => {
+    await page.keyboard.press("Escape");
+    await drawMouse(page, DIGITS[0]);
+    await expectDigit(page, 0);
+    const sent = await sendsFile(page, "#file", { name: "blank-sheet.jpg", mimeType: "image/jpeg", buffer: await blankPhoto(page) });
+    assert(sent.status === 422, `a photo of a blank sheet answered ${sent.status}`);
+    await page.waitForFunction(() => document.getElementById("result").dataset.state === "nothing", null, { timeout: T });
+    await assertNoAnswer(page, "a photo without a digit");
+    assert((await page.textContent("#confidence")).includes("No digit found"), `'${await page.textContent("#confidence")}'`);
+    const advice = await page.textContent("#advice");
+    assert(/fill the frame/i.test(advice) && advice.includes("dark pen on light paper") && await page.isVisible("#advice"),
+      `the hint: '${advice}'`);
+    assert(await page.isHidden("#error"), "a 422 is shown as an error");
+    await page.waitForFunction(() => document.getElementById("status").textContent.includes("dark pen on light paper"), null, { timeout: T })
+      .catch(() => { throw new Error("the hint is not announced"); });
+    const mid = await page.evaluate(() => { // the sheet's grey, not the canvas's white paper
+      const c = document.getElementById("canvas");
+      return [...c.getContext("2d").getImageData(c.width >> 1, c.height >> 1, 1, 1).data];
+    });
+    assert(mid[0] < 240 && mid[0] > 150, `the photo is not shown on the canvas: its middle is ${mid}`);
+    await page.keyboard.press("Escape");
+    await expectEmpty(page);
+    assert(!(await page.isVisible("#advice")), "the hint stays after Clear");
+  });
+
+  await check("photos: strokes over a photo send the canvas PNG; Undo sends the photo's bytes again; Clear, Undo", page, async () => {
+    await page.keyboard.press("Escape");
+    const f = phonePhotos[0];
+    const sent = [];
+    const onRequest = (r) => { if (r.url().includes("/api/predict")) sent.push([r.headers()["content-type"], r.postDataBuffer()]); };
+    const last = () => sent[sent.length - 1] || [];
+    const isPhoto = () => last()[0] === "image/jpeg" && last()[1].equals(f.buffer);
+    const settled = async () => { await finalState(page); await sleep(100); };
+    page.on("request", onRequest);
+    try {
+      await page.setInputFiles("#file", { name: f.name, mimeType: "image/jpeg", buffer: f.buffer });
+      await settled();
+      assert(isPhoto(), `the photo sent as ${last()[0]}`);
+      await drawMouse(page, [[[0.1, 0.1], [0.2, 0.1]]]);
+      await settled();
+      assert(last()[0] === "image/png", `a stroke over the photo sent as ${last()[0]}`);
+      await page.keyboard.press("Control+z");
+      await settled();
+      assert(isPhoto(), `after Undo the photo sent as ${last()[0]}, ${last()[1] && last()[1].length} bytes`);
+      const n = sent.length;
+      await page.keyboard.press("Escape");
+      await expectEmpty(page);
+      await sleep(300);
+      assert(sent.length === n, "a request after Clear");
+      await page.keyboard.press("Control+z");
+      await settled();
+      assert(isPhoto() && sent.length === n + 1, "Undo of the Clear did not send the photo again");
+      await expectDigit(page, f.label);
+    } finally {
+      page.off("request", onRequest);
+    }
     await page.keyboard.press("Escape");
   });
 
@@ -1009,6 +1307,7 @@ async function run() {
 
   // ---- phones: the answer and the canvas in sight, 44 px targets, touch hints ----------
 
+  const blankSheet = await blankPhoto(page);
   for (const [w, h] of [[320, 568], [390, 844], [844, 390]]) {
     const ctxP = await browser.newContext({ viewport: { width: w, height: h }, deviceScaleFactor: 2, hasTouch: true, isMobile: true });
     const p = await ctxP.newPage();
@@ -1037,6 +1336,27 @@ async function run() {
       assert(inView(r.tools), `the tools are not in view: ${JSON.stringify(r.tools)} in ${r.vw}x${r.vh}`);
       assert(r.small.length === 0, `targets under 44x44 px: ${r.small.join(", ")}`);
       assert(r.hints[0] && !r.hints[1], `touch hint shown ${r.hints[0]}, keyboard hint shown ${r.hints[1]}`);
+    });
+    await check(`phone ${w}x${h}: "Take a photo" asks for the rear camera; no digit found: the hint in view; a photo read`, p, async () => {
+      const cam = await p.evaluate(() => {
+        const i = document.getElementById("camera");
+        return { accept: i.accept, capture: i.getAttribute("capture"), name: i.labels[0].textContent.trim(),
+                 shown: i.labels[0].getClientRects().length > 0 };
+      });
+      assert(cam.accept === "image/*" && cam.capture === "environment" && cam.name === "Take a photo" && cam.shown,
+        `the camera input: ${JSON.stringify(cam)}`);
+      await p.keyboard.press("Escape");
+      await p.setInputFiles("#camera", { name: "blank.jpg", mimeType: "image/jpeg", buffer: blankSheet });
+      await p.waitForFunction(() => document.getElementById("result").dataset.state === "nothing", null, { timeout: T });
+      const r = await p.evaluate(() => {
+        const el = document.getElementById("strip").getClientRects().length ? document.getElementById("strip") : document.getElementById("advice");
+        const inView = (e) => { const b = e.getBoundingClientRect(); return b.top >= 0 && b.left >= 0 && b.bottom <= innerHeight + 0.5 && b.right <= innerWidth + 0.5; };
+        return { text: el.textContent, hint: inView(el), canvas: inView(document.getElementById("canvas")), tools: inView(document.querySelector(".tools")) };
+      });
+      assert(r.text.includes("dark pen on light paper") && r.hint && r.canvas && r.tools, `after a 422: ${JSON.stringify(r)}`);
+      const f = phonePhotos[0];
+      await p.setInputFiles("#camera", { name: f.name, mimeType: "image/jpeg", buffer: f.buffer });
+      await expectDigit(p, f.label);
     });
     await ctxP.close();
   }
