@@ -892,6 +892,10 @@ async function run() {
     try {
       await drawMouse(page, DIGITS[7]);
       await page.waitForSelector("#error:not([hidden])", { timeout: T });
+      // A live request that failed while the pen was still down shows the error without a
+      // retry (the stroke's next request is one); the final request's failure says it retries.
+      await page.waitForFunction(() => document.getElementById("error").textContent.includes("Retrying in"),
+                                 null, { timeout: T }).catch(() => {});
       assert((await page.textContent("#error")).includes("Retrying in"), "the error does not say it retries");
       const seen = refused;
       for (let k = 0; k < 100 && refused < seen + 2; k++) await sleep(100); // two retries, unasked
