@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config zlib1g-dev libhdf5-dev libcjson-dev libfcgi-dev libzip-dev
             libspng-dev libsodium-dev libturbojpeg0-dev)
 run_pkgs=(nginx-light curl)
-test_pkgs=(libfcgi-bin chromium nodejs npm hdf5-tools python3 xvfb hershey-fonts-data)  # python3: a free port, a stand-in server; xvfb: a headed browser; hershey-fonts-data: letters for the verdict test
+test_pkgs=(libfcgi-bin chromium nodejs npm hdf5-tools python3 xvfb hershey-fonts-data clang libclang-rt-14-dev)  # python3: a free port, a stand-in server; xvfb: a headed browser; hershey-fonts-data: letters for the verdict test; clang, libclang-rt-14-dev: the libFuzzer build (tests/fuzz)
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")
 [ "${1:-}" = "--test" ] && want+=("${test_pkgs[@]}")

@@ -3,6 +3,9 @@
 #   scripts/test.sh [--sanitize] [extra ctest args]
 # MNIST_DIR (default ../shared/mnist) and KERAS_MODELS_DIR (default ../shared/keras-models)
 # say where the data sets are; BUILD_DIR (default build) where to build.
+# Before the suite, a fuzz smoke run: every libFuzzer target built with its sanitizers in
+# build-fuzz and fuzzed for FUZZ_SECONDS (default 10) each; a crash fails the run
+# (tests/fuzz/smoke.sh, tests/fuzz/README.md). FUZZ_SMOKE=0 leaves it out.
 # --sanitize: the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
 # (-DDIGITD_SANITIZE=ON), in BUILD_DIR (default build-sanitize), less the tests labelled
 # heavy (tests/CMakeLists.txt: the same paths at 10,000-digit scale, the browser, a second
@@ -27,7 +30,14 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DDIGITD_WERROR=ON \
 cmake --build "$build" -j"$(nproc)"
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 if [ $sanitize = OFF ]; then
-  exec ctest --test-dir "$build" --output-on-failure -j2 "$@"
+  fuzz_rc=0
+  if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
+    tests/fuzz/smoke.sh || fuzz_rc=$?
+  fi
+  rc=0
+  ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
+  [ $fuzz_rc -eq 0 ] || echo "the fuzz smoke run failed (above, before the suite)" >&2
+  exit $(( rc || fuzz_rc ))
 fi
 
 reports=$(cd "$build" && pwd)/sanitizer-reports

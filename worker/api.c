@@ -1,14 +1,12 @@
 /* api.c: routes, limits and JSON of the worker's API (see api.h). */
 #include "api.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 
 #include "engine.h"
 #include "explain.h"
+#include "params.h"
 #include "request.h"
 #include "verdict.h"
 #include "jpeg.h"
@@ -99,38 +98,17 @@ static void request_path(FCGX_Request *r, char *out, size_t cap)
         p = FCGX_GetParam("DOCUMENT_URI", r->envp);
     if (!p || !*p)
         p = FCGX_GetParam("SCRIPT_NAME", r->envp);
-    size_t n = p ? strcspn(p, "?#") : 0;
-    if (n >= cap)
-        n = cap - 1; /* too long for any route: stays a 404 after truncation */
-    memcpy(out, p ? p : "", n);
-    out[n] = 0;
+    dg_param_path(p, out, cap);
 }
 
-/* Strict decimal CONTENT_LENGTH: -1 missing, -2 malformed, else the value (capped). */
 static long long content_length(FCGX_Request *r)
 {
-    const char *s = FCGX_GetParam("CONTENT_LENGTH", r->envp);
-    if (!s || !*s)
-        return -1;
-    long long v = 0;
-    for (; *s; s++) {
-        if (!isdigit((unsigned char)*s))
-            return -2;
-        if (v > (LLONG_MAX - 9) / 10)
-            return LLONG_MAX; /* over any limit */
-        v = v * 10 + (*s - '0');
-    }
-    return v;
+    return dg_param_content_length(FCGX_GetParam("CONTENT_LENGTH", r->envp));
 }
 
-/* The media type of CONTENT_TYPE, parameters dropped, compared case-insensitively. */
 static int content_type_is(FCGX_Request *r, const char *want)
 {
-    const char *s = FCGX_GetParam("CONTENT_TYPE", r->envp);
-    if (!s)
-        return 0;
-    size_t n = strcspn(s, "; \t");
-    return n == strlen(want) && strncasecmp(s, want, n) == 0;
+    return dg_param_media_type_is(FCGX_GetParam("CONTENT_TYPE", r->envp), want);
 }
 
 /* Reads exactly len body bytes into a malloc'd buffer; NULL if the body is shorter. */
@@ -163,59 +141,6 @@ static int add6(cJSON *to, const char *key, double v)
         return 1;
     cJSON_Delete(n);
     return 0;
-}
-
-/* Decodes a data:image/png;base64 URL into a malloc'd PNG (*png, *len). Returns 0 or an
- * HTTP status with *err set. RFC 2397: data:<type>[;param=value]...;base64,<data>; the
- * parameters (e.g. charset) say nothing about a PNG and are skipped. Base64 is the standard
- * alphabet with padding; whitespace is skipped, as encoders that wrap lines insert it. */
-static int decode_data_url(const char *url, size_t url_len, uint8_t **png, size_t *len,
-                           const char **err)
-{
-    const char *comma = memchr(url, ',', url_len);
-    if (url_len < 5 || strncasecmp(url, "data:", 5) || !comma) {
-        *err = "imageData is not a data URL";
-        return 400;
-    }
-    size_t hlen = (size_t)(comma - url) - 5; /* "image/png[;param=value]...;base64" */
-    const char *h = url + 5;
-    if (hlen < 7 || strncasecmp(h + hlen - 7, ";base64", 7)) {
-        *err = "imageData data URL is not base64";
-        return 400;
-    }
-    const char *semi = memchr(h, ';', hlen); /* ends the media type; hlen - 7 at the latest */
-    if (!((size_t)(semi - h) == 9 && !strncasecmp(h, "image/png", 9)) &&
-        !((size_t)(semi - h) == 10 && !strncasecmp(h, "image/jpeg", 10))) {
-        *err = "imageData must be an image/png or image/jpeg data URL";
-        return 415;
-    }
-    const char *b64 = comma + 1;
-    size_t b64_len = url_len - (size_t)(b64 - url);
-    size_t cap = b64_len / 4 * 3 + 3; /* b64_len <= max_body: cannot overflow */
-    *png = malloc(cap);
-    if (!*png) {
-        *err = "out of memory";
-        return 500;
-    }
-    if (sodium_base642bin(*png, cap, b64, b64_len, " \t\r\n", len, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) != 0) {
-        free(*png);
-        *png = NULL;
-        *err = "imageData is not valid base64";
-        return 400;
-    }
-    return 0;
-}
-
-/* {"imageData": "data:image/png;base64,..."} -> PNG bytes. */
-static int png_from_json(const cJSON *root, uint8_t **png, size_t *png_len, const char **err)
-{
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
-    if (!cJSON_IsString(d) || !d->valuestring) {
-        *err = "JSON needs an \"imageData\" string or \"strokes\"";
-        return 400;
-    }
-    return decode_data_url(d->valuestring, strlen(d->valuestring), png, png_len, err);
 }
 
 /* The answer: prediction, confidence, probabilities, top3, input preview, timings. */
@@ -270,24 +195,12 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     return o;
 }
 
-/* Whether the query (QUERY_STRING, else REQUEST_URI's) holds the parameter flag exactly, as
- * "explain=1" (the answer also says why) or "pids=1" (health shows process ids). */
+/* Whether the query holds the parameter flag exactly, as "explain=1" (the answer also
+ * says why) or "pids=1" (health shows process ids). */
 static int query_has(FCGX_Request *r, const char *flag)
 {
-    size_t len = strlen(flag);
-    const char *q = FCGX_GetParam("QUERY_STRING", r->envp);
-    if (!q || !*q) {
-        const char *u = FCGX_GetParam("REQUEST_URI", r->envp);
-        q = u && strchr(u, '?') ? strchr(u, '?') + 1 : "";
-    }
-    for (size_t n; *q; q += n + 1) {
-        n = strcspn(q, "&#");
-        if (n == len && !strncmp(q, flag, len))
-            return 1;
-        if (q[n] != '&')
-            break;
-    }
-    return 0;
+    return dg_param_query_has(FCGX_GetParam("QUERY_STRING", r->envp),
+                              FCGX_GetParam("REQUEST_URI", r->envp), flag);
 }
 
 /* The answer for the model input in, timings t0 (start), t1 (decoded), t2 (preprocessed). */
@@ -347,7 +260,7 @@ static int predict_json_body(FCGX_Request *r, const struct dg_api_config *cfg,
     }
     uint8_t *png = NULL;
     size_t png_len = 0;
-    st = png_from_json(root, &png, &png_len, &err);
+    st = dg_image_from_json(root, &png, &png_len, &err);
     cJSON_Delete(root);
     st = st ? reply_error(r, st, err, NULL) : predict_png(r, cfg, png, png_len);
     free(png);

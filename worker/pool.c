@@ -24,6 +24,7 @@
 #include <fcgiapp.h>
 
 #include "engine.h"
+#include "fcgi_records.h"
 #include "log.h"
 
 #define BACKOFF_MIN_MS 100
@@ -86,12 +87,13 @@ static const int master_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
 
 /* A child takes a connection only when its whole request is in (or PEEK_BYTES of it: a
  * larger body does not fit in a unix socket's buffer, and nginx streams it at full speed,
- * while a client stalling after that is cut off by the header deadline); until then the connection waits in the child's
- * pending set beside the listen socket, so a client that opens a connection and stalls
- * holds a file descriptor for --header-timeout, not a child. nginx sends each request in
- * one go, so its connections are served as soon as they are accepted. */
+ * while a client stalling after that is cut off by the header deadline; fcgi_records.c
+ * reads the records); until then the connection waits in the child's pending set beside
+ * the listen socket, so a client that opens a connection and stalls holds a file
+ * descriptor for --header-timeout, not a child. nginx sends each request in one go, so its
+ * connections are served as soon as they are accepted. */
 #define PENDING_MAX 128
-#define PEEK_BYTES (16 << 10)
+#define PEEK_BYTES DG_FCGI_PEEK_BYTES
 
 struct conn {
     int fd;
@@ -228,43 +230,6 @@ static int stop_pending(void)
                                       sigismember(&pend, SIGQUIT));
 }
 
-/* How far the FastCGI records at the start of a connection go: 1 the request is complete
- * (or PEEK_BYTES of well-formed records are in), 0 more to come, -1 not a request we serve:
- * a first record other than BEGIN_REQUEST (management records, GET_VALUES included, are
- * dropped at once), a record for another request id, or a record type a responder never
- * receives. */
-#define FCGI_BEGIN 1
-#define FCGI_PARAMS_T 4
-#define FCGI_STDIN_T 5
-
-static int request_state(const unsigned char *b, size_t n)
-{
-    unsigned id = 0;
-    int params_done = 0;
-    size_t off = 0;
-    for (; off + 8 <= n; off += 8 + ((size_t)b[off + 4] << 8 | b[off + 5]) + b[off + 6]) {
-        unsigned type = b[off + 1], rid = (unsigned)b[off + 2] << 8 | b[off + 3];
-        size_t clen = (size_t)b[off + 4] << 8 | b[off + 5];
-        if (b[off] != 1)
-            return -1;
-        if (off == 0) {
-            if (type != FCGI_BEGIN || rid == 0)
-                return -1;
-            id = rid;
-        } else if (rid != id) {
-            return -1;
-        } else if (type == FCGI_PARAMS_T && !params_done) {
-            params_done = clen == 0;
-        } else if (type == FCGI_STDIN_T && params_done) {
-            if (clen == 0)
-                return 1;
-        } else {
-            return -1;
-        }
-    }
-    return n >= PEEK_BYTES ? 1 : 0;
-}
-
 /* Peeks at conn's bytes without waiting: 1 serve it, 0 wait (2: part of a request is in),
  * -1 drop it (closed, bad). */
 static int conn_check(int fd)
@@ -273,11 +238,10 @@ static int conn_check(int fd)
     ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-    if (n > 0 && request_state(buf, (size_t)n) == 0)
-        return 2;
     if (n == 0)
         return -1;
-    return request_state(buf, (size_t)n);
+    int st = dg_fcgi_request_state(buf, (size_t)n);
+    return st == DG_FCGI_PARTIAL ? 2 : st;
 }
 
 static void pend_remove(struct child *ch, int i, int close_it)

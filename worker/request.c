@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "data_url.h"
 
 cJSON *dg_json_parse(const uint8_t *body, size_t len)
 {
@@ -16,6 +19,17 @@ cJSON *dg_json_parse(const uint8_t *body, size_t len)
             return NULL;
         }
     return root;
+}
+
+int dg_image_from_json(const cJSON *root, uint8_t **img, size_t *len, const char **err)
+{
+    *img = NULL;
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "imageData");
+    if (!cJSON_IsString(d) || !d->valuestring) {
+        *err = "JSON needs an \"imageData\" string or \"strokes\"";
+        return 400;
+    }
+    return dg_data_url_decode(d->valuestring, strlen(d->valuestring), img, len, err);
 }
 
 /* Counts strokes and points of the "strokes" array, stopping past the limits: returns

@@ -1,6 +1,6 @@
 /* request.h: the JSON bodies of POST /api/predict, parsed and checked before any work.
  *
- *   {"imageData": "data:image/png;base64,..."}          a PNG (api.c decodes the data URL)
+ *   {"imageData": "data:image/png;base64,..."}          a PNG or JPEG (data_url.h)
  *   {"strokes": [[[x, y], ...], ...], "width": W, "side": S}   a drawing (strokes.h)
  */
 #ifndef DIGITD_REQUEST_H
@@ -15,6 +15,10 @@
 
 /* Parses body as one JSON value followed by nothing but whitespace; NULL if it is not. */
 cJSON *dg_json_parse(const uint8_t *body, size_t len);
+
+/* root's "imageData", a data URL (data_url.h) -> a malloc'd image (*img, *len). Returns 0,
+ * or an HTTP status (400, 415, 500) with *err set and *img NULL. */
+int dg_image_from_json(const cJSON *root, uint8_t **img, size_t *len, const char **err);
 
 /* A drawing read from a request; its arrays are malloc'd (dg_stroke_request_free). */
 struct dg_stroke_request {

@@ -50,8 +50,22 @@ size_t dg_op_bias_floats(const struct dg_op *op)
     return op->bias ? (size_t)op->out.c : 0;
 }
 
-/* The first bytes say what the file is before libhdf5 gives a generic error: 0 HDF5, 1 a
- * zip archive, -1 (err) anything else. */
+/* What the first n bytes say the file is, before libhdf5 gives a generic error: 0 HDF5,
+ * 1 a zip archive (a .keras archive, keras_archive.c), -1 (err) anything else. */
+static int signature_kind(const unsigned char *sig, size_t n, const char *path, char *err,
+                          size_t errlen)
+{
+    if (n >= 4 && memcmp(sig, "PK\3\4", 4) == 0)
+        return 1;
+    if (n < 8 || memcmp(sig, "\211HDF\r\n\032\n", 8) != 0) {
+        snprintf(err, errlen, "%s: not an HDF5 file (no HDF5 signature); expected a Keras .h5 "
+                              "written by model.save(\"model.h5\")", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* signature_kind of the file at path. */
 static int check_signature(const char *path, char *err, size_t errlen)
 {
     unsigned char sig[8] = {0};
@@ -62,14 +76,15 @@ static int check_signature(const char *path, char *err, size_t errlen)
     }
     size_t n = fread(sig, 1, sizeof sig, f);
     fclose(f);
-    if (n >= 4 && memcmp(sig, "PK\3\4", 4) == 0)
-        return 1; /* a zip: a .keras archive (keras_archive.c) */
-    if (n < 8 || memcmp(sig, "\211HDF\r\n\032\n", 8) != 0) {
-        snprintf(err, errlen, "%s: not an HDF5 file (no HDF5 signature); expected a Keras .h5 "
-                              "written by model.save(\"model.h5\")", path);
-        return -1;
-    }
-    return 0;
+    return signature_kind(sig, n, path, err, errlen);
+}
+
+/* A SHA-256 as a malloc'd hex string (NULL if out of memory). */
+static char *hex_of(const unsigned char h[crypto_hash_sha256_BYTES])
+{
+    char *hex = malloc(2 * crypto_hash_sha256_BYTES + 1);
+    return hex ? sodium_bin2hex(hex, 2 * crypto_hash_sha256_BYTES + 1, h,
+                                crypto_hash_sha256_BYTES) : NULL;
 }
 
 static char *sha256_hex(const char *path)
@@ -88,8 +103,7 @@ static char *sha256_hex(const char *path)
     if (bad)
         return NULL;
     crypto_hash_sha256_final(&st, h);
-    char *hex = malloc(2 * sizeof h + 1);
-    return hex ? sodium_bin2hex(hex, 2 * sizeof h + 1, h, sizeof h) : NULL;
+    return hex_of(h);
 }
 
 static const char *base_name(const char *path)
@@ -313,38 +327,29 @@ int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t
     return dg_keras_load_opts(path, NULL, km, err, errlen);
 }
 
-int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
-                       struct dg_keras_model *km, char *err, size_t errlen)
+/* Reads the model from b->file (open, closed here): the version (archive_version, else the
+ * file's attribute), the topology and the weights. 0, or -1 with b->err. */
+static int load_open_file(struct kb *b, const char *archive_version)
 {
-    static const struct dg_keras_opts defaults = {0};
-    memset(km, 0, sizeof *km);
-    const int sig = check_signature(path, err, errlen);
-    if (sig < 0)
-        return -1;
-    struct dg_keras_archive ka = {0};
-    if (sig == 1 && dg_keras_archive_open(path, &ka, err, errlen))
-        return -1;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the file name */
-    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen,
-                   .opts = o ? o : &defaults, .config_text = ka.config};
-    b.file = H5Fopen(sig == 1 ? ka.weights_path : path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (b.file < 0) {
-        snprintf(err, errlen, "%s%s: libhdf5 cannot open it (truncated or corrupt?)", path,
-                 sig == 1 ? ": its model.weights.h5" : "");
-        dg_keras_archive_close(&ka);
-        return -1;
-    }
-    if (ka.keras_version)
-        km->keras_version = strdup(ka.keras_version);
+    struct dg_keras_model *km = b->km;
+    if (archive_version)
+        km->keras_version = strdup(archive_version);
     /* read first: the layer conversion refuses Keras 1.x by it */
     if (!km->keras_version &&
-        h5r_attr_string(b.file, ".", "keras_version", &km->keras_version, err, errlen))
+        h5r_attr_string(b->file, ".", "keras_version", &km->keras_version, b->err, b->errlen))
         km->keras_version = strdup("unknown");
-    int rc = parse_and_build(&b);
-    H5Fclose(b.file);
-    dg_keras_archive_close(&ka);
+    int rc = parse_and_build(b);
+    H5Fclose(b->file);
+    return rc;
+}
+
+/* The end of a load whose result is rc: km's strings and model filled in, or km freed.
+ * sha256 is the source's (NULL after a failure, or out of memory). 0 or -1 with err. */
+static int load_finish(int rc, const char *path, char *sha256, struct dg_keras_model *km,
+                       char *err, size_t errlen)
+{
     km->source = strdup(base_name(path));
-    km->sha256 = rc ? NULL : sha256_hex(path);
+    km->sha256 = sha256;
     if (rc == 0 && (!km->sha256 || !km->source || !km->name || !km->keras_version)) {
         snprintf(err, errlen, "%s: out of memory or read error", path);
         rc = -1;
@@ -362,6 +367,68 @@ int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
     m->ops = km->ops;
     m->input_scale = km->input_text;
     return 0;
+}
+
+static const struct dg_keras_opts default_opts = {0};
+
+int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
+                       struct dg_keras_model *km, char *err, size_t errlen)
+{
+    memset(km, 0, sizeof *km);
+    const int sig = check_signature(path, err, errlen);
+    if (sig < 0)
+        return -1;
+    struct dg_keras_archive ka = {0};
+    if (sig == 1 && dg_keras_archive_open(path, &ka, err, errlen))
+        return -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported here, with the file name */
+    struct kb b = {.km = km, .path = path, .err = err, .errlen = errlen,
+                   .opts = o ? o : &default_opts, .config_text = ka.config};
+    b.file = H5Fopen(sig == 1 ? ka.weights_path : path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (b.file < 0) {
+        snprintf(err, errlen, "%s%s: libhdf5 cannot open it (truncated or corrupt?)", path,
+                 sig == 1 ? ": its model.weights.h5" : "");
+        dg_keras_archive_close(&ka);
+        return -1;
+    }
+    int rc = load_open_file(&b, ka.keras_version);
+    dg_keras_archive_close(&ka);
+    return load_finish(rc, path, rc ? NULL : sha256_hex(path), km, err, errlen);
+}
+
+int dg_keras_load_image(const void *img, size_t len, const char *name,
+                        const struct dg_keras_opts *o, struct dg_keras_model *km, char *err,
+                        size_t errlen)
+{
+    memset(km, 0, sizeof *km);
+    int sig = signature_kind(img, len, name, err, errlen);
+    if (sig == 1)
+        snprintf(err, errlen, "%s: a .keras archive: load it from its file", name);
+    if (sig != 0)
+        return -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    struct kb b = {.km = km, .path = name, .err = err, .errlen = errlen,
+                   .opts = o ? o : &default_opts};
+    /* the core driver reads the image from memory; no backing store is written */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    b.file = fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 16, 0) >= 0 &&
+                     H5Pset_file_image(fapl, (void *)img, len) >= 0
+                 ? H5Fopen(name, H5F_ACC_RDONLY, fapl)
+                 : -1;
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (b.file < 0) {
+        snprintf(err, errlen, "%s: libhdf5 cannot open it (truncated or corrupt?)", name);
+        return -1;
+    }
+    int rc = load_open_file(&b, NULL);
+    char *sha = NULL;
+    if (!rc) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(h, img, len);
+        sha = hex_of(h);
+    }
+    return load_finish(rc, name, sha, km, err, errlen);
 }
 
 void dg_keras_free(struct dg_keras_model *km)

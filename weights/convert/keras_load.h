@@ -65,6 +65,12 @@ int dg_keras_load(const char *path, struct dg_keras_model *km, char *err, size_t
 int dg_keras_load_opts(const char *path, const struct dg_keras_opts *o,
                        struct dg_keras_model *km, char *err, size_t errlen);
 
+/* The same from an HDF5 file image in memory (img, len bytes; a .keras archive is refused),
+ * named name in messages and as the model's source. */
+int dg_keras_load_image(const void *img, size_t len, const char *name,
+                        const struct dg_keras_opts *o, struct dg_keras_model *km, char *err,
+                        size_t errlen);
+
 void dg_keras_free(struct dg_keras_model *km);
 
 /* Number of floats in op's weight and bias arrays (0 when it has none). */

@@ -8,8 +8,11 @@
 #include "engine.h"
 /* With run-time dimensions GCC cannot see that dg_conv_tile reads only the accumulators it
  * zeroed (the same bound, nvb and R * P, limits both loops): a false "may be used
- * uninitialized" on every tile element. */
+ * uninitialized" on every tile element. clang has no such warning (and would warn of
+ * the unknown name). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "kernels_vec.h"
 
 static size_t shape_floats(struct dg_shape s)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Fetches the sources of Debian 12's libspng and zlib (the versions digitd links in
+# production), for the libFuzzer build to compile with the sanitizers and fuzzer coverage.
+#   tests/fuzz/fetch-deps.sh DIR
+# Leaves DIR/libspng-0.7.3 and DIR/zlib-1.2.13.dfsg. The upstream (.orig) tarballs come from
+# Debian's source packages (apt-get source --download-only, through a private deb-src list
+# made from this machine's own apt sources, so no system file changes and no root is
+# needed), and must match the SHA-256 pinned in deps.sha256 beside this script. Debian's
+# patches to both touch only their build systems, so the .orig sources are the code Debian
+# ships. Tarballs already in DIR/dl with the pinned checksums are not fetched again.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dir=${1:?usage: fetch-deps.sh DIR}
+mkdir -p "$dir/dl"
+dir=$(cd "$dir" && pwd)
+cd "$dir/dl"
+
+pinned() { (cd "$dir/dl" && sha256sum --quiet -c "$here/deps.sha256" >/dev/null 2>&1); }
+
+if ! pinned; then
+  apt="$dir/apt"
+  rm -rf "$apt"
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d"
+  # deb-src twins of the machine's Debian entries (deb822 .sources and one-line .list)
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && sed 's/^Types:.*/Types: deb-src/' "$f" >"$apt/sources.list.d/$(basename "$f")"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] && sed -n 's/^deb[[:space:]]/deb-src /p' "$f" >"$apt/sources.list.d/$(basename "$f").list"
+  done
+  opts=(-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$apt/sources.list.d"
+        -o Dir::State::Lists="$apt/lists" -o Dir::Cache="$apt/cache" -o Debug::NoLocking=1
+        -o APT::Sandbox::User="$(id -un)")
+  # a repository without sources (a third-party one) only warns; the download below is
+  # what must succeed
+  apt-get "${opts[@]}" -qq update || echo "fetch-deps: apt-get update reported errors" >&2
+  # the release's versions (a security update's source may sit where this mirror has none;
+  # zlib's touches only minizip, which we do not build)
+  apt-get "${opts[@]}" -qq source --download-only libspng=0.7.3-3 zlib=1:1.2.13.dfsg-1
+  if ! (cd "$dir/dl" && sha256sum -c "$here/deps.sha256"); then
+    echo "fetch-deps: the Debian sources are not the pinned ones (tests/fuzz/deps.sha256)" >&2
+    exit 1
+  fi
+fi
+
+for t in libspng_0.7.3.orig.tar.gz zlib_1.2.13.dfsg.orig.tar.bz2; do
+  tar -xf "$t" -C "$dir"
+done
+echo "fetch-deps: libspng 0.7.3 and zlib 1.2.13 sources in $dir"
