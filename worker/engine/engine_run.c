@@ -13,6 +13,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#define DG_RUNTIME_DIMS
 #include "kernels_vec.h"
 
 static size_t shape_floats(struct dg_shape s)

@@ -36,6 +36,14 @@
 #define DG_TILE_MAX 24
 
 #define DG_INLINE static inline __attribute__((always_inline))
+/* Full unrolling pays where the bounds are compile-time constants (engine_fast.c). With
+ * dimensions read at run time (engine_run.c defines DG_RUNTIME_DIMS) it only multiplies the
+ * code: GCC then spends minutes on that one file for no speed. */
+#ifdef DG_RUNTIME_DIMS
+#define DG_UNROLL
+#else
+#define DG_UNROLL _Pragma("GCC unroll 32")
+#endif
 
 typedef float dg_vf __attribute__((vector_size(DG_V * sizeof(float))));
 
@@ -94,9 +102,9 @@ DG_INLINE void dg_conv_tile(const struct dg_op *op, const float *in, int iw, int
                             int R, int P, int c0, int nvb, dg_vf acc[DG_TILE_MAX][DG_NVB_MAX])
 {
     const int ic = op->in.c, oc = op->out.c;
-#pragma GCC unroll 32
+DG_UNROLL
     for (int p = 0; p < R * P; p++)
-#pragma GCC unroll 32
+DG_UNROLL
         for (int v = 0; v < nvb; v++)
             acc[p][v] = (dg_vf){ 0 };
     for (int ky = 0; ky < op->kh; ky++)
@@ -105,16 +113,16 @@ DG_INLINE void dg_conv_tile(const struct dg_op *op, const float *in, int iw, int
             const float *x = in + ((size_t)(oy * op->sh + ky) * iw + ox * op->sw + kx) * ic;
             for (int i = 0; i < ic; i++) {
                 dg_vf wv[DG_NVB_MAX];
-#pragma GCC unroll 32
+DG_UNROLL
                 for (int v = 0; v < nvb; v++) /* an empty vector forms no pointer */
                     wv[v] = c0 + v * DG_V < oc ? dg_vload(w + (size_t)i * oc + v * DG_V,
                                                           dg_lanes(oc, c0, v))
                                                : (dg_vf){ 0 };
-#pragma GCC unroll 32
+DG_UNROLL
                 for (int p = 0; p < R * P; p++) {
                     const int r = p / P, j = p % P;
                     const float xv = x[((size_t)r * op->sh * iw + (size_t)j * op->sw) * ic + i];
-#pragma GCC unroll 32
+DG_UNROLL
                     for (int v = 0; v < nvb; v++)
                         acc[p][v] += xv * wv[v];
                 }
@@ -142,7 +150,7 @@ DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, fl
     const int P = DG_ACC_MAX / nvb < DG_TILE_MAX ? DG_ACC_MAX / nvb : DG_TILE_MAX;
     for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
         dg_vf b[DG_NVB_MAX];
-#pragma GCC unroll 32
+DG_UNROLL
         for (int v = 0; v < nvb; v++)
             b[v] = c0 + v * DG_V < oc && op->bias
                        ? dg_vload(op->bias + c0 + v * DG_V, dg_lanes(oc, c0, v))
@@ -152,9 +160,9 @@ DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, fl
             for (; ox + P <= ow; ox += P) {
                 dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
                 dg_conv_tile(op, in, iw, oy, ox, 1, P, c0, nvb, acc);
-#pragma GCC unroll 32
+DG_UNROLL
                 for (int p = 0; p < P; p++)
-#pragma GCC unroll 32
+DG_UNROLL
                     for (int v = 0; v < nvb; v++)
                         if (c0 + v * DG_V < oc)
                             dg_vstore(out + ((size_t)oy * ow + ox + p) * oc + c0 + v * DG_V,
@@ -163,7 +171,7 @@ DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, fl
             for (; ox < ow; ox++) {
                 dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
                 dg_conv_tile(op, in, iw, oy, ox, 1, 1, c0, nvb, acc);
-#pragma GCC unroll 32
+DG_UNROLL
                 for (int v = 0; v < nvb; v++)
                     if (c0 + v * DG_V < oc)
                         dg_vstore(out + ((size_t)oy * ow + ox) * oc + c0 + v * DG_V,
@@ -184,9 +192,9 @@ DG_INLINE void dg_conv_pool_tile(const struct dg_op *cv, const struct dg_op *pl,
     const int oc = cv->out.c;
     dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
     dg_conv_tile(cv, in, iw, 2 * py, 2 * px, 2, 2 * PB, c0, nvb, acc);
-#pragma GCC unroll 32
+DG_UNROLL
     for (int q = 0; q < PB; q++)
-#pragma GCC unroll 32
+DG_UNROLL
         for (int v = 0; v < nvb; v++) {
             if (c0 + v * DG_V >= oc)
                 continue;
@@ -208,7 +216,7 @@ DG_INLINE void dg_conv2d_pool_vec(const struct dg_op *cv, const struct dg_op *pl
     PB = PB < 1 ? 1 : PB > DG_TILE_MAX / 4 ? DG_TILE_MAX / 4 : PB; /* 2 x 2PB fit a tile */
     for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
         dg_vf b[DG_NVB_MAX];
-#pragma GCC unroll 32
+DG_UNROLL
         for (int v = 0; v < nvb; v++)
             b[v] = c0 + v * DG_V < oc && cv->bias
                        ? dg_vload(cv->bias + c0 + v * DG_V, dg_lanes(oc, c0, v))
@@ -230,7 +238,7 @@ DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
     const int nvb = dg_group_vectors(m, 2);
     for (int c0 = 0; c0 < m; c0 += nvb * DG_V) {
         dg_vf a0[DG_NVB_MAX], a1[DG_NVB_MAX];
-#pragma GCC unroll 32
+DG_UNROLL
         for (int v = 0; v < nvb; v++) {
             a0[v] = c0 + v * DG_V < m && op->bias
                         ? dg_vload(op->bias + c0 + v * DG_V, dg_lanes(m, c0, v))
@@ -240,7 +248,7 @@ DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
         int i = 0;
         for (; i + 2 <= n; i += 2) {
             const float *w = op->weight + (size_t)i * m + c0;
-#pragma GCC unroll 32
+DG_UNROLL
             for (int v = 0; v < nvb; v++) {
                 if (c0 + v * DG_V >= m)
                     continue;
@@ -249,12 +257,12 @@ DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
             }
         }
         if (i < n)
-#pragma GCC unroll 32
+DG_UNROLL
             for (int v = 0; v < nvb; v++)
                 if (c0 + v * DG_V < m)
                     a0[v] += in[i] * dg_vload(op->weight + (size_t)i * m + c0 + v * DG_V,
                                               dg_lanes(m, c0, v));
-#pragma GCC unroll 32
+DG_UNROLL
         for (int v = 0; v < nvb; v++)
             if (c0 + v * DG_V < m)
                 dg_vstore(out + c0 + v * DG_V, a0[v] + a1[v], dg_lanes(m, c0, v));
