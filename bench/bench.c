@@ -18,6 +18,7 @@
 
 #include "bench.h"
 #include "idx.h"
+#include "input.h"
 #include "parse.h"
 
 struct options {
@@ -364,6 +365,7 @@ int main(int argc, char **argv)
                         .load = {.connections = 8, .threads = 1, .timeout_s = 5}};
     if (parse_args(argc, argv, &o) != 0)
         return 2;
+    dg_input_heap_setup(); /* the payloads are drawn and decoded here too, canvas by canvas */
     if (!isatty(2))
         o.progress = 0;
     o.load.progress = o.progress;

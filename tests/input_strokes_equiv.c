@@ -41,6 +41,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: input_strokes_equiv MNIST_DIR [N [MIN_SAME]]\n");
         return 2;
     }
+    dg_input_heap_setup(); /* a canvas drawn and decoded per digit */
     size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 10000;
     double min_same = argc > 3 ? atof(argv[3]) : 99.5;
     char ipath[4096], lpath[4096], err[512];

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--seed-preprocess]\n");
         return 2;
     }
+    dg_input_heap_setup(); /* a canvas drawn and decoded per digit */
     size_t limit = argc > 3 && argv[3][0] != '-' ? strtoul(argv[3], NULL, 10) : 0;
     int seed_prep = 0, pen = 0, world = 0;
     for (int a = 3; a < argc; a++)

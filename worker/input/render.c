@@ -169,22 +169,24 @@ static void stroke(const float *f, int side, float t, uint8_t *cov)
 }
 
 /* One Zhang-Suen sub-iteration over the stroke mask m (side x side, 1 = ink, 0 on the
- * border): marks the contour pixels whose removal keeps the shape connected, then removes
- * them. Returns whether any went. */
-static int thin_step(uint8_t *m, uint8_t *mark, int side, int second)
+ * border), within b (which holds all the ink): marks the contour pixels whose removal keeps
+ * the shape connected, then removes them. Returns whether any went. */
+static int thin_step(uint8_t *m, uint8_t *mark, int side, struct box b, int second)
 {
     int changed = 0;
-    for (int y = 1; y < side - 1; y++)
-        for (int x = 1; x < side - 1; x++) {
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++) {
             const uint8_t *c = m + (size_t)y * side + x;
-            if (!*c)
+            /* ink with ink on all four sides fails both sub-iterations' last test: skip it
+             * before gathering its neighbours (most of a thick stroke, most of the time) */
+            if (!*c || (c[-side] && c[1] && c[side] && c[-1]))
                 continue;
             /* neighbours clockwise from north: p2 .. p9 */
             int p[8] = {c[-side], c[-side + 1], c[1], c[side + 1], c[side], c[side - 1], c[-1], c[-side - 1]};
-            int b = 0, a = 0;
+            int n = 0, a = 0;
             for (int k = 0; k < 8; k++)
-                b += p[k], a += !p[k] && p[(k + 1) % 8];
-            if (b < 2 || b > 6 || a != 1)
+                n += p[k], a += !p[k] && p[(k + 1) % 8];
+            if (n < 2 || n > 6 || a != 1)
                 continue;
             if (second ? (p[0] && p[2] && p[6]) || (p[0] && p[4] && p[6])
                        : (p[0] && p[2] && p[4]) || (p[2] && p[4] && p[6]))
@@ -192,10 +194,28 @@ static int thin_step(uint8_t *m, uint8_t *mark, int side, int second)
             mark[(size_t)y * side + x] = 1;
             changed = 1;
         }
-    for (size_t i = 0; i < (size_t)side * side; i++)
-        if (mark[i])
-            m[i] = 0, mark[i] = 0;
+    for (int y = b.y0; y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++) {
+            size_t i = (size_t)y * side + x;
+            if (mark[i])
+                m[i] = 0, mark[i] = 0;
+        }
     return changed;
+}
+
+/* The box [x0, x1) x [y0, y1) of m's non-zero pixels (side x side); empty: x1 <= x0. */
+static struct box mask_box(const uint8_t *m, int side)
+{
+    struct box b = {side, side, 0, 0};
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            if (m[(size_t)y * side + x]) {
+                b.x0 = x < b.x0 ? x : b.x0;
+                b.y0 = y < b.y0 ? y : b.y0;
+                b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
+                b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
+            }
+    return b;
 }
 
 /* Squared distance to the nearest zero of f along one line of n samples (f: 0 on the path,
@@ -225,22 +245,23 @@ static void edt_line(const float *f, int n, float *d, int *v, float *z)
     }
 }
 
-/* In place over the side x side plane g (0 on the target pixels, FAR elsewhere): the squared
- * Euclidean distance to the nearest target, columns then rows. line: 3 * side + 1 floats,
- * v: side ints of scratch. */
-static void edt(float *g, int side, float *line, int *v)
+/* In place over the w x h plane g (row stride `stride`; 0 on the target pixels, FAR
+ * elsewhere): the squared Euclidean distance to the nearest target, columns then rows.
+ * line: 3 * max(w, h) + 1 floats, v: max(w, h) ints of scratch. */
+static void edt(float *g, int w, int h, int stride, float *line, int *v)
 {
-    float *in = line, *out = line + side, *z = line + 2 * side;
-    for (int x = 0; x < side; x++) {
-        for (int y = 0; y < side; y++)
-            in[y] = g[(size_t)y * side + x];
-        edt_line(in, side, out, v, z);
-        for (int y = 0; y < side; y++)
-            g[(size_t)y * side + x] = out[y];
+    int n = w > h ? w : h;
+    float *in = line, *out = line + n, *z = line + 2 * n;
+    for (int x = 0; x < w; x++) {
+        for (int y = 0; y < h; y++)
+            in[y] = g[(size_t)y * stride + x];
+        edt_line(in, h, out, v, z);
+        for (int y = 0; y < h; y++)
+            g[(size_t)y * stride + x] = out[y];
     }
-    for (int y = 0; y < side; y++) {
-        memcpy(in, g + (size_t)y * side, (size_t)side * sizeof *in);
-        edt_line(in, side, g + (size_t)y * side, v, z);
+    for (int y = 0; y < h; y++) {
+        memcpy(in, g + (size_t)y * stride, (size_t)w * sizeof *in);
+        edt_line(in, w, g + (size_t)y * stride, v, z);
     }
 }
 
@@ -252,8 +273,20 @@ static void skeleton(const float *f, int side, float t, uint8_t *m, uint8_t *mar
             int edge = x == 0 || y == 0 || x == side - 1 || y == side - 1;
             m[(size_t)y * side + x] = !edge && f[(size_t)y * side + x] >= t;
         }
-    while (thin_step(m, mark, side, 0) | thin_step(m, mark, side, 1))
+    /* thinning only removes ink: the first box holds it all along */
+    struct box b = mask_box(m, side);
+    while (b.x1 > b.x0 && (thin_step(m, mark, side, b, 0) | thin_step(m, mark, side, b, 1)))
         ;
+}
+
+/* b widened by e on each side, within [0, side). */
+static struct box widen(struct box b, int e, int side)
+{
+    b.x0 = b.x0 - e > 0 ? b.x0 - e : 0;
+    b.y0 = b.y0 - e > 0 ? b.y0 - e : 0;
+    b.x1 = b.x1 + e < side ? b.x1 + e : side;
+    b.y1 = b.y1 + e < side ? b.y1 + e : side;
+    return b;
 }
 
 /* Coverage 0..1 of each pixel for a round pen of the given width moved along the skeleton
@@ -268,12 +301,21 @@ static int pen_stroke(const float *f, int side, float t, float width, uint8_t *c
     int rc = -1;
     if (m && mark && g && line && v) {
         skeleton(f, side, t, m, mark);
-        for (size_t i = 0; i < n; i++)
-            g[i] = m[i] ? 0.f : FAR;
-        edt(g, side, line, v);
-        for (size_t i = 0; i < n; i++) {
-            cov[i] = (uint8_t)(dg_pen_coverage(sqrtf(g[i]), width / 2) * 255.f + 0.5f);
-        }
+        memset(cov, 0, n);
+        /* The pen inks nothing beyond width / 2 + 0.5 of the path: distances are needed only
+         * in the path's box widened by that, and there they are exact (every target is in it). */
+        struct box b = mask_box(m, side);
+        b = b.x1 > b.x0 ? widen(b, (int)ceilf(width / 2 + 0.5f) + 1, side) : (struct box){0};
+        for (int y = b.y0; y < b.y1; y++)
+            for (int x = b.x0; x < b.x1; x++)
+                g[(size_t)y * side + x] = m[(size_t)y * side + x] ? 0.f : FAR;
+        if (b.x1 > b.x0)
+            edt(g + (size_t)b.y0 * side + b.x0, b.x1 - b.x0, b.y1 - b.y0, side, line, v);
+        for (int y = b.y0; y < b.y1; y++)
+            for (int x = b.x0; x < b.x1; x++) {
+                size_t i = (size_t)y * side + x;
+                cov[i] = (uint8_t)(dg_pen_coverage(sqrtf(g[i]), width / 2) * 255.f + 0.5f);
+            }
         rc = 0;
     }
     free(m);
