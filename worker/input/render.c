@@ -168,39 +168,75 @@ static void stroke(const float *f, int side, float t, uint8_t *cov)
     }
 }
 
-/* One Zhang-Suen sub-iteration over the stroke mask m (side x side, 1 = ink, 0 on the
- * border), within b (which holds all the ink): marks the contour pixels whose removal keeps
- * the shape connected, then removes them. Returns whether any went. */
-static int thin_step(uint8_t *m, uint8_t *mark, int side, struct box b, int second)
+/* Whether Zhang-Suen's sub-iteration (second: the second one) removes ink pixel c of a mask
+ * with rows `side` apart: a contour pixel whose removal keeps the shape connected. */
+static int thin_removes(const uint8_t *c, int side, int second)
 {
-    int changed = 0;
-    for (int y = b.y0; y < b.y1; y++)
-        for (int x = b.x0; x < b.x1; x++) {
-            const uint8_t *c = m + (size_t)y * side + x;
-            /* ink with ink on all four sides fails both sub-iterations' last test: skip it
-             * before gathering its neighbours (most of a thick stroke, most of the time) */
-            if (!*c || (c[-side] && c[1] && c[side] && c[-1]))
-                continue;
-            /* neighbours clockwise from north: p2 .. p9 */
-            int p[8] = {c[-side], c[-side + 1], c[1], c[side + 1], c[side], c[side - 1], c[-1], c[-side - 1]};
-            int n = 0, a = 0;
-            for (int k = 0; k < 8; k++)
-                n += p[k], a += !p[k] && p[(k + 1) % 8];
-            if (n < 2 || n > 6 || a != 1)
-                continue;
-            if (second ? (p[0] && p[2] && p[6]) || (p[0] && p[4] && p[6])
-                       : (p[0] && p[2] && p[4]) || (p[2] && p[4] && p[6]))
-                continue;
-            mark[(size_t)y * side + x] = 1;
-            changed = 1;
+    /* neighbours clockwise from north: p2 .. p9 */
+    int p[8] = {c[-side], c[-side + 1], c[1], c[side + 1], c[side], c[side - 1], c[-1], c[-side - 1]};
+    int n = 0, a = 0;
+    for (int k = 0; k < 8; k++)
+        n += p[k], a += !p[k] && p[(k + 1) % 8];
+    if (n < 2 || n > 6 || a != 1)
+        return 0;
+    return second ? !((p[0] && p[2] && p[6]) || (p[0] && p[4] && p[6]))
+                  : !((p[0] && p[2] && p[4]) || (p[2] && p[4] && p[6]));
+}
+
+/* The contour pixels thinning looks at: list[0..len) (indices into the mask), listed[i]
+ * whether i is on it; del: room for the pixels a sub-iteration removes. */
+struct contour {
+    uint32_t *list, *del;
+    uint8_t *listed;
+    size_t len;
+};
+
+/* One Zhang-Suen sub-iteration over the contour of mask m (rows `side` apart): decides for
+ * every listed pixel on the mask as it is, then removes, then lists the ink around what went
+ * (the only pixels that can have joined the contour). Returns whether any pixel went. */
+static int thin_step(uint8_t *m, int side, struct contour *c, int second)
+{
+    size_t nd = 0, kept = 0;
+    for (size_t k = 0; k < c->len; k++)
+        if (thin_removes(m + c->list[k], side, second))
+            c->del[nd++] = c->list[k];
+    for (size_t k = 0; k < nd; k++)
+        m[c->del[k]] = 0, c->listed[c->del[k]] = 0;
+    for (size_t k = 0; k < c->len; k++)
+        if (m[c->list[k]])
+            c->list[kept++] = c->list[k];
+    c->len = kept;
+    const long off[8] = {-side - 1, -side, -side + 1, -1, 1, side - 1, side, side + 1};
+    for (size_t k = 0; k < nd; k++)
+        for (int j = 0; j < 8; j++) {
+            size_t q = (size_t)((long)c->del[k] + off[j]);
+            if (m[q] && !c->listed[q])
+                c->list[c->len++] = (uint32_t)q, c->listed[q] = 1;
         }
-    for (int y = b.y0; y < b.y1; y++)
-        for (int x = b.x0; x < b.x1; x++) {
-            size_t i = (size_t)y * side + x;
-            if (mark[i])
-                m[i] = 0, mark[i] = 0;
-        }
-    return changed;
+    return nd > 0;
+}
+
+/* Zhang-Suen thinning of mask m (side x side, 1 = ink, 0 on the canvas's edge) to its
+ * one-pixel skeleton. Ink with ink on all four sides fails both sub-iterations' last test,
+ * so only the contour can go: the sub-iterations look at a list of contour pixels, not at
+ * the plane. The result is the plane scan's, pixel for pixel. Returns 0, or -1 on
+ * allocation failure. */
+static int thin(uint8_t *m, int side)
+{
+    size_t n = (size_t)side * side;
+    struct contour c = {malloc(n * sizeof *c.list), malloc(n * sizeof *c.del), calloc(n, 1), 0};
+    int rc = c.list && c.del && c.listed ? 0 : -1;
+    for (size_t i = (size_t)side; rc == 0 && i + (size_t)side < n; i++) {
+        const uint8_t *p = m + i;
+        if (*p && !(p[-side] && p[1] && p[side] && p[-1]))
+            c.list[c.len++] = (uint32_t)i, c.listed[i] = 1;
+    }
+    while (rc == 0 && (thin_step(m, side, &c, 0) | thin_step(m, side, &c, 1)))
+        ;
+    free(c.list);
+    free(c.del);
+    free(c.listed);
+    return rc;
 }
 
 /* The box [x0, x1) x [y0, y1) of m's non-zero pixels (side x side); empty: x1 <= x0. */
@@ -265,18 +301,16 @@ static void edt(float *g, int w, int h, int stride, float *line, int *v)
     }
 }
 
-/* m = the one-pixel skeleton of the field's shape at threshold t (mark: zeroed scratch). */
-static void skeleton(const float *f, int side, float t, uint8_t *m, uint8_t *mark)
+/* m = the one-pixel skeleton of the field's shape at threshold t. Returns 0, or -1 on
+ * allocation failure. */
+static int skeleton(const float *f, int side, float t, uint8_t *m)
 {
     for (int y = 0; y < side; y++)
         for (int x = 0; x < side; x++) {
             int edge = x == 0 || y == 0 || x == side - 1 || y == side - 1;
             m[(size_t)y * side + x] = !edge && f[(size_t)y * side + x] >= t;
         }
-    /* thinning only removes ink: the first box holds it all along */
-    struct box b = mask_box(m, side);
-    while (b.x1 > b.x0 && (thin_step(m, mark, side, b, 0) | thin_step(m, mark, side, b, 1)))
-        ;
+    return thin(m, side);
 }
 
 /* b widened by e on each side, within [0, side). */
@@ -295,12 +329,11 @@ static struct box widen(struct box b, int e, int side)
 static int pen_stroke(const float *f, int side, float t, float width, uint8_t *cov)
 {
     size_t n = (size_t)side * side;
-    uint8_t *m = malloc(n), *mark = calloc(n, 1);
+    uint8_t *m = malloc(n);
     float *g = malloc(n * sizeof *g), *line = malloc(((size_t)side * 3 + 1) * sizeof *line);
     int *v = malloc((size_t)side * sizeof *v);
     int rc = -1;
-    if (m && mark && g && line && v) {
-        skeleton(f, side, t, m, mark);
+    if (m && g && line && v && skeleton(f, side, t, m) == 0) {
         memset(cov, 0, n);
         /* The pen inks nothing beyond width / 2 + 0.5 of the path: distances are needed only
          * in the path's box widened by that, and there they are exact (every target is in it). */
@@ -319,7 +352,6 @@ static int pen_stroke(const float *f, int side, float t, float width, uint8_t *c
         rc = 0;
     }
     free(m);
-    free(mark);
     free(g);
     free(line);
     free(v);
@@ -595,14 +627,13 @@ int dg_render_path(const uint8_t pixels[784], const struct dg_render_params *p, 
         return -1;
     size_t n = (size_t)p->canvas * p->canvas;
     float *field = malloc(n * sizeof(float));
-    uint8_t *mark = calloc(n, 1);
-    if (field && mark) {
+    int rc = -1;
+    if (field) {
         enlarge(pixels, p, field);
-        skeleton(field, p->canvas, PATH_LEVEL, mask, mark);
+        rc = skeleton(field, p->canvas, PATH_LEVEL, mask);
     }
     free(field);
-    free(mark);
-    return field && mark ? 0 : -1;
+    return rc;
 }
 
 int dg_render_png(const uint8_t pixels[784], const struct dg_render_params *p, uint8_t **png,
