@@ -1,55 +1,79 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: install what is missing, build, run ctest.
+# The whole test suite, from a fresh clone: install what is missing, build, run everything CI
+# runs (.ci/run calls exactly this).
 #   scripts/test.sh [--sanitize] [extra ctest args]
 # MNIST_DIR (default ../shared/mnist) and KERAS_MODELS_DIR (default ../shared/keras-models)
-# say where the data sets are; BUILD_DIR (default build) where to build.
-# Before the suite, a fuzz smoke run: every libFuzzer target built with its sanitizers in
-# build-fuzz and fuzzed for FUZZ_SECONDS (default 10) each; a crash fails the run
-# (tests/fuzz/smoke.sh, tests/fuzz/README.md). FUZZ_SMOKE=0 leaves it out.
-# --sanitize: the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
-# (-DDIGITD_SANITIZE=ON), in BUILD_DIR (default build-sanitize), less the tests labelled
-# heavy (tests/CMakeLists.txt: the same paths at 10,000-digit scale, the browser, a second
-# build tree), which the main build runs. Every finding fails the run,
-# also one in a process no test looks at (a pool's child, a daemon): the sanitizers write
-# their reports to files under the build dir, and any report there fails the run.
+# say where the data sets are.
+# Three passes, each failing the run on its own:
+#  1. the fuzz smoke run: every libFuzzer target built with its sanitizers in build-fuzz and
+#     fuzzed for FUZZ_SECONDS (default 10) each; a crash fails the run (tests/fuzz/smoke.sh,
+#     tests/fuzz/README.md). FUZZ_SMOKE=0 leaves it out.
+#  2. the suite, Release build in BUILD_DIR (default build).
+#  3. the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
+#     (-DDIGITD_SANITIZE=ON) in SANITIZE_BUILD_DIR (default build-sanitize), less the tests
+#     labelled heavy (tests/CMakeLists.txt: the same paths at 10,000-digit scale, the browser,
+#     a second build tree), which pass 2 runs. Every finding fails the run, also one in a
+#     process no test looks at (a pool's child, a daemon): the sanitizers write their reports
+#     to files under the build dir, and any report there fails the run. SANITIZE=0 leaves it
+#     out; --sanitize runs only this pass.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-sanitize=OFF
+only_sanitize=0
 if [ "${1:-}" = --sanitize ]; then
-  sanitize=ON
+  only_sanitize=1
   shift
 fi
-build=${BUILD_DIR:-$([ $sanitize = ON ] && echo build-sanitize || echo build)}
 mnist=${MNIST_DIR:-$root/../shared/mnist}
 keras=${KERAS_MODELS_DIR:-$root/../shared/keras-models}
 
-scripts/install-deps.sh --test
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DDIGITD_WERROR=ON \
-      -DDIGITD_SANITIZE=$sanitize -DMNIST_DIR="$mnist" -DKERAS_MODELS_DIR="$keras"
-cmake --build "$build" -j"$(nproc)"
-(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-if [ $sanitize = OFF ]; then
-  fuzz_rc=0
-  if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
-    tests/fuzz/smoke.sh || fuzz_rc=$?
+# configure_build DIR SANITIZE(ON|OFF)
+configure_build() {
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Release -DDIGITD_WERROR=ON \
+        -DDIGITD_SANITIZE="$2" -DMNIST_DIR="$mnist" -DKERAS_MODELS_DIR="$keras"
+  cmake --build "$1" -j"$(nproc)"
+}
+
+# sanitized_suite DIR [ctest args]: pass 3; returns its status
+sanitized_suite() {
+  local build=$1 rc=0
+  shift
+  configure_build "$build" ON
+  local reports
+  reports=$(cd "$build" && pwd)/sanitizer-reports
+  rm -rf "$reports"
+  mkdir -p "$reports"
+  ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1" \
+  UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
+    ctest --test-dir "$build" --output-on-failure -j2 -LE heavy "$@" || rc=$?
+  if [ -n "$(ls -A "$reports")" ]; then
+    echo "sanitizer reports ($reports):" >&2
+    for f in "$reports"/*; do echo "--- $f" >&2; cat "$f" >&2; done
+    rc=1
   fi
-  rc=0
-  ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
-  [ $fuzz_rc -eq 0 ] || echo "the fuzz smoke run failed (above, before the suite)" >&2
-  exit $(( rc || fuzz_rc ))
+  return $rc
+}
+
+scripts/install-deps.sh --test
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+if [ $only_sanitize = 1 ]; then
+  sanitized_suite "${SANITIZE_BUILD_DIR:-${BUILD_DIR:-build-sanitize}}" "$@"
+  exit
 fi
 
-reports=$(cd "$build" && pwd)/sanitizer-reports
-rm -rf "$reports"
-mkdir -p "$reports"
-export ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1"
-export UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1"
-rc=0
-ctest --test-dir "$build" --output-on-failure -j2 -LE heavy "$@" || rc=$?
-if [ -n "$(ls -A "$reports")" ]; then
-  echo "sanitizer reports ($reports):" >&2
-  for f in "$reports"/*; do echo "--- $f" >&2; cat "$f" >&2; done
-  rc=1
+build=${BUILD_DIR:-build}
+configure_build "$build" OFF
+fuzz_rc=0
+if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
+  tests/fuzz/smoke.sh || fuzz_rc=$?
 fi
-exit $rc
+rc=0
+ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
+san_rc=0
+if [ "${SANITIZE:-1}" != 0 ]; then
+  sanitized_suite "${SANITIZE_BUILD_DIR:-build-sanitize}" "$@" || san_rc=$?
+fi
+[ $fuzz_rc -eq 0 ] || echo "the fuzz smoke run failed (above, before the suite)" >&2
+[ $rc -eq 0 ] || echo "the suite failed (above)" >&2
+[ $san_rc -eq 0 ] || echo "the suite under ASan and UBSan failed (above)" >&2
+exit $(( rc || fuzz_rc || san_rc ))
