@@ -552,6 +552,7 @@ static void child_init(struct child *ch, struct pool *p, int slot_i)
         _exit(1);
     }
     child_selftest(ch);
+    dg_api_init();
     set_listening(ch, 1);
 }
 
