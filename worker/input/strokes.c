@@ -229,16 +229,36 @@ static int path_box(const struct dg_strokes *s, struct box *b)
     return s->n_points && (b->x1 > b->x0 || b->y1 > b->y0);
 }
 
+/* Pixels [*lo, *hi) of n whose centres lie in [a, b], exactly (centres_in may take more):
+ * an interval, since centres increase with the index. */
+static void centres_within(float a, float b, uint32_t n, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t i = 0;
+    while (i < n && (float)i + 0.5f < a)
+        i++;
+    *lo = i;
+    while (i < n && !((float)i + 0.5f > b))
+        i++;
+    *hi = i;
+}
+
 /* Zeroes the plane's pixels whose centres lie outside the drawing area [lo, hi]^2 (plane
- * units), as the canvas never holds them. */
+ * units), as the canvas never holds them: whole rows and the ends of the others, not a
+ * test per pixel. */
 static void clip_area(uint8_t *cov, uint32_t w, uint32_t h, float lo, float hi)
 {
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            float px = (float)x + 0.5f, py = (float)y + 0.5f;
-            if (px < lo || px > hi || py < lo || py > hi)
-                cov[(size_t)y * w + x] = 0;
+    uint32_t x0, x1, y0, y1;
+    centres_within(lo, hi, w, &x0, &x1);
+    centres_within(lo, hi, h, &y0, &y1);
+    for (uint32_t y = 0; y < h; y++) {
+        uint8_t *row = cov + (size_t)y * w;
+        if (y < y0 || y >= y1) {
+            memset(row, 0, w);
+        } else {
+            memset(row, 0, x0);
+            memset(row + x1, 0, w - x1);
         }
+    }
 }
 
 int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
