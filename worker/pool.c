@@ -100,6 +100,7 @@ struct conn {
     int64_t deadline_ms;  /* closed unless its request is complete by then */
     int kept;             /* kept open by the web server after a request (FCGI_KEEP_CONN) */
     int look;             /* bytes arrived since it was last looked at */
+    int ready;            /* its whole request was in when accepted: not in epoll */
 };
 
 struct child {
@@ -295,7 +296,7 @@ static int conn_check(int fd)
 
 static void pend_remove(struct child *ch, int i, int close_it)
 {
-    if (epoll_ctl(ch->ep, EPOLL_CTL_DEL, ch->pend[i].fd, NULL) != 0)
+    if (!ch->pend[i].ready && epoll_ctl(ch->ep, EPOLL_CTL_DEL, ch->pend[i].fd, NULL) != 0)
         dg_log("error", "slot=%d epoll_ctl del: %s", ch->slot_i, strerror(errno));
     if (close_it)
         close(ch->pend[i].fd);
@@ -316,17 +317,18 @@ static void set_listening(struct child *ch, int on)
     ch->listening = on;
 }
 
-/* Adds fd to the pending set (the caller made room); 0, or -1 with fd closed. */
-static int pend_add(struct child *ch, int fd, int64_t deadline_ms, int kept)
+/* Adds fd to the pending set (the caller made room); 0, or -1 with fd closed. A connection
+ * whose request is known to be in (ready) is served next, without waiting in epoll. */
+static int pend_add(struct child *ch, int fd, int64_t deadline_ms, int kept, int ready)
 {
     /* edge-triggered: a partial request is looked at again when more of it arrives */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
-    if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (!ready && epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
         dg_log("error", "slot=%d epoll_ctl add: %s", ch->slot_i, strerror(errno));
         close(fd);
         return -1;
     }
-    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept, 1};
+    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept, !ready, ready};
     set_listening(ch, ch->n_pend < PENDING_MAX);
     return 0;
 }
@@ -343,7 +345,12 @@ static void accept_one(struct child *ch)
         }
         return;
     }
-    pend_add(ch, fd, dg_now_ms() + (int64_t)ch->p->cfg->header_timeout * 1000, 0);
+    /* nginx has usually written the whole request by now: look at once */
+    int st = conn_check(fd);
+    if (st < 0)
+        close(fd);
+    else
+        pend_add(ch, fd, dg_now_ms() + (int64_t)ch->p->cfg->header_timeout * 1000, 0, st == 1);
 }
 
 /* Closes pending connections past their deadline; returns ms until the next one (-1: none). */
@@ -364,12 +371,14 @@ static int expire_pending(struct child *ch)
     return next < 0 ? -1 : (int)(next > INT32_MAX ? INT32_MAX : next);
 }
 
-/* The first pending connection with something new to look at whose request is in, or -1;
- * drops those that turned out bad or closed. Edge-triggered events are not repeated, so
+/* The first pending connection whose request is in (known at accept, or found by looking
+ * at one with something new), or -1; drops those that turned out bad or closed. Edge-triggered events are not repeated, so
  * every one is recorded (look) and only cleared once that connection has been looked at. */
 static int ready_pending(struct child *ch)
 {
     for (int i = 0; i < ch->n_pend;) {
+        if (ch->pend[i].ready)
+            return i;
         if (!ch->pend[i].look) {
             i++;
             continue;
@@ -489,7 +498,7 @@ static void serve(struct child *ch, int i)
         int fd = req->ipcFd;
         req->ipcFd = -1;
         if (keep && !ch->done && ch->n_pend < PENDING_MAX)
-            pend_add(ch, fd, dg_now_ms() + (int64_t)cfg->keep_conn_idle * 1000, 1);
+            pend_add(ch, fd, dg_now_ms() + (int64_t)cfg->keep_conn_idle * 1000, 1, 0);
         else
             close(fd);
     }
