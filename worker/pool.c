@@ -183,7 +183,7 @@ static void deadline_fired(void)
         struct sigaction dfl = {0};
         dfl.sa_handler = SIG_DFL;
         sigaction(SIGALRM, &dfl, NULL);
-        raise(SIGALRM); /* delivered when the handler returns: the child ends by SIGALRM */
+        raise(SIGALRM); /* the child ends by SIGALRM (from the handler: as it returns) */
         return;
     }
     if (dl.phase != PH_IDLE && dl.header_ms && now >= dl.header_ms) {
@@ -228,9 +228,11 @@ static void set_phase(int phase, int64_t header_ms, int64_t request_ms)
     if (phase == PH_CLOSING || (next && (!dl.armed_ms || dl.armed_ms > next)))
         arm_timer(dg_now_ms(), next);
     dl.updating = 0;
-    if (dl.missed) {
+    while (dl.missed) { /* as the handler would have; an alarm meanwhile is missed again */
+        dl.updating = 1;
         dl.missed = 0;
         deadline_fired();
+        dl.updating = 0;
     }
 }
 
