@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,15 +80,19 @@ static int reply_error(FCGX_Request *r, int status, const char *msg, const char 
     return reply(r, status, "application/json", extra, body, strlen(body), 0);
 }
 
+/* The largest answer printed: the explain map's 784 numbers, the answer around it. */
+#define ANSWER_MAX (64 << 10)
+
 static int reply_json(FCGX_Request *r, cJSON *o, int head_only)
 {
-    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    static char buf[ANSWER_MAX]; /* printed in place: no allocation that grows and copies */
+    const char *err = !o ? "out of memory" /* the answer could not be built */
+                      : !cJSON_PrintPreallocated(o, buf, (int)sizeof buf, 0) ? "answer too large"
+                                                                            : NULL;
     cJSON_Delete(o);
-    if (!s)
-        return reply_error(r, 500, "out of memory", NULL);
-    int st = reply(r, 200, "application/json", NULL, s, strlen(s), head_only);
-    cJSON_free(s);
-    return st;
+    if (err)
+        return reply_error(r, 500, err, NULL);
+    return reply(r, 200, "application/json", NULL, buf, strlen(buf), head_only);
 }
 
 /* The request path without its query: REQUEST_URI, else DOCUMENT_URI, else SCRIPT_NAME. */
@@ -131,12 +136,14 @@ static uint8_t *read_body(FCGX_Request *r, size_t len)
 }
 
 /* Adds v, printed as %.6g would (short JSON numbers without losing anything a client
- * needs), to an object under key or to an array (key NULL); 0 if out of memory. */
+ * needs), to an object under key or to an array (key NULL); 0 if out of memory. A finite
+ * v goes in as that text (a JSON number): cJSON would print the double again with %.15g
+ * and read it back with sscanf to check it. */
 static int add6(cJSON *to, const char *key, double v)
 {
     char s[32];
     snprintf(s, sizeof s, "%.6g", v);
-    cJSON *n = cJSON_CreateNumber(strtod(s, NULL));
+    cJSON *n = isfinite(v) ? cJSON_CreateRaw(s) : cJSON_CreateNumber(v); /* NaN, inf: null */
     if (n && (key ? cJSON_AddItemToObject(to, key, n) : cJSON_AddItemToArray(to, n)))
         return 1;
     cJSON_Delete(n);
@@ -332,7 +339,47 @@ static int handle_metrics(FCGX_Request *r, const struct dg_api_config *cfg, int 
     return reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, buf, n, head);
 }
 
-int dg_api_handle(FCGX_Request *req, const struct dg_api_config *cfg, enum dg_route *route)
+/* cJSON's memory for one request comes from an arena emptied after it: a request's JSON is
+ * hundreds of small nodes (three for each point of a stroke), each a malloc and a free
+ * otherwise. What does not fit in it (a large body, a long data URL) goes to malloc. */
+#define ARENA_BYTES (256 << 10)
+#define ARENA_ALIGN 16
+
+static struct {
+    _Alignas(ARENA_ALIGN) unsigned char mem[ARENA_BYTES];
+    size_t used;
+} arena;
+
+static int in_arena(const void *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.mem;
+    return a >= lo && a - lo < ARENA_BYTES;
+}
+
+static void *arena_alloc(size_t n)
+{
+    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (need < n || need > ARENA_BYTES - arena.used) /* overflow, or full */
+        return malloc(n);
+    void *p = arena.mem + arena.used;
+    arena.used += need;
+    return p;
+}
+
+static void arena_free(void *p)
+{
+    if (!in_arena(p)) /* an arena block is given back when the request ends */
+        free(p);
+}
+
+void dg_api_init(void)
+{
+    cJSON_Hooks hooks = {arena_alloc, arena_free};
+    cJSON_InitHooks(&hooks);
+}
+
+static int route_request(FCGX_Request *req, const struct dg_api_config *cfg,
+                         enum dg_route *route)
 {
     char path[256];
     request_path(req, path, sizeof path);
@@ -356,4 +403,11 @@ int dg_api_handle(FCGX_Request *req, const struct dg_api_config *cfg, enum dg_ro
     }
     *route = DG_ROUTE_OTHER;
     return reply_error(req, 404, "no such endpoint", NULL);
+}
+
+int dg_api_handle(FCGX_Request *req, const struct dg_api_config *cfg, enum dg_route *route)
+{
+    int status = route_request(req, cfg, route);
+    arena.used = 0; /* every cJSON item of the request has been deleted */
+    return status;
 }

@@ -23,6 +23,9 @@ struct dg_api_config {
     const struct dg_shared *shared;  /* pool-wide counters for /api/metrics and health */
 };
 
+/* Once per child, before its first request: cJSON allocates from a per-request arena. */
+void dg_api_init(void);
+
 /* Answers one accepted request; returns the status sent and sets *route. */
 int dg_api_handle(FCGX_Request *req, const struct dg_api_config *cfg, enum dg_route *route);
 

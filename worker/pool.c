@@ -100,6 +100,7 @@ struct conn {
     int64_t deadline_ms;  /* closed unless its request is complete by then */
     int kept;             /* kept open by the web server after a request (FCGI_KEEP_CONN) */
     int look;             /* bytes arrived since it was last looked at */
+    int ready;            /* its whole request was in when accepted: not in epoll */
 };
 
 struct child {
@@ -122,38 +123,67 @@ static void on_child_stop(int sig) { (void)sig; child_stop = 1; }
  * ITIMER_REAL, so the master needs no periodic tick. The header deadline shuts the
  * connection down (a read blocked inside libfcgi returns, the child goes back to accepting)
  * unless the whole request is in; the request deadline ends the child by SIGALRM, which the
- * master reports as a request timeout. */
+ * master reports as a request timeout.
+ *
+ * Per request this costs no system call beyond, at most, one setitimer: a timer already
+ * armed no later than the next deadline is left as it is, and one that fires early (before
+ * any deadline: one of an earlier request) only re-arms itself. An early alarm is harmless
+ * where the child may be: SIGALRM restarts libfcgi's reads and writes (SA_RESTART), and
+ * epoll_pwait's EINTR is a wake-up like any other. The exception is libfcgi's close, which
+ * waits for the web server in poll(), never restarted: a signal there would close the
+ * connection before the web server is done (a TCP reset can lose the answer). So the close
+ * runs under a timer armed exactly for its own deadline.
+ *
+ * set_phase and the handler share dl without blocking signals: set_phase raises updating
+ * while it writes, a handler that comes then only records that it missed (missed), and
+ * set_phase acts on the deadlines itself once the update is complete. */
 enum { PH_IDLE, PH_READING, PH_HANDLING, PH_CLOSING };
 static struct {
     volatile sig_atomic_t phase;
     volatile sig_atomic_t header_expired;
-    int64_t header_ms, request_ms;  /* absolute CLOCK_MONOTONIC ms, 0: none */
+    volatile sig_atomic_t updating;  /* set_phase is writing the fields below */
+    volatile sig_atomic_t missed;    /* an alarm came meanwhile: set_phase acts on it */
+    /* absolute CLOCK_MONOTONIC ms, 0: none; written only by whoever holds dl (set_phase
+     * while updating, else the handler), so never read half-written */
+    volatile int64_t header_ms, request_ms;
+    volatile int64_t armed_ms;       /* when the one-shot timer fires, 0: not armed */
     FCGX_Request *req;
 } dl;
 
-static void arm_timer(int64_t now)
+/* The next deadline of the phase, 0: none. */
+static int64_t next_deadline(void)
 {
-    int64_t next = 0;
-    if (dl.phase != PH_IDLE) {
-        next = dl.header_ms;
-        if (dl.request_ms && (!next || dl.request_ms < next))
-            next = dl.request_ms;
-    }
+    if (dl.phase == PH_IDLE)
+        return 0;
+    int64_t next = dl.header_ms;
+    if (dl.request_ms && (!next || dl.request_ms < next))
+        next = dl.request_ms;
+    return next;
+}
+
+/* Arms the one-shot timer for next (0: disarms it). */
+static void arm_timer(int64_t now, int64_t next)
+{
+    if (next == dl.armed_ms)
+        return;
     int64_t left = next ? (next > now ? next - now : 1) : 0;
     struct itimerval it = {{0, 0}, {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000}};
     if (setitimer(ITIMER_REAL, &it, NULL) != 0) /* EINVAL only, on a value we computed */
         abort();
+    dl.armed_ms = next;
 }
 
-static void on_child_alarm(int sig)
+/* The timer has fired: acts on the deadlines that are due, then arms the timer for the
+ * next one. From the handler, or from set_phase for an alarm that came while it updated. */
+static void deadline_fired(void)
 {
-    int saved = errno;
     int64_t now = dg_now_ms();
+    dl.armed_ms = 0; /* a one-shot timer that fired is disarmed */
     if (dl.phase != PH_IDLE && dl.request_ms && now >= dl.request_ms) {
         struct sigaction dfl = {0};
         dfl.sa_handler = SIG_DFL;
-        sigaction(sig, &dfl, NULL);
-        raise(sig); /* delivered when this handler returns: the child ends by SIGALRM */
+        sigaction(SIGALRM, &dfl, NULL);
+        raise(SIGALRM); /* the child ends by SIGALRM (from the handler: as it returns) */
         return;
     }
     if (dl.phase != PH_IDLE && dl.header_ms && now >= dl.header_ms) {
@@ -165,31 +195,53 @@ static void on_child_alarm(int sig)
             shutdown(dl.req->ipcFd, SHUT_RDWR);
         }
     }
-    arm_timer(now);
+    arm_timer(now, next_deadline());
+}
+
+static void on_child_alarm(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    if (dl.updating)
+        dl.missed = 1;
+    else
+        deadline_fired();
     errno = saved;
 }
 
-/* Sets the deadlines for the next phase with SIGALRM blocked, so that the handler never
- * sees half of an update. */
+#define DL_KEEP (-1) /* set_phase: the deadline stays as it is */
+
+/* Sets the deadlines for the next phase (DL_KEEP: unchanged; read here, while the handler
+ * keeps off); arms the timer only when it would fire too late, or for the close when it
+ * would not fire exactly then (see above). */
 static void set_phase(int phase, int64_t header_ms, int64_t request_ms)
 {
-    sigset_t alrm, old;
-    sigemptyset(&alrm);
-    sigaddset(&alrm, SIGALRM);
-    sigprocmask(SIG_BLOCK, &alrm, &old);
+    dl.updating = 1;
     dl.phase = phase;
-    dl.header_ms = header_ms;
-    dl.request_ms = request_ms;
+    if (header_ms != DL_KEEP)
+        dl.header_ms = header_ms;
+    if (request_ms != DL_KEEP)
+        dl.request_ms = request_ms;
     if (phase == PH_READING)
         dl.header_expired = 0;
-    arm_timer(dg_now_ms());
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    int64_t next = next_deadline();
+    if (phase == PH_CLOSING || (next && (!dl.armed_ms || dl.armed_ms > next)))
+        arm_timer(dg_now_ms(), next);
+    dl.updating = 0;
+    while (dl.missed) { /* as the handler would have; an alarm meanwhile is missed again */
+        dl.updating = 1;
+        dl.missed = 0;
+        deadline_fired();
+        dl.updating = 0;
+    }
 }
 
-static void set_handler(int sig, void (*fn)(int))
+/* flags: 0, so that the signal ends epoll_pwait and blocked reads, or SA_RESTART */
+static void set_handler(int sig, void (*fn)(int), int flags)
 {
     struct sigaction sa = {0};
-    sa.sa_handler = fn; /* no SA_RESTART: epoll_pwait and blocked reads must return */
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
     if (sigaction(sig, &sa, NULL) != 0) {
         dg_log("error", "sigaction(%d): %s", sig, strerror(errno));
         _exit(1);
@@ -201,15 +253,15 @@ static void set_handler(int sig, void (*fn)(int))
 static void child_signals(sigset_t *waitmask)
 {
     for (size_t i = 0; i < sizeof master_signals / sizeof *master_signals; i++)
-        set_handler(master_signals[i], SIG_DFL);
-    set_handler(SIGTERM, on_child_stop);
-    set_handler(SIGINT, on_child_stop);
-    set_handler(SIGQUIT, on_child_stop);
-    set_handler(SIGALRM, on_child_alarm);
+        set_handler(master_signals[i], SIG_DFL, 0);
+    set_handler(SIGTERM, on_child_stop, 0);
+    set_handler(SIGINT, on_child_stop, 0);
+    set_handler(SIGQUIT, on_child_stop, 0);
+    set_handler(SIGALRM, on_child_alarm, SA_RESTART); /* see dl */
     /* USR1/USR2 are for the master; an operator signalling the whole process group must
      * not kill the children with the default action. */
-    set_handler(SIGUSR1, SIG_IGN);
-    set_handler(SIGUSR2, SIG_IGN);
+    set_handler(SIGUSR1, SIG_IGN, 0);
+    set_handler(SIGUSR2, SIG_IGN, 0);
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
@@ -246,7 +298,7 @@ static int conn_check(int fd)
 
 static void pend_remove(struct child *ch, int i, int close_it)
 {
-    if (epoll_ctl(ch->ep, EPOLL_CTL_DEL, ch->pend[i].fd, NULL) != 0)
+    if (!ch->pend[i].ready && epoll_ctl(ch->ep, EPOLL_CTL_DEL, ch->pend[i].fd, NULL) != 0)
         dg_log("error", "slot=%d epoll_ctl del: %s", ch->slot_i, strerror(errno));
     if (close_it)
         close(ch->pend[i].fd);
@@ -267,17 +319,18 @@ static void set_listening(struct child *ch, int on)
     ch->listening = on;
 }
 
-/* Adds fd to the pending set (the caller made room); 0, or -1 with fd closed. */
-static int pend_add(struct child *ch, int fd, int64_t deadline_ms, int kept)
+/* Adds fd to the pending set (the caller made room); 0, or -1 with fd closed. A connection
+ * whose request is known to be in (ready) is served next, without waiting in epoll. */
+static int pend_add(struct child *ch, int fd, int64_t deadline_ms, int kept, int ready)
 {
     /* edge-triggered: a partial request is looked at again when more of it arrives */
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
-    if (epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (!ready && epoll_ctl(ch->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
         dg_log("error", "slot=%d epoll_ctl add: %s", ch->slot_i, strerror(errno));
         close(fd);
         return -1;
     }
-    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept, 1};
+    ch->pend[ch->n_pend++] = (struct conn){fd, deadline_ms, kept, !ready, ready};
     set_listening(ch, ch->n_pend < PENDING_MAX);
     return 0;
 }
@@ -294,7 +347,12 @@ static void accept_one(struct child *ch)
         }
         return;
     }
-    pend_add(ch, fd, dg_now_ms() + (int64_t)ch->p->cfg->header_timeout * 1000, 0);
+    /* nginx has usually written the whole request by now: look at once */
+    int st = conn_check(fd);
+    if (st < 0)
+        close(fd);
+    else
+        pend_add(ch, fd, dg_now_ms() + (int64_t)ch->p->cfg->header_timeout * 1000, 0, st == 1);
 }
 
 /* Closes pending connections past their deadline; returns ms until the next one (-1: none). */
@@ -315,12 +373,14 @@ static int expire_pending(struct child *ch)
     return next < 0 ? -1 : (int)(next > INT32_MAX ? INT32_MAX : next);
 }
 
-/* The first pending connection with something new to look at whose request is in, or -1;
- * drops those that turned out bad or closed. Edge-triggered events are not repeated, so
+/* The first pending connection whose request is in (known at accept, or found by looking
+ * at one with something new), or -1; drops those that turned out bad or closed. Edge-triggered events are not repeated, so
  * every one is recorded (look) and only cleared once that connection has been looked at. */
 static int ready_pending(struct child *ch)
 {
     for (int i = 0; i < ch->n_pend;) {
+        if (ch->pend[i].ready)
+            return i;
         if (!ch->pend[i].look) {
             i++;
             continue;
@@ -425,13 +485,13 @@ static void serve(struct child *ch, int i)
         return;
     }
     int64_t t0 = dg_now_us(); /* latency counts from a complete header, as before */
-    set_phase(PH_HANDLING, dl.header_ms, dl.request_ms);
+    set_phase(PH_HANDLING, DL_KEEP, DL_KEEP);
     enum dg_route route = DG_ROUTE_OTHER;
     int status = dg_api_handle(req, &cfg->api, &route);
     int keep = req->keepConnection && cfg->keep_conn_idle > 0 && !dl.header_expired &&
                drain_stdin(req);
     /* libfcgi's close reads until the peer closes, 2 s per read: bounded like a header */
-    set_phase(PH_CLOSING, dg_now_ms() + (int64_t)cfg->header_timeout * 1000, dl.request_ms);
+    set_phase(PH_CLOSING, dg_now_ms() + (int64_t)cfg->header_timeout * 1000, DL_KEEP);
     FCGX_Finish_r(req); /* keeps req->ipcFd open if the web server set FCGI_KEEP_CONN */
     set_phase(PH_IDLE, 0, 0);
     dg_metrics_record(ch->slot, route, status, dg_now_us() - t0);
@@ -440,7 +500,7 @@ static void serve(struct child *ch, int i)
         int fd = req->ipcFd;
         req->ipcFd = -1;
         if (keep && !ch->done && ch->n_pend < PENDING_MAX)
-            pend_add(ch, fd, dg_now_ms() + (int64_t)cfg->keep_conn_idle * 1000, 1);
+            pend_add(ch, fd, dg_now_ms() + (int64_t)cfg->keep_conn_idle * 1000, 1, 0);
         else
             close(fd);
     }
@@ -496,13 +556,14 @@ static void child_init(struct child *ch, struct pool *p, int slot_i)
     /* FCGX_Init forces libfcgi's own USR1 handler, which sets a "shutdown pending" flag that
      * makes every later accept fail: one USR1 to the process group would leave all children
      * alive but deaf. Ignore it again (after FCGX_Init, or it is overridden). */
-    set_handler(SIGUSR1, SIG_IGN);
+    set_handler(SIGUSR1, SIG_IGN, 0);
     ch->ep = epoll_create1(EPOLL_CLOEXEC);
     if (ch->ep < 0) {
         dg_log("error", "slot=%d epoll_create1: %s", slot_i, strerror(errno));
         _exit(1);
     }
     child_selftest(ch);
+    dg_api_init();
     set_listening(ch, 1);
 }
 

@@ -17,7 +17,8 @@ uint8_t *dg_png_encode(const struct dg_png_format *f, const void *pixels, size_t
                              .color_type = f->color_type, .interlace_method = f->interlace};
     int e = spng_set_option(ctx, SPNG_ENCODE_TO_BUFFER, 1);
     if (!e && f->level)
-        e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL, f->level);
+        e = spng_set_option(ctx, SPNG_IMG_COMPRESSION_LEVEL,
+                            f->level == DG_PNG_STORED ? 0 : f->level);
     if (!e && f->filter)
         e = spng_set_option(ctx, SPNG_FILTER_CHOICE,
                             f->filter == DG_PNG_UNFILTERED ? SPNG_DISABLE_FILTERING : f->filter);
@@ -51,11 +52,14 @@ size_t dg_png_encode_input(const float in[784], uint8_t *buf, size_t cap)
         grey[i] = (uint8_t)(v * 255.f + 0.5f);
     }
     /* Sent with every answer: made cheaply. Trying five filters on each row cost the most,
-     * and zlib's default window and hash tables are sized for megabytes, not 784 bytes
-     * (bench/RESULTS.md has the figures). */
+     * and zlib's default window and hash tables are sized for megabytes, not 784 bytes.
+     * Stored, not compressed: at any level zlib searches matches and builds Huffman trees
+     * for each block, a fixed cost that is most of the encoding for 28 rows, to save a few
+     * hundred bytes of an answer that stays small (bench/RESULTS.md has the figures). */
     const struct dg_png_format f = {.width = 28, .height = 28,
                                     .color_type = SPNG_COLOR_TYPE_GRAYSCALE,
-                                    .filter = DG_PNG_UNFILTERED, .window_bits = 10, .mem_level = 1};
+                                    .level = DG_PNG_STORED, .filter = DG_PNG_UNFILTERED,
+                                    .window_bits = 9, .mem_level = 1};
     size_t n = 0;
     uint8_t *png = dg_png_encode(&f, grey, sizeof grey, &n);
     if (png && n <= cap)

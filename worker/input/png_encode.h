@@ -11,12 +11,13 @@
 /* What to write. Zero fields take the defaults: bit depth 8, greyscale, not interlaced,
  * libspng's compression level, window and memory, and adaptive filters. */
 #define DG_PNG_UNFILTERED (-1)
+#define DG_PNG_STORED (-1) /* level: deflate's stored blocks, not compressed */
 struct dg_png_format {
     uint32_t width, height;
     uint8_t bit_depth;              /* 1, 2, 4, 8, 16 */
     uint8_t color_type;             /* SPNG_COLOR_TYPE_* */
     uint8_t interlace;              /* SPNG_INTERLACE_ADAM7 or 0 */
-    int level;                      /* zlib level 1..9 */
+    int level;                      /* zlib level 1..9, or DG_PNG_STORED */
     int filter;                     /* SPNG_FILTER_CHOICE_* mask, or DG_PNG_UNFILTERED */
     uint8_t window_bits, mem_level; /* zlib's: 9..15 and 1..9; a small image needs little */
     const struct spng_plte *plte;   /* required for indexed colour */

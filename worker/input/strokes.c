@@ -15,7 +15,8 @@
 
 #define PLANE_BOX 80    /* plane pixels along the ink box's longer side */
 #define PLANE_MARGIN 2  /* plane pixels around it: the pen's anti-aliased rim, clear paper */
-#define SIMPLIFY_PX 0.2f /* plane pixels a simplified path may stray from the one sent */
+#define SIMPLIFY_PX 0.5f /* plane pixels a simplified path may stray from the one sent: a
+                         * fraction of a pixel of the 28x28 input (bench/RESULTS.md) */
 
 static int in_range(float v, float lo, float hi)
 {
@@ -90,14 +91,14 @@ static inline float max_f(float a, float b)
 }
 
 /* The x interval [*lo, *hi) where row y (pixel centres at yc) meets the capsule of radius
- * R around a-b: the union of the two end discs and the band between them, one interval as
- * the capsule is convex. Returns 0 if the row misses it. */
-static int capsule_row(float ax, float ay, float bx, float by, float R, float yc, float *lo,
-                       float *hi)
+ * R around a-b: the union of the two end discs (a's only if cap_a) and the band between
+ * them, one interval as the shape is convex. Returns 0 if the row misses it. */
+static int capsule_row(float ax, float ay, float bx, float by, float R, int cap_a, float yc,
+                       float *lo, float *hi)
 {
     float l = INFINITY, h = -INFINITY, dx = bx - ax, dy = by - ay, len = sqrtf(dx * dx + dy * dy);
     const float ends[2][2] = {{ax, ay}, {bx, by}};
-    for (int e = 0; e < 2; e++) {
+    for (int e = cap_a ? 0 : 1; e < 2; e++) {
         float v = yc - ends[e][1], q = R * R - v * v;
         if (q > 0.f)
             l = min_f(l, ends[e][0] - sqrtf(q)), h = max_f(h, ends[e][0] + sqrtf(q));
@@ -133,9 +134,13 @@ static void centres_in(float l, float h, uint32_t n, uint32_t *lo, uint32_t *hi)
 
 /* The round pen of radius r moved from a to b (plane units): each pixel within reach gets
  * the coverage of its centre's distance to the segment, kept if more than it has. Pixels
- * well inside the stroke are full ink without a distance; only the rim is computed. */
-static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_t *cov,
-                         uint32_t w, uint32_t h)
+ * well inside the stroke are full ink without a distance; only the rim is computed.
+ * Without cap_a, the pixels behind a (before it along a-b, outside b's disc) are left out:
+ * the segment that ended at a drew them already, at least as dark (a pixel's distance to
+ * this segment is then its distance to a, never less than to the segment ending there),
+ * so the plane is the same, drawn with a disc less per joint. */
+static void draw_segment(float ax, float ay, float bx, float by, float r, int cap_a,
+                         uint8_t *cov, uint32_t w, uint32_t h)
 {
     float reach = r + 0.5f, inner = r - 0.5f - 1e-3f, dx = bx - ax, dy = by - ay;
     float l2 = dx * dx + dy * dy, inv = l2 > 0.f ? 1.f / l2 : 0.f;
@@ -143,13 +148,13 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_
     pixel_span(ay, by, reach, h, &y0, &y1);
     for (uint32_t y = y0; y < y1; y++) {
         float yc = (float)y + 0.5f, ol, oh, il, ih;
-        if (!capsule_row(ax, ay, bx, by, reach, yc, &ol, &oh))
+        if (!capsule_row(ax, ay, bx, by, reach, cap_a, yc, &ol, &oh))
             continue;
         uint32_t x0, x1, i0 = 0, i1 = 0;
         centres_in(ol, oh, w, &x0, &x1);
-        if (inner > 0.f && capsule_row(ax, ay, bx, by, inner, yc, &il, &ih)) {
-            i0 = (uint32_t)fmaxf(ceilf(il - 0.5f), 0.f); /* centres strictly inside */
-            i1 = (uint32_t)fmaxf(floorf(ih - 0.5f) + 1.f, 0.f);
+        if (inner > 0.f && capsule_row(ax, ay, bx, by, inner, cap_a, yc, &il, &ih)) {
+            i0 = (uint32_t)max_f(ceilf(il - 0.5f), 0.f); /* centres strictly inside */
+            i1 = (uint32_t)max_f(floorf(ih - 0.5f) + 1.f, 0.f);
             i0 = i0 < x0 ? x0 : i0 > x1 ? x1 : i0;
             i1 = i1 < i0 ? i0 : i1 > x1 ? x1 : i1;
         } else {
@@ -196,7 +201,7 @@ static void draw(const struct dg_strokes *s, const uint8_t *keep, float k, float
                 continue;
             const float *a = s->xy + 2 * (size_t)prev, *b = s->xy + 2 * (size_t)i;
             draw_segment((a[0] - ox) * k, (a[1] - oy) * k, (b[0] - ox) * k, (b[1] - oy) * k, r,
-                         cov, w, h);
+                         prev == first, cov, w, h); /* a stroke's first segment has a cap */
             prev = i;
         }
     }
@@ -224,16 +229,36 @@ static int path_box(const struct dg_strokes *s, struct box *b)
     return s->n_points && (b->x1 > b->x0 || b->y1 > b->y0);
 }
 
+/* Pixels [*lo, *hi) of n whose centres lie in [a, b], exactly (centres_in may take more):
+ * an interval, since centres increase with the index. */
+static void centres_within(float a, float b, uint32_t n, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t i = 0;
+    while (i < n && (float)i + 0.5f < a)
+        i++;
+    *lo = i;
+    while (i < n && !((float)i + 0.5f > b))
+        i++;
+    *hi = i;
+}
+
 /* Zeroes the plane's pixels whose centres lie outside the drawing area [lo, hi]^2 (plane
- * units), as the canvas never holds them. */
+ * units), as the canvas never holds them: whole rows and the ends of the others, not a
+ * test per pixel. */
 static void clip_area(uint8_t *cov, uint32_t w, uint32_t h, float lo, float hi)
 {
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            float px = (float)x + 0.5f, py = (float)y + 0.5f;
-            if (px < lo || px > hi || py < lo || py > hi)
-                cov[(size_t)y * w + x] = 0;
+    uint32_t x0, x1, y0, y1;
+    centres_within(lo, hi, w, &x0, &x1);
+    centres_within(lo, hi, h, &y0, &y1);
+    for (uint32_t y = 0; y < h; y++) {
+        uint8_t *row = cov + (size_t)y * w;
+        if (y < y0 || y >= y1) {
+            memset(row, 0, w);
+        } else {
+            memset(row, 0, x0);
+            memset(row + x1, 0, w - x1);
         }
+    }
 }
 
 int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
