@@ -71,20 +71,26 @@ static float sample1(const float *v, int stride, float u)
 
 struct box { int x0, y0, x1, y1; };
 
-static struct box scan_bbox(const uint8_t *px)
+/* The box [x0, x1) x [y0, y1) of m's non-zero pixels (side x side); empty: x1 <= x0. */
+static struct box mask_box(const uint8_t *m, int side)
 {
-    struct box b = {SCAN, SCAN, 0, 0};
-    for (int y = 0; y < SCAN; y++)
-        for (int x = 0; x < SCAN; x++)
-            if (px[y * SCAN + x]) {
+    struct box b = {side, side, 0, 0};
+    for (int y = 0; y < side; y++)
+        for (int x = 0; x < side; x++)
+            if (m[(size_t)y * side + x]) {
                 b.x0 = x < b.x0 ? x : b.x0;
                 b.y0 = y < b.y0 ? y : b.y0;
                 b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
                 b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
             }
-    if (b.x1 <= b.x0)
-        b = (struct box){0, 0, SCAN, SCAN};
     return b;
+}
+
+/* The scan's ink box; the whole scan when it has no ink. */
+static struct box scan_bbox(const uint8_t *px)
+{
+    struct box b = mask_box(px, SCAN);
+    return b.x1 > b.x0 ? b : (struct box){0, 0, SCAN, SCAN};
 }
 
 /* Keeps [c - half, c + half] on the canvas. */
@@ -237,21 +243,6 @@ static int thin(uint8_t *m, int side)
     free(c.del);
     free(c.listed);
     return rc;
-}
-
-/* The box [x0, x1) x [y0, y1) of m's non-zero pixels (side x side); empty: x1 <= x0. */
-static struct box mask_box(const uint8_t *m, int side)
-{
-    struct box b = {side, side, 0, 0};
-    for (int y = 0; y < side; y++)
-        for (int x = 0; x < side; x++)
-            if (m[(size_t)y * side + x]) {
-                b.x0 = x < b.x0 ? x : b.x0;
-                b.y0 = y < b.y0 ? y : b.y0;
-                b.x1 = x + 1 > b.x1 ? x + 1 : b.x1;
-                b.y1 = y + 1 > b.y1 ? y + 1 : b.y1;
-            }
-    return b;
 }
 
 /* Squared distance to the nearest zero of f along one line of n samples (f: 0 on the path,
