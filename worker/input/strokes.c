@@ -91,14 +91,14 @@ static inline float max_f(float a, float b)
 }
 
 /* The x interval [*lo, *hi) where row y (pixel centres at yc) meets the capsule of radius
- * R around a-b: the union of the two end discs (a's only if cap_a) and the band between
- * them, one interval as the shape is convex. Returns 0 if the row misses it. */
-static int capsule_row(float ax, float ay, float bx, float by, float R, int cap_a, float yc,
-                       float *lo, float *hi)
+ * R around a-b: the union of the two end discs and the band between them, one interval as
+ * the capsule is convex. Returns 0 if the row misses it. */
+static int capsule_row(float ax, float ay, float bx, float by, float R, float yc, float *lo,
+                       float *hi)
 {
     float l = INFINITY, h = -INFINITY, dx = bx - ax, dy = by - ay, len = sqrtf(dx * dx + dy * dy);
     const float ends[2][2] = {{ax, ay}, {bx, by}};
-    for (int e = cap_a ? 0 : 1; e < 2; e++) {
+    for (int e = 0; e < 2; e++) {
         float v = yc - ends[e][1], q = R * R - v * v;
         if (q > 0.f)
             l = min_f(l, ends[e][0] - sqrtf(q)), h = max_f(h, ends[e][0] + sqrtf(q));
@@ -134,13 +134,9 @@ static void centres_in(float l, float h, uint32_t n, uint32_t *lo, uint32_t *hi)
 
 /* The round pen of radius r moved from a to b (plane units): each pixel within reach gets
  * the coverage of its centre's distance to the segment, kept if more than it has. Pixels
- * well inside the stroke are full ink without a distance; only the rim is computed.
- * Without cap_a, the pixels behind a (before it along a-b, outside b's disc) are left out:
- * the segment that ended at a drew them already, at least as dark (a pixel's distance to
- * this segment is then its distance to a, never less than to the segment ending there),
- * so the plane is the same, drawn with a disc less per joint. */
-static void draw_segment(float ax, float ay, float bx, float by, float r, int cap_a,
-                         uint8_t *cov, uint32_t w, uint32_t h)
+ * well inside the stroke are full ink without a distance; only the rim is computed. */
+static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_t *cov,
+                         uint32_t w, uint32_t h)
 {
     float reach = r + 0.5f, inner = r - 0.5f - 1e-3f, dx = bx - ax, dy = by - ay;
     float l2 = dx * dx + dy * dy, inv = l2 > 0.f ? 1.f / l2 : 0.f;
@@ -148,11 +144,11 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, int ca
     pixel_span(ay, by, reach, h, &y0, &y1);
     for (uint32_t y = y0; y < y1; y++) {
         float yc = (float)y + 0.5f, ol, oh, il, ih;
-        if (!capsule_row(ax, ay, bx, by, reach, cap_a, yc, &ol, &oh))
+        if (!capsule_row(ax, ay, bx, by, reach, yc, &ol, &oh))
             continue;
         uint32_t x0, x1, i0 = 0, i1 = 0;
         centres_in(ol, oh, w, &x0, &x1);
-        if (inner > 0.f && capsule_row(ax, ay, bx, by, inner, cap_a, yc, &il, &ih)) {
+        if (inner > 0.f && capsule_row(ax, ay, bx, by, inner, yc, &il, &ih)) {
             i0 = (uint32_t)max_f(ceilf(il - 0.5f), 0.f); /* centres strictly inside */
             i1 = (uint32_t)max_f(floorf(ih - 0.5f) + 1.f, 0.f);
             i0 = i0 < x0 ? x0 : i0 > x1 ? x1 : i0;
@@ -201,7 +197,7 @@ static void draw(const struct dg_strokes *s, const uint8_t *keep, float k, float
                 continue;
             const float *a = s->xy + 2 * (size_t)prev, *b = s->xy + 2 * (size_t)i;
             draw_segment((a[0] - ox) * k, (a[1] - oy) * k, (b[0] - ox) * k, (b[1] - oy) * k, r,
-                         prev == first, cov, w, h); /* a stroke's first segment has a cap */
+                         cov, w, h);
             prev = i;
         }
     }
