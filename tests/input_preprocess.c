@@ -8,7 +8,8 @@
  *  - moving the drawing on the canvas changes nothing; isolated specks and stray pen taps
  *    away from the digit do not move the box; a detached part of the digit is kept;
  *  - dark ink on grey paper is dark on light, light ink on grey paper light on dark;
- *  - canvases of extreme aspect ratio (4000x3, 200x1: a side shorter than a grid cell).
+ *  - canvases of extreme aspect ratio (4000x3, 200x1: a side shorter than a grid cell);
+ *  - an ink plane (dg_preprocess_ink) gives what the transparent canvas of it gives.
  *   input_preprocess MNIST_DIR */
 #include <math.h>
 #include <stdio.h>
@@ -227,6 +228,34 @@ static void test_detached_part(void)
     free(c.rgba);
 }
 
+/* A transparent canvas and its alpha plane alone give the same 28x28 and box: the stroke
+ * path hands its plane to dg_preprocess_ink without building a canvas. */
+static void test_ink_plane(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct dg_render_params p;
+        dg_render_params_for(11, i, i % 2 ? DG_STYLE_PEN : DG_STYLE_SCAN, &p);
+        p.look = DG_LOOK_TRANSPARENT, p.noise = (int)(i % 3 == 0);
+        struct dg_canvas c;
+        float a[784], b[784];
+        struct dg_prep_info ia, ib;
+        CHECK(render(im->pixels + i * 784, &p, &c) == 0, "render %zu", i);
+        size_t np = (size_t)c.w * c.h;
+        uint8_t *plane = malloc(np);
+        CHECK(plane != NULL, "plane %zu", i);
+        for (size_t k = 0; plane && k < np; k++)
+            plane[k] = c.rgba[k * 4 + 3];
+        int ra = dg_preprocess(&c, a, &ia), rb = plane ? dg_preprocess_ink(plane, c.w, c.h, b, &ib) : -1;
+        CHECK(ra == DG_INPUT_OK && rb == ra, "digit %zu: canvas %d, plane %d", i, ra, rb);
+        CHECK(!memcmp(a, b, sizeof a) && !memcmp(&ia, &ib, sizeof ia), "digit %zu: the plane differs", i);
+        free(plane);
+        free(c.rgba);
+    }
+    float x[784];
+    uint8_t empty[64] = {0};
+    CHECK(dg_preprocess_ink(empty, 8, 8, x, NULL) == DG_INPUT_BLANK, "an empty plane");
+}
+
 /* Paper need not be white or black: ink darker than mid-grey paper is dark on light, ink
  * lighter than it light on dark, and both give the digit the white canvas gives. */
 static void test_grey_paper(const struct dg_idx_images *im, size_t n)
@@ -390,6 +419,7 @@ int main(int argc, char **argv)
     test_over_max_side();
     test_stray_tap(&im, 30);
     test_detached_part();
+    test_ink_plane(&im, 60);
     test_grey_paper(&im, 30);
     test_pencil(&im, 30);
     dg_idx_free_images(&im);

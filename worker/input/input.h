@@ -75,6 +75,12 @@ enum { DG_POL_DARK_ON_LIGHT, DG_POL_LIGHT_ON_DARK, DG_POL_ALPHA };
  * Returns DG_INPUT_BLANK if nothing is drawn. */
 int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info);
 
+/* The same from an ink plane (w x h, 0 = paper, up to 255 = full ink, as a transparent
+ * canvas's alpha; no photo, no background to find): a renderer's output skips the canvas.
+ * The plane is changed (parts dropped, noise floor lifted). */
+int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784],
+                      struct dg_prep_info *info);
+
 /* PNG bytes -> 784 floats: dg_png_decode + dg_preprocess. */
 int dg_input_from_png(const void *png, size_t len, const struct dg_input_limits *lim,
                       float out[784], struct dg_prep_info *info);

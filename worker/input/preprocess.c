@@ -112,6 +112,15 @@ DG_HOT_LOOP static uint32_t deviation_sum(const uint8_t *g, uint32_t n, uint8_t 
     return s;
 }
 
+/* The largest of n ink levels. */
+DG_HOT_LOOP static unsigned max_ink(const uint8_t *ink, size_t n)
+{
+    uint8_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = ink[i] > m ? ink[i] : m;
+    return m;
+}
+
 /* In place: grey level -> its distance from the paper bg towards the ink; returns the max.
  * Separate loops: fused, gcc does not vectorise them. */
 DG_HOT_LOOP static unsigned ink_from_grey(uint8_t *g, size_t n, uint8_t bg, int darker)
@@ -122,10 +131,7 @@ DG_HOT_LOOP static unsigned ink_from_grey(uint8_t *g, size_t n, uint8_t bg, int 
     else
         for (size_t i = 0; i < n; i++)
             g[i] = sat_sub(g[i], bg);
-    uint8_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = g[i] > m ? g[i] : m;
-    return m;
+    return max_ink(g, n);
 }
 
 /* ink[i] = how far pixel i is from the paper towards the ink, 0..255; returns the max and
@@ -137,14 +143,12 @@ static unsigned ink_map(const struct dg_canvas *c, struct dg_prep_info *info, ui
 {
     const size_t n = (size_t)c->w * c->h;
     const uint8_t *p = c->rgba;
-    unsigned bg, max = 0;
+    unsigned bg;
     if (border_background(c, &bg)) {
         info->polarity = DG_POL_ALPHA;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             ink[i] = p[i * 4 + 3];
-            max = ink[i] > max ? ink[i] : max;
-        }
-        return max;
+        return max_ink(ink, n);
     }
     composite_grey(p, n, (uint16_t)bg, ink);
     const uint8_t b = (uint8_t)bg;
@@ -468,29 +472,31 @@ static int fits(int off, float extent)
 }
 
 /* One allocation for the ink map and the grid, sizes checked. */
-static void *prep_alloc(const struct dg_canvas *c, uint8_t **ink, struct grid *g, struct comp **comps)
+/* One allocation for the grid, its components and (with_ink) the w x h ink map. */
+static void *prep_alloc(uint32_t w, uint32_t h, int with_ink, uint8_t **ink, struct grid *g,
+                        struct comp **comps)
 {
-    uint32_t side = c->w > c->h ? c->w : c->h;
+    uint32_t side = w > h ? w : h;
     g->cs = (side + GRID_MAX - 1) / GRID_MAX;
-    g->gw = (c->w + g->cs - 1) / g->cs, g->gh = (c->h + g->cs - 1) / g->cs;
-    size_t n = (size_t)c->w * c->h, ncell = (size_t)g->gw * g->gh; /* ncell <= 64 * 64 */
-    if (n / c->w != c->h || n > SIZE_MAX - 64)
+    g->gw = (w + g->cs - 1) / g->cs, g->gh = (h + g->cs - 1) / g->cs;
+    size_t n = (size_t)w * h, ncell = (size_t)g->gw * g->gh; /* ncell <= 64 * 64 */
+    if (n / w != h || n > SIZE_MAX - 64)
         return NULL;
-    size_t ink_bytes = (n + 63) & ~(size_t)63;
+    size_t ink_bytes = with_ink ? (n + 63) & ~(size_t)63 : 0;
     size_t grid_bytes = ncell * (sizeof(uint32_t) + 2 * sizeof(int32_t) + sizeof(struct comp)) +
-                        (size_t)c->w * (sizeof(uint32_t) + sizeof(uint16_t)); /* w <= n */
+                        (size_t)w * (sizeof(uint32_t) + sizeof(uint16_t)); /* w <= n */
     if (ink_bytes > SIZE_MAX - grid_bytes)
         return NULL;
     uint8_t *mem = malloc(ink_bytes + grid_bytes);
     if (!mem)
         return NULL;
-    *ink = mem;
+    *ink = with_ink ? mem : NULL;
     *comps = (struct comp *)(mem + ink_bytes);
     g->count = (uint32_t *)(*comps + ncell);
     g->label = (int32_t *)(g->count + ncell);
     g->queue = g->label + ncell;
     g->colsum = (uint32_t *)(g->queue + ncell);
-    g->colcnt = (uint16_t *)(g->colsum + c->w);
+    g->colcnt = (uint16_t *)(g->colsum + w);
     return mem;
 }
 
@@ -587,41 +593,73 @@ static int frame(const uint8_t *ink, uint32_t w, uint32_t h, const struct dg_pre
     return DG_INPUT_OK;
 }
 
-int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info)
+/* From the ink map on (max: its largest value): the digit's parts, box, centroid, frame. */
+static int from_ink(uint8_t *ink, uint32_t w, uint32_t h, unsigned max, struct grid *g,
+                    struct comp *comps, struct dg_prep_info *info, float out[784])
 {
-    struct dg_prep_info tmp;
-    if (!info)
-        info = &tmp;
-    memset(info, 0, sizeof *info);
-    memset(out, 0, 784 * sizeof(float));
-    if (!c->rgba || !c->w || !c->h)
-        return DG_INPUT_BLANK;
-    if (c->w > MAX_SIDE || c->h > MAX_SIDE)
-        return DG_INPUT_TOO_LARGE;
-    if (dg_photo_detect(c))
-        return dg_photo_preprocess(c, out, info);
-    uint8_t *ink;
-    struct grid g;
-    struct comp *comps, cells;
-    void *mem = prep_alloc(c, &ink, &g, &comps);
-    if (!mem)
-        return DG_INPUT_NOMEM;
-    unsigned max = ink_map(c, info, ink);
     /* Noise is a few grey levels; strokes reach max. The floor removes the noise, the
      * threshold decides what is clearly ink (the anti-aliased rim lies between). */
     unsigned floor_ = max / 16 > 3 ? max / 16 : 3;
     unsigned thr = max / 4 > floor_ + 1 ? max / 4 : floor_ + 1;
-    int rc = DG_INPUT_BLANK;
-    if (max >= MIN_CONTRAST) {
-        grid_fill(&g, ink, c->w, c->h, thr);
-        uint32_t n = grid_label(&g, comps);
-        if (select_digit(comps, n, &cells)) {
-            digit_box(&g, comps, &cells, ink, c->w, c->h, thr, info);
-            double cx, cy;
-            lift_and_centroid(ink, c->w, info, floor_, g.colsum, &cx, &cy);
-            rc = frame(ink, c->w, c->h, info, cx, cy, out);
-        }
-    }
+    struct comp cells;
+    if (max < MIN_CONTRAST)
+        return DG_INPUT_BLANK;
+    grid_fill(g, ink, w, h, thr);
+    uint32_t n = grid_label(g, comps);
+    if (!select_digit(comps, n, &cells))
+        return DG_INPUT_BLANK;
+    digit_box(g, comps, &cells, ink, w, h, thr, info);
+    double cx, cy;
+    lift_and_centroid(ink, w, info, floor_, g->colsum, &cx, &cy);
+    return frame(ink, w, h, info, cx, cy, out);
+}
+
+/* Clears out and info; DG_INPUT_OK when a w x h image may be preprocessed. */
+static int prep_start(uint32_t w, uint32_t h, float out[784], struct dg_prep_info *info)
+{
+    memset(info, 0, sizeof *info);
+    memset(out, 0, 784 * sizeof(float));
+    if (!w || !h)
+        return DG_INPUT_BLANK;
+    return w > MAX_SIDE || h > MAX_SIDE ? DG_INPUT_TOO_LARGE : DG_INPUT_OK;
+}
+
+int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info)
+{
+    struct dg_prep_info tmp;
+    info = info ? info : &tmp;
+    int rc = prep_start(c->rgba ? c->w : 0, c->h, out, info);
+    if (rc != DG_INPUT_OK)
+        return rc;
+    if (dg_photo_detect(c))
+        return dg_photo_preprocess(c, out, info);
+    uint8_t *ink;
+    struct grid g;
+    struct comp *comps;
+    void *mem = prep_alloc(c->w, c->h, 1, &ink, &g, &comps);
+    if (!mem)
+        return DG_INPUT_NOMEM;
+    unsigned max = ink_map(c, info, ink);
+    rc = from_ink(ink, c->w, c->h, max, &g, comps, info, out);
+    free(mem);
+    return rc;
+}
+
+int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784], struct dg_prep_info *info)
+{
+    struct dg_prep_info tmp;
+    info = info ? info : &tmp;
+    int rc = prep_start(ink ? w : 0, h, out, info);
+    if (rc != DG_INPUT_OK)
+        return rc;
+    uint8_t *unused;
+    struct grid g;
+    struct comp *comps;
+    void *mem = prep_alloc(w, h, 0, &unused, &g, &comps);
+    if (!mem)
+        return DG_INPUT_NOMEM;
+    info->polarity = DG_POL_ALPHA;
+    rc = from_ink(ink, w, h, max_ink(ink, (size_t)w * h), &g, comps, info, out);
     free(mem);
     return rc;
 }

@@ -3,9 +3,10 @@
  * The drawing's ink box (the path's box widened by the pen's radius) is drawn with its longer
  * side PLANE_BOX pixels long: a few plane pixels for each pixel of the 20-px box MNIST
  * scales a digit to, so that the area averaging that follows still makes the grey edge
- * levels a canvas would. dg_preprocess then does what it does for a canvas (ink, specks,
- * box, centre of mass, scaling) on a plane of a few thousand pixels instead of a decoded
- * 280x280 one. */
+ * levels a canvas would. dg_preprocess_ink then does what dg_preprocess does for a canvas
+ * (specks, box, centre of mass, scaling) on that plane of a few thousand pixels: it is the
+ * ink map a transparent canvas of it would give, so there is no canvas to build or search
+ * for a background. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,11 +279,11 @@ int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
     w = w > PLANE_BOX + 2 * PLANE_MARGIN + 1 ? PLANE_BOX + 2 * PLANE_MARGIN + 1 : w;
     h = h > PLANE_BOX + 2 * PLANE_MARGIN + 1 ? PLANE_BOX + 2 * PLANE_MARGIN + 1 : h;
     size_t n = (size_t)w * h;
-    /* the ink plane, the RGBA canvas dg_preprocess reads, the points kept */
-    uint8_t *mem = calloc(n * 5 + s->n_points, 1);
+    /* the ink plane, the points kept */
+    uint8_t *mem = calloc(n + s->n_points, 1);
     if (!mem)
         return DG_INPUT_NOMEM;
-    uint8_t *cov = mem, *rgba = mem + n, *keep = mem + 5 * n;
+    uint8_t *cov = mem, *keep = mem + n;
     /* A pointer reports a point every few pixels; on the plane, a path that stays within
      * SIMPLIFY_PX of the drawn one looks the same at a fraction of the segments. */
     for (uint32_t j = 0, first = 0; j < s->n_strokes; first = s->ends[j++])
@@ -293,10 +294,7 @@ int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
     draw(s, keep, k, ox, oy, cov, w, h);
     if (s->side > 0.f)
         clip_area(cov, w, h, -ox * k, (s->side - ox) * k);
-    for (size_t i = 0; i < n; i++)
-        rgba[i * 4 + 3] = cov[i]; /* black ink on a transparent canvas */
-    const struct dg_canvas c = {rgba, w, h};
-    int rc = dg_preprocess(&c, out, NULL);
+    int rc = dg_preprocess_ink(cov, w, h, out, NULL);
     free(mem);
     return rc;
 }
