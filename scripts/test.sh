@@ -25,6 +25,8 @@ if [ "${1:-}" = --sanitize ]; then
   shift
 fi
 mnist=${MNIST_DIR:-$root/../shared/mnist}
+# step NAME: says which step starts, and when, so that a slow CI run shows where it went
+step() { echo "== scripts/test.sh: $1, at $SECONDS s"; }
 keras=${KERAS_MODELS_DIR:-$root/../shared/keras-models}
 
 # configure_build DIR SANITIZE(ON|OFF)
@@ -38,11 +40,13 @@ configure_build() {
 sanitized_suite() {
   local build=$1 rc=0
   shift
+  step "the sanitizer build ($build)"
   configure_build "$build" ON
   local reports
   reports=$(cd "$build" && pwd)/sanitizer-reports
   rm -rf "$reports"
   mkdir -p "$reports"
+  step "the suite under ASan and UBSan"
   ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1" \
   UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
     ctest --test-dir "$build" --output-on-failure -j2 -LE heavy "$@" || rc=$?
@@ -54,6 +58,7 @@ sanitized_suite() {
   return $rc
 }
 
+step "installing what is missing"
 scripts/install-deps.sh --test
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 if [ $only_sanitize = 1 ]; then
@@ -62,17 +67,21 @@ if [ $only_sanitize = 1 ]; then
 fi
 
 build=${BUILD_DIR:-build}
+step "the Release build ($build)"
 configure_build "$build" OFF
 fuzz_rc=0
 if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
+  step "the fuzz smoke run"
   tests/fuzz/smoke.sh || fuzz_rc=$?
 fi
 rc=0
+step "the suite"
 ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
 san_rc=0
 if [ "${SANITIZE:-1}" != 0 ]; then
   sanitized_suite "${SANITIZE_BUILD_DIR:-build-sanitize}" "$@" || san_rc=$?
 fi
+step "done"
 [ $fuzz_rc -eq 0 ] || echo "the fuzz smoke run failed (above, before the suite)" >&2
 [ $rc -eq 0 ] || echo "the suite failed (above)" >&2
 [ $san_rc -eq 0 ] || echo "the suite under ASan and UBSan failed (above)" >&2

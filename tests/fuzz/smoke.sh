@@ -3,7 +3,8 @@
 # crash, sanitizer report, leak or timeout fails the run (README.md here).
 #   tests/fuzz/smoke.sh [TARGET...]        (default: every target)
 # FUZZ_BUILD_DIR (default build-fuzz): the build tree (clang, -DDG_FUZZ=ON); FUZZ_SECONDS
-# (default 10): the time per target; FUZZ_JOBS (default nproc): build jobs. New inputs the
+# (default 10): the time per target; FUZZ_JOBS (default nproc): build jobs; FUZZ_PARALLEL
+# (default nproc): targets fuzzed at once. New inputs the
 # fuzzer finds go to $FUZZ_BUILD_DIR/fuzz-corpus/<target> (tests/corpus is only read), a
 # crashing input to $FUZZ_BUILD_DIR/fuzz-artifacts/.
 set -euo pipefail
@@ -59,14 +60,13 @@ judge() (
   fi
 )
 
-failed=0
-for t in "${targets[@]}"; do
-  new="$build/fuzz-corpus/$t"
-  art="$build/fuzz-artifacts"
+# fuzz_one TARGET: fuzzes one target; its verdict lines go to stdout, what fails it to
+# stderr; returns non-zero if it failed.
+fuzz_one() {
+  local t=$1 new="$build/fuzz-corpus/$1" art="$build/fuzz-artifacts" log="$build/fuzz-$1.log"
+  local rc=0 execs c
   mkdir -p "$new" "$art"
-  log="$build/fuzz-$t.log"
-  rc=0
-  keep_going=()
+  local keep_going=()
   case "$t" in h5|fcgi) keep_going=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1) ;; esac
   rm -f "$art/$t-"*
   "$build/fuzz_${t}_libfuzzer" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
@@ -87,12 +87,26 @@ for t in "${targets[@]}"; do
     done
   fi
   if [ $rc -ne 0 ]; then
-    failed=$((failed + 1))
     echo "fuzz smoke: $t FAILED (exit $rc, ${execs:-?} executions); the end of $log:" >&2
     tail -n 40 "$log" >&2
-  else
-    echo "fuzz smoke: $t ok, ${execs:-?} executions in $secs s"
+    return 1
   fi
+  echo "fuzz smoke: $t ok, ${execs:-?} executions in $secs s"
+}
+
+# FUZZ_PARALLEL targets at a time (default nproc: each fuzzer is one process, one core);
+# each one's lines are printed together, in the targets' order.
+parallel=${FUZZ_PARALLEL:-$(nproc)}
+declare -A pid_of
+failed=0
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n || true; done
+  fuzz_one "$t" >"$build/fuzz-$t.out" 2>&1 &
+  pid_of[$t]=$!
+done
+for t in "${targets[@]}"; do
+  wait "${pid_of[$t]}" || failed=$((failed + 1))
+  cat "$build/fuzz-$t.out"
 done
 echo "fuzz smoke: ${#targets[@]} targets, $failed failed, $(( $(date +%s) - t0 )) s in all"
 [ $failed -eq 0 ]
