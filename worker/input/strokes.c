@@ -14,7 +14,7 @@
 #include "pen.h"
 #include "strokes.h"
 
-#define PLANE_BOX 80    /* plane pixels along the ink box's longer side */
+#define PLANE_BOX 64    /* plane pixels along the ink box's longer side */
 #define PLANE_MARGIN 2  /* plane pixels around it: the pen's anti-aliased rim, clear paper */
 #define SIMPLIFY_PX 0.5f /* plane pixels a simplified path may stray from the one sent: a
                          * fraction of a pixel of the 28x28 input (bench/RESULTS.md) */
