@@ -10,9 +10,10 @@
 #     tests/fuzz/README.md). FUZZ_SMOKE=0 leaves it out.
 #  2. the suite, Release build in BUILD_DIR (default build).
 #  3. the same suite built with AddressSanitizer and UndefinedBehaviorSanitizer
-#     (-DDIGITD_SANITIZE=ON) in SANITIZE_BUILD_DIR (default build-sanitize), less the tests
-#     labelled heavy (tests/CMakeLists.txt: the same paths at 10,000-digit scale, the browser,
-#     a second build tree), which pass 2 runs. Every finding fails the run, also one in a
+#     (-DDIGITD_SANITIZE=ON) in SANITIZE_BUILD_DIR (default build-sanitize; built at idle
+#     priority while passes 1 and 2 run), less the tests labelled heavy (tests/CMakeLists.txt:
+#     the same paths at 10,000-digit scale, the browser, a second build tree), which pass 2
+#     runs. Every finding fails the run, also one in a
 #     process no test looks at (a pool's child, a daemon): the sanitizers write their reports
 #     to files under the build dir, and any report there fails the run. SANITIZE=0 leaves it
 #     out; --sanitize runs only this pass.
@@ -69,6 +70,19 @@ fi
 build=${BUILD_DIR:-build}
 step "the Release build ($build)"
 configure_build "$build" OFF
+# The sanitizer tree is built while the fuzz smoke run and the suite go on, at SCHED_IDLE
+# (chrt --idle): it gets only the CPU they leave unused (servers, browsers and fuzzers wait a
+# lot), so it takes nothing from them, and pass 3 finds most of its build done.
+# sanitized_suite builds it again in the foreground: what is left, and any error, shows there.
+san_build=${SANITIZE_BUILD_DIR:-build-sanitize}
+san_bg=""
+if [ "${SANITIZE:-1}" != 0 ]; then
+  step "the sanitizer build, in the background at idle priority ($san_build/background-build.log)"
+  mkdir -p "$san_build"
+  ( chrt --idle -p 0 "$BASHPID" >/dev/null && configure_build "$san_build" ON ) \
+    >"$san_build/background-build.log" 2>&1 &
+  san_bg=$!
+fi
 fuzz_rc=0
 if [ "${FUZZ_SMOKE:-1}" != 0 ]; then
   step "the fuzz smoke run"
@@ -79,7 +93,8 @@ step "the suite"
 ctest --test-dir "$build" --output-on-failure -j2 "$@" || rc=$?
 san_rc=0
 if [ "${SANITIZE:-1}" != 0 ]; then
-  sanitized_suite "${SANITIZE_BUILD_DIR:-build-sanitize}" "$@" || san_rc=$?
+  wait "$san_bg" || echo "the background sanitizer build failed; building it again here"
+  sanitized_suite "$san_build" "$@" || san_rc=$?
 fi
 step "done"
 [ $fuzz_rc -eq 0 ] || echo "the fuzz smoke run failed (above, before the suite)" >&2
