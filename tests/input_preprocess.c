@@ -6,7 +6,10 @@
  *    0.5 px of (14,14), values are 0..1;
  *  - blank canvases (also with noise) are DG_INPUT_BLANK;
  *  - moving the drawing on the canvas changes nothing; isolated specks and stray pen taps
- *    away from the digit do not move the box; a detached part of the digit is kept;
+ *    away from the digit do not move the box; a detached part of the digit is kept; a tap or
+ *    a short stray stroke beside a digit is dropped, and the parts of digits drawn in
+ *    separate strokes (a 5's bar, a 4's two strokes, a 1's foot or flag, a 7's crossbar, a
+ *    0's dot) are kept;
  *  - dark ink on grey paper is dark on light, light ink on grey paper light on dark;
  *  - canvases of extreme aspect ratio (4000x3, 200x1: a side shorter than a grid cell);
  *  - an ink plane (dg_preprocess_ink) gives what the transparent canvas of it gives.
@@ -256,6 +259,152 @@ static void test_ink_plane(const struct dg_idx_images *im, size_t n)
     CHECK(dg_preprocess_ink(empty, 8, 8, x, NULL) == DG_INPUT_BLANK, "an empty plane");
 }
 
+/* A pen stroke from (x0, y0) to (x1, y1), width 2r: discs a pixel apart. */
+static void line(struct dg_canvas *c, float x0, float y0, float x1, float y1, int r)
+{
+    int n = (int)ceilf(hypotf(x1 - x0, y1 - y0)) + 1;
+    for (int i = 0; i < n; i++) {
+        float t = n > 1 ? (float)i / (float)(n - 1) : 0.f;
+        disc(c, (int)lrintf(x0 + t * (x1 - x0)), (int)lrintf(y0 + t * (y1 - y0)), r,
+             (const uint8_t[4]){0, 0, 0, 255});
+    }
+}
+
+/* A tap of the pen and a short underline beside a digit, clear of it by a fifth and a
+ * quarter of its height (where a small part stayed before), and a wide pen's tap (a tenth
+ * of the digit's ink or more) three tenths of its height away: dropped, the 28x28 is the
+ * digit's alone. */
+static void test_near_marks(const struct dg_idx_images *im, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (int mark = 0; mark < 3; mark++) {
+            struct dg_render_params p;
+            dg_render_params_for(11, i, DG_STYLE_PEN, &p);
+            p.digit_height = 120.f, p.cx = p.cy = 140.f, p.noise = 0, p.look = DG_LOOK_DARK_ON_WHITE;
+            p.pen_width = mark == 2 ? 28.f : 14.f;
+            struct dg_canvas c;
+            float a[784], b[784];
+            struct dg_prep_info ia, ib;
+            CHECK(render(im->pixels + i * 784, &p, &c) == 0, "render %zu", i);
+            CHECK(dg_preprocess(&c, a, &ia) == DG_INPUT_OK, "digit %zu", i);
+            float h = (float)(ia.y1 - ia.y0), my = (float)(ia.y0 + ia.y1) / 2, mx = (float)(ia.x0 + ia.x1) / 2;
+            int r = (int)(p.pen_width * (mark == 2 ? 0.75f : 0.6f));
+            if (mark == 0) /* a tap right of it */
+                disc(&c, (int)(ia.x1 + 0.2f * h) + r, (int)my, r, (const uint8_t[4]){0, 0, 0, 255});
+            else if (mark == 1) /* a short underline */
+                line(&c, mx - 0.12f * h, ia.y1 + 0.25f * h + r, mx + 0.12f * h, ia.y1 + 0.25f * h + r, r);
+            else /* a wide pen's tap left of it */
+                disc(&c, (int)(ia.x0 - 0.3f * h) - r, (int)my, r, (const uint8_t[4]){0, 0, 0, 255});
+            CHECK(dg_preprocess(&c, b, &ib) == DG_INPUT_OK, "digit %zu mark %d", i, mark);
+            CHECK(ib.x0 == ia.x0 && ib.y0 == ia.y0 && ib.x1 == ia.x1 && ib.y1 == ia.y1,
+                  "digit %zu mark %d kept: box %u,%u-%u,%u, without it %u,%u-%u,%u", i, mark, ib.x0,
+                  ib.y0, ib.x1, ib.y1, ia.x0, ia.y0, ia.x1, ia.y1);
+            CHECK(mean_abs_diff(a, b) < 1e-6, "digit %zu mark %d changed the image", i, mark);
+            free(c.rgba);
+        }
+}
+
+/* Digits people draw in separate strokes, as polylines in a unit box (y down): the strokes
+ * before `part` are the body, the rest one part drawn apart from it, 0.12 of the height
+ * away where it comes closest (a pen lifted and put down a little off). */
+struct drawn {
+    const char *name;
+    int n_lines, part;
+    int len[4];
+    float xy[32];
+};
+
+static const struct drawn multi[] = {
+    {"5 with its bar drawn apart", 2, 1, {7, 2},
+     {0.25f, 0.15f, 0.2f, 0.45f, 0.5f, 0.38f, 0.72f, 0.5f, 0.72f, 0.78f, 0.5f, 0.95f, 0.2f, 0.88f,
+      0.3f, 0.03f, 0.85f, 0.03f}},
+    {"4 in two strokes, open top", 2, 1, {3, 2},
+     {0.3f, 0.f, 0.05f, 0.62f, 0.58f, 0.62f, 0.7f, 0.15f, 0.7f, 1.f}},
+    {"1 with a foot drawn apart", 3, 2, {2, 2, 2},
+     {0.5f, 0.f, 0.5f, 0.88f, 0.5f, 0.f, 0.3f, 0.2f, 0.25f, 1.f, 0.75f, 1.f}},
+    {"1 with a flag drawn apart", 2, 1, {2, 2},
+     {0.55f, 0.f, 0.55f, 1.f, 0.43f, 0.05f, 0.2f, 0.3f}},
+    {"7 with a crossbar that misses the stem", 2, 1, {3, 2},
+     {0.1f, 0.f, 0.9f, 0.f, 0.4f, 1.f, 0.2f, 0.55f, 0.46f, 0.55f}},
+    {"0 with a dot", 2, 1, {9, 2},
+     {0.5f, 0.f, 0.85f, 0.15f, 0.95f, 0.5f, 0.85f, 0.85f, 0.5f, 1.f, 0.15f, 0.85f, 0.05f, 0.5f,
+      0.15f, 0.15f, 0.5f, 0.f, 0.5f, 0.5f, 0.51f, 0.5f}},
+};
+
+/* Draws lines [from, to) of d on a white canvas. */
+static void draw(const struct drawn *d, int from, int to, const struct dg_render_params *p, struct dg_canvas *c)
+{
+    int at = 0;
+    for (int l = 0; l < from; l++)
+        at += d->len[l];
+    c->w = c->h = (uint32_t)p->canvas;
+    c->rgba = malloc((size_t)p->canvas * p->canvas * 4);
+    CHECK(c->rgba && dg_render_strokes(d->xy + 2 * at, d->len + from, to - from, p, c->rgba) == 0,
+          "%s: draw", d->name);
+}
+
+/* Ink pixel box of a white canvas; empty (x0 > x1) if none. */
+static void ink_box(const struct dg_canvas *c, int box[4])
+{
+    box[0] = box[1] = INT32_MAX, box[2] = box[3] = -1;
+    for (int y = 0; y < (int)c->h; y++)
+        for (int x = 0; x < (int)c->w; x++)
+            if (c->rgba[((size_t)y * c->w + (size_t)x) * 4] < 128) {
+                box[0] = x < box[0] ? x : box[0], box[2] = x > box[2] ? x : box[2];
+                box[1] = y < box[1] ? y : box[1], box[3] = y > box[3] ? y : box[3];
+            }
+}
+
+/* The nearest two ink pixels of a and b, in pixels along the wider axis (Chebyshev), up to
+ * `limit`. */
+static int ink_gap(const struct dg_canvas *a, const struct dg_canvas *b, int limit)
+{
+    int best = limit, w = (int)a->w, h = (int)a->h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (a->rgba[((size_t)y * w + x) * 4] == 255)
+                continue;
+            for (int v = y - best < 0 ? 0 : y - best; v <= y + best && v < h; v++)
+                for (int u = x - best < 0 ? 0 : x - best; u <= x + best && u < w; u++)
+                    if (b->rgba[((size_t)v * w + u) * 4] < 255) {
+                        int d = abs(u - x) > abs(v - y) ? abs(u - x) : abs(v - y);
+                        best = d < best ? d : best;
+                    }
+        }
+    return best;
+}
+
+/* Each multi-stroke digit, at two sizes and pens: its part is drawn apart (more than two
+ * 5-px component-grid cells from the body, so it is a separate part), and it is kept: the
+ * box takes it in and the 28x28 differs from the body's alone. */
+static void test_multi_part(void)
+{
+    static const float sizes[][2] = {{160.f, 8.f}, {240.f, 12.f}};
+    for (size_t k = 0; k < sizeof multi / sizeof multi[0]; k++)
+        for (int s = 0; s < 2; s++) {
+            const struct drawn *d = &multi[k];
+            struct dg_render_params p = {.canvas = 280, .digit_height = sizes[s][0], .cx = 140.f,
+                                         .cy = 140.f, .thickness = 1.f, .pen_width = sizes[s][1]};
+            struct dg_canvas all, body, part;
+            draw(d, 0, d->n_lines, &p, &all);
+            draw(d, 0, d->part, &p, &body);
+            draw(d, d->part, d->n_lines, &p, &part);
+            int g = ink_gap(&body, &part, 12), pb[4];
+            CHECK(g > 10, "%s at %g px: the part is %d px from the body, not apart", d->name, sizes[s][0], g);
+            ink_box(&part, pb);
+            float x[784], y[784];
+            struct dg_prep_info info;
+            CHECK(dg_preprocess(&all, x, &info) == DG_INPUT_OK && dg_preprocess(&body, y, NULL) == DG_INPUT_OK,
+                  "%s at %g px", d->name, sizes[s][0]);
+            CHECK((int)info.x0 <= pb[0] && (int)info.y0 <= pb[1] && (int)info.x1 > pb[2] && (int)info.y1 > pb[3],
+                  "%s at %g px: part %d,%d-%d,%d dropped (box %u,%u-%u,%u)", d->name, sizes[s][0], pb[0],
+                  pb[1], pb[2], pb[3], info.x0, info.y0, info.x1, info.y1);
+            CHECK(mean_abs_diff(x, y) > 1e-3, "%s at %g px: the part left the 28x28 as it was", d->name,
+                  sizes[s][0]);
+            free(all.rgba), free(body.rgba), free(part.rgba);
+        }
+}
+
 /* Paper need not be white or black: ink darker than mid-grey paper is dark on light, ink
  * lighter than it light on dark, and both give the digit the white canvas gives. */
 static void test_grey_paper(const struct dg_idx_images *im, size_t n)
@@ -420,6 +569,8 @@ int main(int argc, char **argv)
     test_stray_tap(&im, 30);
     test_detached_part();
     test_ink_plane(&im, 60);
+    test_near_marks(&im, 30);
+    test_multi_part();
     test_grey_paper(&im, 30);
     test_pencil(&im, 30);
     dg_idx_free_images(&im);

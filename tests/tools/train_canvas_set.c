@@ -2,11 +2,13 @@
  * does (digitd-train --extra-eval DIR). Each MNIST test digit is drawn on a canvas
  * (worker/input/render.h), encoded as PNG, decoded and preprocessed exactly as the worker does
  * (worker/input/input.h), and the 28x28 the model would see is stored (rounded to 8 bits).
- *   train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--seed-preprocess]
+ *   train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--train] [--seed-preprocess]
  * writes OUT_DIR/images-idx3-ubyte and OUT_DIR/labels-idx1-ubyte. --seed-preprocess uses
  * the seed app's preprocessing instead (resize the whole canvas), for comparison; --pen draws
  * the pen style (render.h) instead of the scan's own stroke, --world the world-styles series
- * (render.h's dg_render_world_params). */
+ * (render.h's dg_render_world_params). --train draws the first N *training* digits instead,
+ * with the same series: material to decide preprocessing rules on, so that the test split
+ * only checks them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,19 +43,19 @@ static int write_idx(const char *path, unsigned magic, const unsigned *dims, int
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--seed-preprocess]\n");
+        fprintf(stderr, "usage: train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--train] [--seed-preprocess]\n");
         return 2;
     }
     dg_input_heap_setup(); /* a canvas drawn and decoded per digit */
     size_t limit = argc > 3 && argv[3][0] != '-' ? strtoul(argv[3], NULL, 10) : 0;
-    int seed_prep = 0, pen = 0, world = 0;
+    int seed_prep = 0, pen = 0, world = 0, train = 0;
     for (int a = 3; a < argc; a++)
         seed_prep |= !strcmp(argv[a], "--seed-preprocess"), pen |= !strcmp(argv[a], "--pen"),
-        world |= !strcmp(argv[a], "--world");
+        world |= !strcmp(argv[a], "--world"), train |= !strcmp(argv[a], "--train");
     char ip[4096], lp[4096], err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof(err))) {
+    if (dg_idx_load_mnist(argv[1], train ? "train" : "t10k", &im, &lb, err, sizeof(err))) {
         fprintf(stderr, "train_canvas_set: %s\n", err);
         return 1;
     }
@@ -96,8 +98,9 @@ int main(int argc, char **argv)
     snprintf(lp, sizeof(lp), "%s/labels-idx1-ubyte", argv[2]);
     int rc = !out || write_idx(ip, 0x803, idims, 3, out, n * 784) ||
              write_idx(lp, 0x801, ldims, 1, lb.labels, n);
-    fprintf(stderr, "train_canvas_set: %zu canvas digits (%s preprocessing, %zu unreadable) in %s\n",
-            n, seed_prep ? "seed" : "MNIST", blank, argv[2]);
+    fprintf(stderr, "train_canvas_set: %zu canvas digits of the %s split (%s preprocessing, %zu "
+            "unreadable) in %s\n", n, train ? "training" : "test", seed_prep ? "seed" : "MNIST", blank,
+            argv[2]);
     free(out);
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);

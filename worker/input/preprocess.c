@@ -26,9 +26,11 @@
 #define NOISE_LEVELS 8    /* deviations from the paper up to this are read-back noise */
 #define GRID_MAX 64       /* the component grid has at most this many cells a side */
 #define SPECK_PIXELS 5    /* a component with fewer clearly-ink pixels is a speck */
-#define PART_INK_DIV 10   /* a part with 1/10 of the digit's ink is part of it... */
-#define NEAR_DIV 4        /* ...and so is a smaller one within 1/4 of the digit's size */
-#define FAR_DIV 2         /* no part further than 1/2 of the digit's size is kept */
+/* Which separate parts belong to the digit (belongs()), as fractions of its size: */
+#define GROW_DIV 5        /* a part sticking out of its box by at most 1/5 of it, */
+#define LIFT_DIV 10       /* one within 1/10 of it (a pen lift), */
+#define BIG_DIV 2         /* and a stroke 1/2 of it */
+#define FAR_DIV 2         /* up to 1/2 of it away */
 #define MAX_SIDE 16384    /* larger is refused: keeps the 16- and 32-bit sums below exact */
 /* Stroke width in the 28x28 frame (stroke_width()): the thinnest tenth of MNIST's training
  * digits lie below this; a thinner stroke (a pencil line, a thin pen on a large drawing) is
@@ -244,11 +246,44 @@ static uint32_t gap(uint32_t a0, uint32_t a1, uint32_t b0, uint32_t b1)
     return b0 > a1 ? b0 - a1 : a0 > b1 ? a0 - b1 : 0;
 }
 
-/* Keeps the digit: the component with the most ink, every part with a tenth of its ink
- * within half the digit's size (a digit drawn in two strokes, a 5's detached bar), and
- * smaller parts close to what is kept (a gap in a stroke). Specks, taps and stray strokes
- * away from the digit are dropped, however much ink a wide pen gave them.
- * Returns the number kept; box = their cells' bounding box. */
+/* How far part k sticks out of box b (cells: the largest of its four overhangs). */
+static uint32_t overhang(const struct comp *b, const struct comp *k)
+{
+    uint32_t o = k->x0 < b->x0 ? b->x0 - k->x0 : 0;
+    o = k->x1 > b->x1 && k->x1 - b->x1 > o ? k->x1 - b->x1 : o;
+    o = k->y0 < b->y0 && b->y0 - k->y0 > o ? b->y0 - k->y0 : o;
+    return k->y1 > b->y1 && k->y1 - b->y1 > o ? k->y1 - b->y1 : o;
+}
+
+/* Whether part k belongs to the digit: b is the box of what is kept so far and side its
+ * longer side (cells; one cell of slack throughout, the grid is coarse). A part
+ * kept sets the crop, the scale and the centre of mass with the digit, so what counts is
+ * where it lies and how big it is against the digit, not its ink (a wide pen's tap has as
+ * much as a 1's stem):
+ *  - one that sticks out of the box by at most 1/GROW_DIV of the digit's size adds little to
+ *    it: a dot or a bar inside it, a foot under a 1, the other end of a broken stroke;
+ *  - one within 1/LIFT_DIV of the digit's size is where the pen was lifted and put down
+ *    again: a 1's flag or foot, a 5's bar drawn apart;
+ *  - a stroke 1/BIG_DIV of the digit's size (a 5's bar, a 4's second stroke) up to
+ *    1/FAR_DIV of its size away.
+ * What is left is small and stands clear of the digit: a tap of the pen, a short stray
+ * stroke, a speck. */
+static int belongs(const struct comp *b, uint32_t side, const struct comp *k)
+{
+    if ((uint64_t)overhang(b, k) * GROW_DIV <= side + GROW_DIV)
+        return 1;
+    uint32_t d = gap(b->x0, b->x1, k->x0, k->x1), dy = gap(b->y0, b->y1, k->y0, k->y1);
+    d = dy > d ? dy : d; /* the gap, along the axis it is wider on */
+    if ((uint64_t)d * LIFT_DIV <= side + LIFT_DIV)
+        return 1;
+    uint32_t ext = k->x1 - k->x0 > k->y1 - k->y0 ? k->x1 - k->x0 : k->y1 - k->y0;
+    return (uint64_t)(ext + 1) * BIG_DIV >= side && (uint64_t)d * FAR_DIV <= side + FAR_DIV;
+}
+
+/* Keeps the digit: the component with the most ink, then the parts that belong to it
+ * (belongs()), the heaviest first: each is judged against the box of what is kept, so a
+ * 5's bar is in the box before a small stroke under the 5 is measured against it. Specks
+ * never. Returns the number kept; box = their cells' bounding box. */
 static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
 {
     int main_ = -1;
@@ -259,28 +294,20 @@ static int select_digit(struct comp *comps, uint32_t n, struct comp *box)
         return 0;
     *box = comps[main_];
     comps[main_].keep = 1;
-    int kept = 1, grew = 1;
-    while (grew) { /* a part kept may bring another within reach */
-        grew = 0;
+    int kept = 1;
+    for (;;) {
         uint32_t side = box->x1 - box->x0 > box->y1 - box->y0 ? box->x1 - box->x0 : box->y1 - box->y0;
-        for (uint32_t i = 0; i < n; i++) {
-            struct comp *k = &comps[i];
-            if (k->keep || k->count < SPECK_PIXELS)
-                continue;
-            uint32_t d = gap(box->x0, box->x1, k->x0, k->x1);
-            uint32_t dy = gap(box->y0, box->y1, k->y0, k->y1);
-            d = dy > d ? dy : d;
-            uint64_t ink10 = (uint64_t)k->count * PART_INK_DIV; /* counts reach 2^28 */
-            if (ink10 < comps[main_].count && d * NEAR_DIV > side + NEAR_DIV)
-                continue;
-            if (d * FAR_DIV > side + FAR_DIV) /* a big tap or a stray stroke away from it */
-                continue;
-            k->keep = 1, kept++, grew = 1;
-            box->x0 = k->x0 < box->x0 ? k->x0 : box->x0, box->x1 = k->x1 > box->x1 ? k->x1 : box->x1;
-            box->y0 = k->y0 < box->y0 ? k->y0 : box->y0, box->y1 = k->y1 > box->y1 ? k->y1 : box->y1;
-        }
+        struct comp *k = NULL;
+        for (uint32_t i = 0; i < n; i++)
+            if (!comps[i].keep && comps[i].count >= SPECK_PIXELS && (!k || comps[i].count > k->count) &&
+                belongs(box, side, &comps[i]))
+                k = &comps[i];
+        if (!k)
+            return kept;
+        k->keep = 1, kept++;
+        box->x0 = k->x0 < box->x0 ? k->x0 : box->x0, box->x1 = k->x1 > box->x1 ? k->x1 : box->x1;
+        box->y0 = k->y0 < box->y0 ? k->y0 : box->y0, box->y1 = k->y1 > box->y1 ? k->y1 : box->y1;
     }
-    return kept;
 }
 
 /* First index in [a, b) of a value >= thr in v (stride apart), or b. */
