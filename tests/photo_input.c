@@ -5,8 +5,12 @@
  *  - no drawn canvas (every look, style, pen and read-back noise of the renderer) is taken
  *    for a photo, so the canvas path and its accuracy are untouched; an evenly noisy sheet
  *    with a lighting gradient is a photo;
- *  - a photo of blank paper (light falling off, noise, no ink) is blank, not a digit.
+ *  - a photo of blank paper (light falling off, noise, no ink) is blank, not a digit;
+ *  - a 0 written with a marker (a stroke a quarter of its height, several of the light
+ *    estimate's blocks wide) is found whole, not as the outline of its stroke, and comes
+ *    out with MNIST's thick-end stroke weight and its hole open.
  * usage: photo_input MNIST_DIR */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <turbojpeg.h>
@@ -124,6 +128,56 @@ static void scale_checks(void)
     free(j);
 }
 
+/* A ring of ink (grey level ink) centred on c, radii r0 < r1. */
+static void ring(struct dg_canvas *c, float r0, float r1, unsigned ink)
+{
+    for (uint32_t y = 0; y < c->h; y++)
+        for (uint32_t x = 0; x < c->w; x++) {
+            float d = hypotf((float)x + 0.5f - (float)c->w / 2, (float)y + 0.5f - (float)c->h / 2);
+            uint8_t *p = c->rgba + ((size_t)y * c->w + x) * 4;
+            if (d >= r0 && d < r1)
+                p[0] = p[1] = p[2] = (uint8_t)ink;
+        }
+}
+
+/* A marker's 0 on a lit, noisy sheet, stroke r1 - r0 (hole r0): its 28x28, or an error. */
+static int marker_zero(float r0, float r1, float out[784])
+{
+    enum { W = 800, H = 600 };
+    struct dg_canvas c = {malloc((size_t)W * H * 4), W, H};
+    if (!c.rgba)
+        return DG_INPUT_NOMEM;
+    sheet(&c, 225, 50, 3, 4);
+    ring(&c, r0, r1, 40);
+    int rc = dg_photo_detect(&c) ? dg_preprocess(&c, out, NULL) : -1;
+    free(c.rgba);
+    return rc;
+}
+
+static void marker_checks(void)
+{
+    float out[784];
+    /* stroke 100 px: 3 blocks of the 400 px working image */
+    CHECK(marker_zero(100.f, 200.f, out) == DG_INPUT_OK, "a marker's 0 is found");
+    if (!failures) {
+        float sw = dg_stroke_width(out), mid = 0.f;
+        /* the stroke's middle: 8 px out from the centre, where the outline of an eroded
+         * stroke (the paper's light taken from the ink itself) leaves a gap */
+        for (int k = 0; k < 4; k++) {
+            int x = 14 + (k == 0 ? 8 : k == 1 ? -8 : 0), y = 14 + (k == 2 ? 8 : k == 3 ? -8 : 0);
+            mid += out[y * 28 + x] / 4.f;
+        }
+        CHECK(mid >= 0.5f, "the stroke is whole: %.2f in its middle", mid);
+        CHECK(sw <= DG_MNIST_MAX_WIDTH + 0.3f, "stroke width %.2f brought to MNIST's", sw);
+        CHECK(out[14 * 28 + 14] < 0.1f && out[13 * 28 + 13] < 0.1f, "the hole stays open");
+    }
+    /* stroke 0.35 of its height: the hole nearly closed up, still a digit */
+    CHECK(marker_zero(60.f, 200.f, out) == DG_INPUT_OK, "a 0 with its hole nearly closed is found");
+    /* a blot narrower than the light's closing (a wider one is taken for the paper, and
+     * only its rim is ink: a 0) */
+    CHECK(marker_zero(0.f, 60.f, out) == DG_INPUT_BLANK, "a filled disc (a blot) is no digit");
+}
+
 static void detect_checks(const char *mnist)
 {
     char ip[4096], lp[4096], err[256];
@@ -164,8 +218,9 @@ int main(int argc, char **argv)
     }
     orientation_checks();
     scale_checks();
+    marker_checks();
     detect_checks(argv[1]);
     if (!failures)
-        printf("ok: JPEG orientation and scaling, photo detection\n");
+        printf("ok: JPEG orientation and scaling, photo detection, a marker's strokes\n");
     return failures ? 1 : 0;
 }

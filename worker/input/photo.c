@@ -13,7 +13,9 @@
  *             digit's height, shape and stroke (not touching the frame: the sheet's edges
  *             and the table do; not a filled blob: shadows are), with the parts near it.
  * The kept ink (and its one-pixel anti-aliased rim) is drawn dark on white and handed to
- * dg_preprocess, which crops, scales and centres it as it does every canvas. */
+ * dg_preprocess, which crops, scales and centres it as it does every canvas. If the 28x28
+ * it gives has strokes thicker than MNIST's thick end, the kept ink is eroded by the width
+ * that brings them there and goes through dg_preprocess again (thin_to_mnist). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #define PHOTO_LEVELS 8u      /* a photo's border uses this many grey levels at least */
 #define BG_BLOCKS 24u        /* light estimate: blocks along the longer side */
 #define BG_PERCENTILE 90u    /* a block's paper light: this percentile of its greys */
+#define BG_CLOSE 2           /* ...then closed over blocks this far: a wide stroke is not light */
 #define SAUVOLA_K 0.3f
 #define SAUVOLA_R 128.f
 #define INK_FLOOR 40u        /* darkness (of 255) below which nothing is ink */
@@ -34,11 +37,15 @@
 #define INK_MIN_CONTRAST 64u /* darkest ink near the centre fainter than this: blank */
 #define DIGIT_MIN_H 0.06f    /* the digit's height, as a share of the shorter side, at least */
 #define DIGIT_MAX_ASPECT 3.f /* width / height at most (ruled lines, sheet edges are wider) */
-#define DIGIT_MAX_STROKE 0.3f /* stroke width / height at most (shadows, blobs are wider) */
+/* Stroke width / height at most: a filled blob (a shadow, a smudge) measures about 1/2; a
+ * marker's digit whose loops have nearly closed up, a good third. */
+#define DIGIT_MAX_STROKE 0.4f
 #define NEAR_WEIGHT 16.f    /* a digit a sixteenth of the frame further out must be twice as tall */
 #define PART_GAP 0.2f        /* parts within this share of the digit's height belong to it */
 #define PART_GROWTH 2.f      /* ...if the box grows no taller than this (a digit in two halves) */
 #define PAD 2u               /* white frame around the clean canvas */
+#define MNIST_BOX 20.f       /* dg_preprocess scales the digit's longer side to this */
+#define CHAMFER 3            /* distance_in's unit step (a diagonal step is 4) */
 
 static inline unsigned luma(const uint8_t *p)
 {
@@ -122,7 +129,38 @@ static uint8_t median9(uint8_t *v)
     return v[4];
 }
 
-/* The paper's light per block of b x b: BG_PERCENTILE of its greys, then a 3x3 median. */
+/* dst = the brightest (or darkest) of src within r blocks along one axis (step apart). */
+static void extreme_1d(const uint8_t *src, uint8_t *dst, uint32_t gw, uint32_t gh, int along_x,
+                       int brightest)
+{
+    for (uint32_t gy = 0; gy < gh; gy++)
+        for (uint32_t gx = 0; gx < gw; gx++) {
+            uint32_t at = along_x ? gx : gy, n = along_x ? gw : gh;
+            uint32_t lo = at > BG_CLOSE ? at - BG_CLOSE : 0, hi = at + BG_CLOSE < n ? at + BG_CLOSE : n - 1;
+            uint8_t v = src[gy * gw + gx];
+            for (uint32_t i = lo; i <= hi; i++) {
+                uint8_t u = along_x ? src[gy * gw + i] : src[i * gw + gx];
+                v = brightest ? (u > v ? u : v) : (u < v ? u : v);
+            }
+            dst[gy * gw + gx] = v;
+        }
+}
+
+/* A morphological closing of the light over blocks: the brightest within BG_CLOSE blocks,
+ * then the darkest of that. A stroke so wide that the median's neighbours are ink too (a
+ * marker, a thick felt pen) is narrower than the window and takes the paper's light around
+ * it; a shadow, a lighting gradient (closing leaves a linear ramp as it is) and the table
+ * around the sheet are wider, and stay. tmp: gw * gh. */
+static void close_light(uint8_t *light, uint8_t *tmp, uint32_t gw, uint32_t gh)
+{
+    extreme_1d(light, tmp, gw, gh, 1, 1);
+    extreme_1d(tmp, light, gw, gh, 0, 1);
+    extreme_1d(light, tmp, gw, gh, 1, 0);
+    extreme_1d(tmp, light, gw, gh, 0, 0);
+}
+
+/* The paper's light per block of b x b: BG_PERCENTILE of its greys, then a 3x3 median
+ * (a lone block of ink or writing takes its neighbours' light), then close_light. */
 static void block_light(const struct work *wk, uint32_t b, uint32_t gw, uint32_t gh, uint8_t *raw,
                         uint8_t *light)
 {
@@ -151,6 +189,7 @@ static void block_light(const struct work *wk, uint32_t b, uint32_t gw, uint32_t
                 }
             light[gy * gw + gx] = median9(v);
         }
+    close_light(light, raw, gw, gh);
 }
 
 /* Interpolation weights of block centres along one axis for coordinate p. */
@@ -379,29 +418,86 @@ static int kept_near(const struct work *wk, const struct blob *blobs, uint32_t x
     return 0;
 }
 
-/* The kept ink, dark on white, in a canvas of the box plus a margin and a white frame;
- * (*ox, *oy) = where the canvas's (0, 0) lies in the working image. */
-static int clean_canvas(const struct work *wk, const struct blob *blobs, const struct blob *box,
-                        struct dg_canvas *out, int64_t *ox, int64_t *oy)
+/* The part of the working image the clean canvas shows: the box plus a margin. */
+struct region {
+    uint32_t x0, y0, x1, y1; /* inclusive */
+};
+
+static struct region around(const struct work *wk, const struct blob *box)
 {
     uint32_t m = (box->y1 - box->y0) / 8 + 1;
-    uint32_t x0 = box->x0 > m ? box->x0 - m : 0, y0 = box->y0 > m ? box->y0 - m : 0;
-    uint32_t x1 = box->x1 + m < wk->w ? box->x1 + m : wk->w - 1;
-    uint32_t y1 = box->y1 + m < wk->h ? box->y1 + m : wk->h - 1;
-    out->w = x1 - x0 + 1 + 2 * PAD, out->h = y1 - y0 + 1 + 2 * PAD;
+    return (struct region){box->x0 > m ? box->x0 - m : 0, box->y0 > m ? box->y0 - m : 0,
+                           box->x1 + m < wk->w ? box->x1 + m : wk->w - 1,
+                           box->y1 + m < wk->h ? box->y1 + m : wk->h - 1};
+}
+
+/* The kept ink, dark on white, in a canvas of the region and a white frame; (*ox, *oy) =
+ * where the canvas's (0, 0) lies in the working image. dist NULL: the ink as found, with
+ * its rim. Else the ink eroded by `erode` pixels: a kept pixel's ink is scaled by how far
+ * its distance to the paper (dist, in CHAMFER units) lies past that, up to one pixel, so
+ * the new edge stays anti-aliased. */
+static int clean_canvas(const struct work *wk, const struct blob *blobs, struct region r,
+                        const int32_t *dist, float erode, struct dg_canvas *out, int64_t *ox,
+                        int64_t *oy)
+{
+    out->w = r.x1 - r.x0 + 1 + 2 * PAD, out->h = r.y1 - r.y0 + 1 + 2 * PAD;
     out->rgba = malloc((size_t)out->w * out->h * 4);
     if (!out->rgba)
         return DG_INPUT_NOMEM;
     memset(out->rgba, 255, (size_t)out->w * out->h * 4);
-    for (uint32_t y = y0; y <= y1; y++)
-        for (uint32_t x = x0; x <= x1; x++) {
-            if (!kept_near(wk, blobs, x, y))
+    for (uint32_t y = r.y0; y <= r.y1; y++)
+        for (uint32_t x = r.x0; x <= r.x1; x++) {
+            size_t i = (size_t)y * wk->w + x;
+            float a = 1.f;
+            if (dist) {
+                a = (float)dist[i] / CHAMFER - erode;
+                if (a <= 0.f)
+                    continue;
+                a = a > 1.f ? 1.f : a;
+            } else if (!kept_near(wk, blobs, x, y)) {
                 continue;
-            uint8_t *p = out->rgba + ((size_t)(y - y0 + PAD) * out->w + (x - x0 + PAD)) * 4;
-            p[0] = p[1] = p[2] = (uint8_t)(255u - wk->dark[(size_t)y * wk->w + x]);
+            }
+            uint8_t *p = out->rgba + ((size_t)(y - r.y0 + PAD) * out->w + (x - r.x0 + PAD)) * 4;
+            p[0] = p[1] = p[2] = (uint8_t)(255.5f - a * (float)wk->dark[i]);
         }
-    *ox = (int64_t)x0 - PAD, *oy = (int64_t)y0 - PAD;
+    *ox = (int64_t)r.x0 - PAD, *oy = (int64_t)r.y0 - PAD;
     return DG_INPUT_OK;
+}
+
+/* dist = each kept ink pixel's distance to the nearest pixel that is not (0 there), in
+ * CHAMFER units per pixel, over the region (whose outside counts as paper): the 3-4
+ * chamfer distance, two passes, within 8 % of the Euclidean. */
+static void distance_in(const struct work *wk, const struct blob *blobs, struct region r,
+                        int32_t *dist)
+{
+    const int32_t far = INT32_MAX / 2, D = CHAMFER, E = CHAMFER + 1;
+    const size_t w = wk->w;
+    for (uint32_t y = r.y0; y <= r.y1; y++)
+        for (uint32_t x = r.x0; x <= r.x1; x++) {
+            size_t i = y * w + x;
+            int32_t l = wk->label[i], d = l > 0 && blobs[l - 1].keep ? far : 0;
+            if (d) {
+                int32_t up = y > r.y0 ? dist[i - w] : 0, left = x > r.x0 ? dist[i - 1] : 0;
+                int32_t ul = y > r.y0 && x > r.x0 ? dist[i - w - 1] : 0;
+                int32_t ur = y > r.y0 && x < r.x1 ? dist[i - w + 1] : 0;
+                d = up + D < d ? up + D : d, d = left + D < d ? left + D : d;
+                d = ul + E < d ? ul + E : d, d = ur + E < d ? ur + E : d;
+            }
+            dist[i] = d;
+        }
+    for (uint32_t y = r.y1 + 1; y-- > r.y0;)
+        for (uint32_t x = r.x1 + 1; x-- > r.x0;) {
+            size_t i = y * w + x;
+            int32_t d = dist[i];
+            if (!d)
+                continue;
+            int32_t dn = y < r.y1 ? dist[i + w] : 0, rt = x < r.x1 ? dist[i + 1] : 0;
+            int32_t dr = y < r.y1 && x < r.x1 ? dist[i + w + 1] : 0;
+            int32_t dl = y < r.y1 && x > r.x0 ? dist[i + w - 1] : 0;
+            d = dn + D < d ? dn + D : d, d = rt + D < d ? rt + D : d;
+            d = dr + E < d ? dr + E : d, d = dl + E < d ? dl + E : d;
+            dist[i] = d;
+        }
 }
 
 /* Scratch of the steps, beside the working image. */
@@ -435,9 +531,10 @@ static void *work_alloc(const struct dg_canvas *c, struct work *wk, struct scrat
     return mem;
 }
 
-/* The steps up to the clean canvas; DG_INPUT_BLANK if no digit is found. */
+/* The steps up to the digit's components (kept in s->blobs) and their box;
+ * DG_INPUT_BLANK if no digit is found. */
 static int find_digit(const struct dg_canvas *c, struct work *wk, const struct scratch *s,
-                      struct dg_canvas *clean, int64_t *ox, int64_t *oy)
+                      struct blob *box)
 {
     reduce_grey(c, wk, s->acc);
     uint32_t side = wk->w > wk->h ? wk->w : wk->h, b = (side + BG_BLOCKS - 1) / BG_BLOCKS;
@@ -452,10 +549,56 @@ static int find_digit(const struct dg_canvas *c, struct work *wk, const struct s
     integrals(wk, s->s1, s->s2);
     threshold(wk, b, floor_, sure, s->s1, s->s2);
     uint32_t n = components(wk, s->blobs);
+    return pick_digit(wk, s->blobs, n, box) ? DG_INPUT_OK : DG_INPUT_BLANK;
+}
+
+/* out and info are dg_preprocess's for the ink as found. If its strokes are thicker than
+ * MNIST's thick end, the ink is eroded by e working pixels a side and preprocessed again.
+ * The box (longer side S, scaled to MNIST_BOX) loses 2e too, so for the stroke
+ * w = sw S / MNIST_BOX to come out at MAX: (w - 2e) / (S - 2e) = MAX / MNIST_BOX. If
+ * nothing is left, the first answer stands. */
+static int thin_to_mnist(const struct work *wk, const struct scratch *s, struct region r,
+                         float out[784], struct dg_prep_info *info, int64_t *ox, int64_t *oy)
+{
+    float sw = dg_stroke_width(out);
+    if (sw <= DG_MNIST_MAX_WIDTH)
+        return DG_INPUT_OK;
+    uint32_t bw = info->x1 - info->x0, bh = info->y1 - info->y0;
+    float side = (float)(bw > bh ? bw : bh);
+    float e = side * (sw - DG_MNIST_MAX_WIDTH) / (2.f * (MNIST_BOX - DG_MNIST_MAX_WIDTH));
+    distance_in(wk, s->blobs, r, wk->queue); /* the flood's queue is free again */
+    struct dg_canvas thin = {0};
+    int64_t tx, ty;
+    int rc = clean_canvas(wk, s->blobs, r, wk->queue, e, &thin, &tx, &ty);
+    if (rc)
+        return rc;
+    float x[784];
+    struct dg_prep_info ti;
+    if (dg_preprocess(&thin, x, &ti) == DG_INPUT_OK) {
+        memcpy(out, x, sizeof x);
+        *info = ti, *ox = tx, *oy = ty;
+    }
+    free(thin.rgba);
+    return DG_INPUT_OK;
+}
+
+/* find_digit, then the clean canvas through dg_preprocess (and thin_to_mnist); info's box
+ * in the working image's pixels less (*ox, *oy). */
+static int digit_input(const struct dg_canvas *c, struct work *wk, const struct scratch *s,
+                       float out[784], struct dg_prep_info *info, int64_t *ox, int64_t *oy)
+{
     struct blob box;
-    if (!pick_digit(wk, s->blobs, n, &box))
-        return DG_INPUT_BLANK;
-    return clean_canvas(wk, s->blobs, &box, clean, ox, oy);
+    int rc = find_digit(c, wk, s, &box);
+    if (rc)
+        return rc;
+    struct region r = around(wk, &box);
+    struct dg_canvas clean = {0};
+    rc = clean_canvas(wk, s->blobs, r, NULL, 0.f, &clean, ox, oy);
+    if (rc)
+        return rc;
+    rc = dg_preprocess(&clean, out, info); /* a clean canvas: not taken for a photo again */
+    free(clean.rgba);
+    return rc ? rc : thin_to_mnist(wk, s, r, out, info, ox, oy);
 }
 
 int dg_photo_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info)
@@ -465,15 +608,12 @@ int dg_photo_preprocess(const struct dg_canvas *c, float out[784], struct dg_pre
     void *mem = work_alloc(c, &wk, &scratch);
     if (!mem)
         return DG_INPUT_NOMEM;
-    struct dg_canvas clean = {0};
     int64_t ox = 0, oy = 0;
-    int rc = find_digit(c, &wk, &scratch, &clean, &ox, &oy);
+    int rc = digit_input(c, &wk, &scratch, out, info, &ox, &oy);
     uint32_t f = wk.f;
     free(mem);
     if (rc)
         return rc;
-    rc = dg_preprocess(&clean, out, info); /* a clean canvas: not taken for a photo again */
-    free(clean.rgba);
     /* the box back in the photo's pixels */
     int64_t bx0 = ((int64_t)info->x0 + ox) * f, by0 = ((int64_t)info->y0 + oy) * f;
     int64_t bx1 = ((int64_t)info->x1 + ox) * f, by1 = ((int64_t)info->y1 + oy) * f;

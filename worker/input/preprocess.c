@@ -32,7 +32,7 @@
 #define BIG_DIV 2         /* and a stroke 1/2 of it */
 #define FAR_DIV 2         /* up to 1/2 of it away */
 #define MAX_SIDE 16384    /* larger is refused: keeps the 16- and 32-bit sums below exact */
-/* Stroke width in the 28x28 frame (stroke_width()): the thinnest tenth of MNIST's training
+/* Stroke width in the 28x28 frame (dg_stroke_width()): the thinnest tenth of MNIST's training
  * digits lie below this; a thinner stroke (a pencil line, a thin pen on a large drawing) is
  * thickened to it instead of reaching the model as a hairline. */
 #define MNIST_MIN_WIDTH 1.75f
@@ -529,8 +529,8 @@ static void *prep_alloc(uint32_t w, uint32_t h, int with_ink, uint8_t **ink, str
 
 /* The mean stroke width of a grey image in pixels: twice its ink over its outline's length,
  * the outline measured by the total variation (which counts a slanted edge 4/pi too long
- * on average, hence the factor). Same measure as MNIST_MIN_WIDTH. */
-static float stroke_width(const float out[784])
+ * on average, hence the factor). Same measure as MNIST_MIN_WIDTH and DG_MNIST_MAX_WIDTH. */
+float dg_stroke_width(const float out[784])
 {
     float mass = 0.f, tv = 0.f;
     for (int y = 0; y < OUT_SIDE; y++)
@@ -607,7 +607,7 @@ static int frame(const uint8_t *ink, uint32_t w, uint32_t h, const struct dg_pre
     uint32_t bw = b->x1 - b->x0, bh = b->y1 - b->y0, side = w < h ? w : h;
     if (scale_into(ink, w, b, cx, cy, (float)BOX_SIDE, out) != DG_INPUT_OK)
         return DG_INPUT_BLANK;
-    float sw = stroke_width(out);
+    float sw = dg_stroke_width(out);
     if ((uint64_t)(bw > bh ? bw : bh) * TAP_DIV < side && sw >= TAP_FILL * BOX_SIDE)
         return DG_INPUT_BLANK;
     if (sw >= MNIST_MIN_WIDTH)
