@@ -1,6 +1,7 @@
 /* engine_match: the compiled-in model through every kernel set this CPU supports, through
  * the runtime path dg_engine_run, and through the naive reference (engine_ref.h) must
- * agree to 1e-5 on random inputs and on MNIST test images.
+ * agree to 1e-5 on random inputs and on MNIST test images; so must the features each kernel
+ * set reports (dg_engine_forward_features) and the runtime path's run of the ops before them.
  * usage: engine_match MNIST_DIR [n_images] */
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 
 struct isa {
     const char *name;
-    void (*forward)(const float *, float *);
+    void (*forward)(const float *, float *, float *);
 };
 
 static const struct isa isas[] = {
@@ -37,10 +38,36 @@ static double max_diff(const float *a, const float *b, int n)
     return d;
 }
 
+/* The features' reference: the runtime path on the ops before the first Dense. Returns
+ * their count (0: the model has none, or more than room). */
+static size_t run_features(const struct dg_model *m, const float *x, float *feat, size_t room,
+                           float *scratch)
+{
+    struct dg_model head = *m;
+    head.n_ops = 0;
+    while (head.n_ops < m->n_ops && m->ops[head.n_ops].kind != DG_OP_DENSE)
+        head.n_ops++;
+    if (head.n_ops == m->n_ops)
+        return 0;
+    struct dg_shape in = m->ops[head.n_ops].in;
+    size_t n = (size_t)in.h * (size_t)in.w * (size_t)in.c;
+    if (n > room)
+        return 0;
+    head.n_out = (int)n;
+    dg_engine_run(&head, x, feat, scratch);
+    return n;
+}
+
+#define FEAT_ROOM DG_MAX_ACT_FLOATS
+
 /* Checks one input. */
 static void check(const struct dg_model *m, const float *x, float *scratch, const char *what)
 {
     float ref[DG_N_CLASSES], run[DG_N_CLASSES], fast[DG_N_CLASSES];
+    static float feat_ref[FEAT_ROOM], feat[FEAT_ROOM];
+    size_t nf = run_features(m, x, feat_ref, FEAT_ROOM, scratch);
+    CHECK(nf == dg_engine_features(), "%s: the engine reports %zu features, the model has %zu", what,
+          dg_engine_features(), nf);
     int ref_ok = ref_model(m, x, ref) == 0;
     CHECK(ref_ok, "%s: the reference ran out of memory", what);
     if (!ref_ok)
@@ -55,10 +82,15 @@ static void check(const struct dg_model *m, const float *x, float *scratch, cons
     for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
         if (!dg_engine_isa_supported(isas[k].name))
             continue;
-        isas[k].forward(x, fast);
+        isas[k].forward(x, fast, feat);
         CHECK(max_diff(ref, fast, m->n_out) <= TOL, "%s: %s differs from the reference by %g", what,
               isas[k].name, max_diff(ref, fast, m->n_out));
+        CHECK(max_diff(feat_ref, feat, (int)nf) <= TOL, "%s: %s's features differ by %g", what,
+              isas[k].name, max_diff(feat_ref, feat, (int)nf));
     }
+    CHECK(dg_engine_forward_features(x, fast, feat, nf) == nf, "%s: feature count", what);
+    CHECK(max_diff(feat_ref, feat, (int)nf) <= TOL, "%s: dg_engine_forward_features differs by %g",
+          what, max_diff(feat_ref, feat, (int)nf));
     dg_engine_forward(x, fast);
     double sum = 0;
     for (int i = 0; i < m->n_out; i++)

@@ -43,14 +43,14 @@ const char *dg_engine_isa(void)
     return "generic";
 }
 
-void dg_engine_forward(const float *x, float *probs)
+static void forward(const float *x, float *probs, float *features)
 {
     if (__builtin_cpu_supports("avx512f"))
-        dg_engine_forward_avx512(x, probs);
+        dg_engine_forward_avx512(x, probs, features);
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        dg_engine_forward_avx2(x, probs);
+        dg_engine_forward_avx2(x, probs, features);
     else
-        dg_engine_forward_generic(x, probs);
+        dg_engine_forward_generic(x, probs, features);
 }
 #else /* not x86 (engine.cmake): the portable kernels are the only build */
 int dg_engine_isa_supported(const char *isa)
@@ -63,11 +63,32 @@ const char *dg_engine_isa(void)
     return "generic";
 }
 
-void dg_engine_forward(const float *x, float *probs)
+static void forward(const float *x, float *probs, float *features)
 {
-    dg_engine_forward_generic(x, probs);
+    dg_engine_forward_generic(x, probs, features);
 }
 #endif
+
+void dg_engine_forward(const float *x, float *probs)
+{
+    forward(x, probs, NULL);
+}
+
+size_t dg_engine_features(void)
+{
+    for (int i = 0; i < DG_MODEL_N_OPS; i++)
+        if (dg_model_ops[i].kind == DG_OP_DENSE)
+            return (size_t)dg_model_ops[i].in.h * (size_t)dg_model_ops[i].in.w *
+                   (size_t)dg_model_ops[i].in.c;
+    return 0;
+}
+
+size_t dg_engine_forward_features(const float *x, float *probs, float *features, size_t room)
+{
+    size_t n = dg_engine_features();
+    forward(x, probs, n <= room ? features : NULL);
+    return n;
+}
 
 void dg_engine_forward_batch(const float *x, size_t n, float *probs)
 {

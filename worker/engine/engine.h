@@ -30,6 +30,15 @@ const struct dg_model *dg_engine_model(void);
  * (logits; sigmoid/tanh scores keep their ranking): dg_model_adds_softmax, model_ops.h. */
 void dg_engine_forward(const float *x, float *probs);
 
+/* The model's features: what its classifier head reads, the input of its first Dense op
+ * (the seed's model: the 5x5x64 flattened after the second pooling), as floats; 0 if it has
+ * no Dense op. */
+size_t dg_engine_features(void);
+
+/* dg_engine_forward, and the features copied to features[] when they fit in room floats.
+ * Returns dg_engine_features(): the features were written if it is <= room (and not 0). */
+size_t dg_engine_forward_features(const float *x, float *probs, float *features, size_t room);
+
 /* n images, x = n * 784 floats, probs = n * 10 floats. */
 void dg_engine_forward_batch(const float *x, size_t n, float *probs);
 

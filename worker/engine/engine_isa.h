@@ -4,10 +4,11 @@
 #define DIGITD_ENGINE_ISA_H
 
 #ifdef DG_ENGINE_X86 /* set by engine.cmake on x86, the only targets with the AVX builds */
-void dg_engine_forward_avx512(const float *x, float *probs);
-void dg_engine_forward_avx2(const float *x, float *probs);
+/* features: NULL, or room for dg_engine_features() floats (engine.h). */
+void dg_engine_forward_avx512(const float *x, float *probs, float *features);
+void dg_engine_forward_avx2(const float *x, float *probs, float *features);
 #endif
-void dg_engine_forward_generic(const float *x, float *probs);
+void dg_engine_forward_generic(const float *x, float *probs, float *features);
 
 /* Each thread's scratch for the compiled-in model (DG_MODEL_SCRATCH_FLOATS floats, defined
  * once in engine.c): a fixed size the converter has bounded, neither on the stack nor on the
