@@ -38,10 +38,12 @@ echo "predicted $right of $answered right"
 
 h=$(req GET /api/health </dev/null)
 [ "$(echo "$h" | status_of)" = 200 ] || fail "health status"
-for k in status model source params sha256 keras_version input_scale version isa uptime_s; do
+for k in status model source params sha256 keras_version input_scale version isa nondigit_detector uptime_s; do
     echo "$h" | body_of | grep -q "\"$k\":" || fail "health lacks $k"
 done
 echo "$h" | body_of | grep -q '"pid":' && fail "health shows process ids without ?pids=1"
+# the shipped model is the one worker/verdict_model.h was trained with
+echo "$h" | body_of | grep -q '"nondigit_detector":true' || fail "health: the not-a-digit detector is off"
 [ "$(health | json_field pid)" = "$(master)" ] || fail "health?pids=1: pid is not the master's"
 
 m=$(req GET /api/metrics </dev/null | body_of)

@@ -150,8 +150,9 @@ static int add6(cJSON *to, const char *key, double v)
     return 0;
 }
 
-/* The answer: prediction, confidence, probabilities, top3, input preview, timings. */
-static cJSON *predict_json(const float in[784], const float p[10], const int64_t t_us[3])
+/* The answer: prediction, confidence, verdict, probabilities, top3, input preview, timings. */
+static cJSON *predict_json(const float in[784], const float p[10], enum dg_verdict verdict,
+                           const int64_t t_us[3])
 {
     int order[10];
     for (int i = 0; i < 10; i++)
@@ -176,7 +177,7 @@ static cJSON *predict_json(const float in[784], const float p[10], const int64_t
     cJSON *o = cJSON_CreateObject(), *probs = NULL, *top = NULL, *tm = NULL;
     int ok = o && cJSON_AddNumberToObject(o, "prediction", order[0]) &&
              add6(o, "confidence", p[order[0]]) &&
-             cJSON_AddStringToObject(o, "verdict", dg_verdict_name(dg_verdict(in, p))) &&
+             cJSON_AddStringToObject(o, "verdict", dg_verdict_name(verdict)) &&
              (probs = cJSON_AddArrayToObject(o, "probabilities")) != NULL;
     for (int i = 0; ok && i < 10; i++)
         ok = add6(probs, NULL, p[i]);
@@ -214,10 +215,10 @@ static int query_has(FCGX_Request *r, const char *flag)
 static int predict_answer(FCGX_Request *r, const float in[784], int64_t t0, int64_t t1, int64_t t2)
 {
     float p[10];
-    dg_engine_forward(in, p);
+    enum dg_verdict verdict = dg_verdict_predict(in, p);
     int64_t t3 = dg_now_us();
     const int64_t t_us[3] = {t1 - t0, t2 - t1, t3 - t2};
-    cJSON *o = predict_json(in, p, t_us);
+    cJSON *o = predict_json(in, p, verdict, t_us);
     if (o && query_has(r, "explain=1") && dg_explain_add(o, in))
         cJSON_Delete(o), o = NULL; /* a 500, as any answer that cannot be built */
     return reply_json(r, o, 0);
@@ -316,6 +317,7 @@ static int handle_health(FCGX_Request *r, const struct dg_api_config *cfg, int h
              cJSON_AddStringToObject(o, "input_scale", m->input_scale ? m->input_scale : "unit") &&
              cJSON_AddStringToObject(o, "version", DIGITD_VERSION) &&
              cJSON_AddStringToObject(o, "isa", dg_engine_isa()) &&
+             cJSON_AddBoolToObject(o, "nondigit_detector", dg_verdict_detector()) &&
              cJSON_AddNumberToObject(o, "uptime_s", (double)(now_ms - cfg->shared->start_ms) / 1000.0);
     /* Process ids only when asked (?pids=1, for an operator or a test): nobody else needs them. */
     if (ok && query_has(r, "pids=1"))

@@ -12,7 +12,9 @@
 
 #include "engine.h"
 #include "parse.h"
+#include "log.h"
 #include "pool.h"
+#include "verdict.h"
 
 #ifndef DIGITD_VERSION
 #define DIGITD_VERSION "dev"
@@ -130,8 +132,9 @@ int main(int argc, char **argv)
         case O_KEEPIDLE: cfg.keep_conn_idle = (int)parse_num(name, optarg, 0, 86400, &bad); break;
         case O_HDRTO: cfg.header_timeout = (int)parse_num(name, optarg, 1, 3600, &bad); break;
         case O_VERSION:
-            printf("digitd %s (model %s, %ld params, %s)\n", DIGITD_VERSION,
-                   dg_engine_model()->name, dg_engine_model()->params, dg_engine_isa());
+            printf("digitd %s (model %s, %ld params, %s, not-a-digit detector %s)\n", DIGITD_VERSION,
+                   dg_engine_model()->name, dg_engine_model()->params, dg_engine_isa(),
+                   dg_verdict_detector() ? "on" : "off: trained with another model");
             return 0;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -151,6 +154,9 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg.argv = argv;
+    if (!dg_verdict_detector()) /* a model the detector was not trained with: say so once */
+        dg_log("verdict", "the not-a-digit detector was trained with another model: answers say "
+                          "\"digit\" or \"unsure\" only (run digitd-verdict-train, README)");
     dg_input_heap_setup(); /* before the first child: they inherit it */
     int rc = dg_pool_run(&cfg);
     free(exe);

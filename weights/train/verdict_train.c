@@ -6,10 +6,18 @@
  * Training material, all drawn by the renderer's pen on a canvas and brought to 28x28 by the
  * worker's own preprocessing: MNIST training digits (scan and pen styles, the world's marks,
  * pencil) against letters and symbols of the training fonts (TRAIN_FONTS; the test uses
- * others) and scribbles of seeds below 2^32 (the test's are above). The thresholds come from the last
- * 5000 training digits (the trainer's validation split), held out here too: the detector's
- * threshold leaves DIGIT_FLAG_RATE of them flagged, the confidence threshold (the compiled-in
- * model's top probability) as many again. Nothing from the MNIST test split is used. */
+ * others) and scribbles of seeds below 2^32 (the test's are above). The detector reads the
+ * compiled-in model's features (verdict.h), so it is trained for that model: the header
+ * records its SHA-256. Half the training digits, and the held-out ones, are drawn as the
+ * page's canvas sets draw them (render.h's scan, pen and world styles). The thresholds come
+ * from the last 5000 training digits (the trainer's validation split), held out here too,
+ * each drawn in the three styles (quantiles of 0.1 % need more than 5 digits below them):
+ * the detector's threshold leaves DETECTOR_FLAG_RATE of them flagged, the confidence
+ * threshold (the compiled-in model's top probability) CONFIDENCE_FLAG_RATE: together at most
+ * the 0.3 % of drawn digits a user may see doubted, most of it for the detector, which
+ * catches the non-digits (the confidence threshold catches few). What they catch is reported on
+ * N_VAL_ND held-out letters of the training fonts and scribbles of other seeds below 2^32,
+ * the material to compare detectors on. Nothing from the MNIST test split is used. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,15 +33,19 @@
 #include "render.h"
 #include "verdict.h"
 
-#define N_DIGITS 24000
-#define N_LETTERS 12000
-#define N_SCRIBBLES 12000
-#define N_VAL 5000
+#define N_DIGITS 96000
+#define N_LETTERS 48000
+#define N_SCRIBBLES 48000
+#define N_HELD 5000         /* the digit trainer's validation split: the last 5000 */
+#define N_VAL (3 * N_HELD)  /* each of them in the page's three styles */
+#define N_VAL_ND 4000 /* held-out non-digits: half letters, half scribbles */
 #define HIDDEN 64
 #define EPOCHS 15
 #define BATCH 64
 #define CANVAS 112
-#define DIGIT_FLAG_RATE 0.0025 /* of held-out digits, per threshold */
+#define PAGE_CANVAS 280 /* the page's canvas, as dg_render_params_for draws it */
+#define DETECTOR_FLAG_RATE 0.002 /* of held-out digits */
+#define CONFIDENCE_FLAG_RATE 0.001
 
 static const char *const TRAIN_FONTS[] = {
     "futural", "rowmans", "timesr", "scripts", "greek", "cyrillic", "timesi", "gothgbt",
@@ -41,9 +53,12 @@ static const char *const TRAIN_FONTS[] = {
     "mathlow", "mathupp", "meteorology", "music", "symbolic", "japanese", "greeks"};
 #define N_FONTS (int)(sizeof TRAIN_FONTS / sizeof TRAIN_FONTS[0])
 
+/* n_in: the detector's inputs, DG_VERDICT_OWN_INPUTS + the model's features. */
+static size_t n_in;
+
 struct sample {
-    float f[DG_VERDICT_INPUTS];
-    float x[784], prob[10];
+    float *f; /* n_in floats */
+    float prob[10];
     int nondigit, ok;
 };
 
@@ -61,18 +76,36 @@ static void canvas_params(uint64_t *r, struct dg_render_params *p)
     }
 }
 
-/* rgba -> the model's 784 inputs -> the detector's features; s->ok = 0 if blank. */
-static void finish(uint8_t *rgba, struct sample *s)
+/* rgba (side x side) -> the model's 784 inputs -> the detector's inputs; s->ok = 0 if blank. */
+static void finish(uint8_t *rgba, int side, struct sample *s, float *features)
 {
-    struct dg_canvas c = {rgba, CANVAS, CANVAS};
-    s->ok = dg_preprocess(&c, s->x, NULL) == DG_INPUT_OK;
+    struct dg_canvas c = {rgba, (uint32_t)side, (uint32_t)side};
+    float x[784];
+    s->ok = dg_preprocess(&c, x, NULL) == DG_INPUT_OK;
     if (s->ok) {
-        dg_engine_forward(s->x, s->prob);
-        dg_verdict_features(s->x, s->prob, s->f);
+        size_t n = dg_engine_forward_features(x, s->prob, features, n_in - DG_VERDICT_OWN_INPUTS);
+        dg_verdict_inputs(x, s->prob, features, n, s->f);
     }
 }
 
-static void draw_digit(const uint8_t *px, int label, uint64_t r, struct sample *s, uint8_t *rgba)
+/* A digit as the canvas test sets draw one (render.h: scan, pen or world styles, by index),
+ * from the series seed. */
+static void draw_page_digit(const uint8_t *px, int label, uint64_t seed, size_t index,
+                            struct sample *s, uint8_t *rgba, float *features)
+{
+    struct dg_render_params p;
+    if (index % 3 == 2)
+        dg_render_world_params(seed, index, label, &p);
+    else
+        dg_render_params_for(seed, index, index % 3 ? DG_STYLE_PEN : DG_STYLE_SCAN, &p);
+    s->nondigit = 0;
+    s->ok = p.canvas == PAGE_CANVAS && dg_render_rgba(px, &p, rgba) == 0;
+    if (s->ok)
+        finish(rgba, p.canvas, s, features);
+}
+
+static void draw_digit(const uint8_t *px, int label, uint64_t r, struct sample *s, uint8_t *rgba,
+                       float *features)
 {
     struct dg_render_params p;
     canvas_params(&r, &p);
@@ -86,7 +119,7 @@ static void draw_digit(const uint8_t *px, int label, uint64_t r, struct sample *
     s->nondigit = 0;
     s->ok = dg_render_rgba(px, &p, rgba) == 0;
     if (s->ok)
-        finish(rgba, s);
+        finish(rgba, p.canvas, s, features);
 }
 
 /* Slant, rotation and aspect as a hand varies them. */
@@ -101,7 +134,8 @@ static void jitter(struct nd_shape *sh, uint64_t *r)
     }
 }
 
-static void draw_shape(struct nd_shape *sh, uint64_t r, struct sample *s, uint8_t *rgba)
+static void draw_shape(struct nd_shape *sh, uint64_t r, struct sample *s, uint8_t *rgba,
+                       float *features)
 {
     struct dg_render_params p;
     canvas_params(&r, &p);
@@ -109,24 +143,36 @@ static void draw_shape(struct nd_shape *sh, uint64_t r, struct sample *s, uint8_
     s->nondigit = 1;
     s->ok = sh->n_points >= 2 && dg_render_strokes(sh->xy, sh->len, sh->n_lines, &p, rgba) == 0;
     if (s->ok)
-        finish(rgba, s);
+        finish(rgba, p.canvas, s, features);
 }
 
+/* One flat parameter buffer, the tensors pointing into it: w1 [HIDDEN][n_in], b1, w2, b2. */
 struct mlp {
-    float w1[HIDDEN][DG_VERDICT_INPUTS], b1[HIDDEN], w2[HIDDEN], b2;
+    float *params, *w1, *b1, *w2, *b2;
+    size_t n;
 };
 
+static int mlp_alloc(struct mlp *m)
+{
+    m->n = HIDDEN * n_in + 2 * HIDDEN + 1;
+    m->params = calloc(m->n, sizeof *m->params);
+    m->w1 = m->params, m->b1 = m->w1 + HIDDEN * n_in, m->w2 = m->b1 + HIDDEN, m->b2 = m->w2 + HIDDEN;
+    return m->params ? 0 : -1;
+}
+
+/* The detector's logit (its score is the logit's sigmoid); hid gets the hidden layer. */
 static float forward(const struct mlp *m, const float *f, float *hid)
 {
-    float z = m->b2;
+    float z = *m->b2;
     for (int h = 0; h < HIDDEN; h++) {
         float a = m->b1[h];
-        for (int i = 0; i < DG_VERDICT_INPUTS; i++)
-            a += m->w1[h][i] * f[i];
+        const float *w = m->w1 + (size_t)h * n_in;
+        for (size_t i = 0; i < n_in; i++)
+            a += w[i] * f[i];
         hid[h] = a > 0.f ? a : 0.f;
         z += m->w2[h] * hid[h];
     }
-    return 1.f / (1.f + expf(-z));
+    return z;
 }
 
 /* Adam over the whole parameter vector. */
@@ -141,51 +187,64 @@ static void adam(float *w, float *g, float *m1, float *m2, size_t n, float lr, i
     }
 }
 
-static void train(struct mlp *m, const struct sample *s, size_t n, uint64_t seed)
+static void shuffle(uint32_t *order, size_t n, uint64_t *r)
 {
-    size_t np = sizeof *m / sizeof(float);
-    float *w = (float *)m, *g = calloc(np, 4), *m1 = calloc(np, 4), *m2 = calloc(np, 4);
-    uint32_t *order = malloc(n * sizeof *order);
-    uint64_t r = seed;
-    for (int h = 0; h < HIDDEN; h++) {
-        for (int i = 0; i < DG_VERDICT_INPUTS; i++)
-            m->w1[h][i] = (nn_uniform(&r) - 0.5f) * 2.f * sqrtf(6.f / DG_VERDICT_INPUTS);
-        m->w2[h] = (nn_uniform(&r) - 0.5f) * 2.f * sqrtf(6.f / HIDDEN);
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    for (size_t i = n; i-- > 1;) {
+        size_t j = dg_splitmix64_next(r) % (i + 1);
+        uint32_t tmp = order[i];
+        order[i] = order[j], order[j] = tmp;
     }
+}
+
+/* Backward of one sample into the gradient g (its logit's error d). */
+static void backward(const struct mlp *m, const struct mlp *g, const float *f, const float *hid,
+                     float d)
+{
+    *g->b2 += d;
+    for (int h = 0; h < HIDDEN; h++) {
+        g->w2[h] += d * hid[h];
+        if (hid[h] <= 0.f)
+            continue;
+        float dh = d * m->w2[h], *gw = g->w1 + (size_t)h * n_in;
+        g->b1[h] += dh;
+        for (size_t k = 0; k < n_in; k++)
+            gw[k] += dh * f[k];
+    }
+}
+
+static int train(struct mlp *m, const struct sample *s, size_t n, uint64_t seed)
+{
+    struct mlp g, m1, m2;
+    uint32_t *order = malloc(n * sizeof *order);
+    if (mlp_alloc(&g) | mlp_alloc(&m1) | mlp_alloc(&m2) || !order) {
+        free(g.params), free(m1.params), free(m2.params), free(order);
+        return -1;
+    }
+    uint64_t r = seed;
+    for (size_t i = 0; i < HIDDEN * n_in; i++)
+        m->w1[i] = (nn_uniform(&r) - 0.5f) * 2.f * sqrtf(6.f / (float)n_in);
+    for (int h = 0; h < HIDDEN; h++)
+        m->w2[h] = (nn_uniform(&r) - 0.5f) * 2.f * sqrtf(6.f / HIDDEN);
     size_t nd = 0;
     for (size_t i = 0; i < n; i++)
         nd += s[i].nondigit;
     float wpos = nd ? (float)(n - nd) / (float)nd : 1.f; /* both classes weigh the same */
-    struct mlp *gm = (struct mlp *)g;
     int t = 0;
     for (int e = 0; e < EPOCHS; e++) {
-        for (size_t i = 0; i < n; i++)
-            order[i] = (uint32_t)i;
-        for (size_t i = n; i-- > 1;) {
-            size_t j = dg_splitmix64_next(&r) % (i + 1);
-            uint32_t tmp = order[i];
-            order[i] = order[j], order[j] = tmp;
-        }
+        shuffle(order, n, &r);
         float lr = 2e-3f * 0.5f * (1.f + cosf(3.14159f * (float)e / EPOCHS));
         for (size_t i = 0; i < n; i++) {
             const struct sample *x = &s[order[i]];
-            float hid[HIDDEN], y = forward(m, x->f, hid);
-            float d = (y - (float)x->nondigit) * (x->nondigit ? wpos : 1.f) / BATCH;
-            gm->b2 += d;
-            for (int h = 0; h < HIDDEN; h++) {
-                gm->w2[h] += d * hid[h];
-                if (hid[h] <= 0.f)
-                    continue;
-                float dh = d * m->w2[h];
-                gm->b1[h] += dh;
-                for (int k = 0; k < DG_VERDICT_INPUTS; k++)
-                    gm->w1[h][k] += dh * x->f[k];
-            }
+            float hid[HIDDEN], y = 1.f / (1.f + expf(-forward(m, x->f, hid)));
+            backward(m, &g, x->f, hid, (y - (float)x->nondigit) * (x->nondigit ? wpos : 1.f) / BATCH);
             if ((i + 1) % BATCH == 0 || i + 1 == n)
-                adam(w, g, m1, m2, np, lr, ++t);
+                adam(m->params, g.params, m1.params, m2.params, m->n, lr, ++t);
         }
     }
-    free(g), free(m1), free(m2), free(order);
+    free(g.params), free(m1.params), free(m2.params), free(order);
+    return 0;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -194,22 +253,26 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The weights input-major (verdict.c adds one input's column to every hidden sum). */
 static int write_header(const char *path, const struct mlp *m, float max_nd, float min_conf)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
+    size_t nf = n_in - DG_VERDICT_OWN_INPUTS;
     fprintf(f, "/* verdict_model.h: written by digitd-verdict-train (weights/train/verdict_train.c);\n"
                " * do not edit. The not-a-digit detector and the verdict's thresholds. */\n"
                "#ifndef DIGITD_VERDICT_MODEL_H\n#define DIGITD_VERDICT_MODEL_H\n\n"
-               "#define DG_VD_HIDDEN %d\n#define DG_VERDICT_MAX_NONDIGIT %.9gf\n"
+               "#define DG_VD_MODEL_SHA256 \"%s\" /* the model whose features it reads */\n"
+               "#define DG_VD_FEATURES %zu\n#define DG_VD_HIDDEN %d\n"
+               "#define DG_VERDICT_MAX_NONDIGIT %.9gf /* the detector's logit */\n"
                "#define DG_VERDICT_MIN_CONFIDENCE %.9gf\n\n"
-               "static const float dg_vd_w1[DG_VD_HIDDEN][DG_VERDICT_INPUTS] = {\n",
-            HIDDEN, (double)max_nd, (double)min_conf);
-    for (int h = 0; h < HIDDEN; h++) {
+               "static const float dg_vd_w1[DG_VERDICT_OWN_INPUTS + DG_VD_FEATURES][DG_VD_HIDDEN] = {\n",
+            dg_engine_model()->source_sha256, nf, HIDDEN, (double)max_nd, (double)min_conf);
+    for (size_t i = 0; i < n_in; i++) {
         fprintf(f, "{");
-        for (int i = 0; i < DG_VERDICT_INPUTS; i++)
-            fprintf(f, "%.7g,%s", (double)m->w1[h][i], i % 8 == 7 ? "\n" : "");
+        for (int h = 0; h < HIDDEN; h++)
+            fprintf(f, "%.7g,%s", (double)m->w1[(size_t)h * n_in + i], h % 8 == 7 ? "\n" : "");
         fprintf(f, "},\n");
     }
     fprintf(f, "};\nstatic const float dg_vd_b1[DG_VD_HIDDEN] = {");
@@ -218,7 +281,7 @@ static int write_header(const char *path, const struct mlp *m, float max_nd, flo
     fprintf(f, "};\nstatic const float dg_vd_w2[DG_VD_HIDDEN] = {");
     for (int h = 0; h < HIDDEN; h++)
         fprintf(f, "%.7g,", (double)m->w2[h]);
-    fprintf(f, "};\nstatic const float dg_vd_b2 = %.7gf;\n\n#endif\n", (double)m->b2);
+    fprintf(f, "};\nstatic const float dg_vd_b2 = %.7gf;\n\n#endif\n", (double)*m->b2);
     return fclose(f) ? -1 : 0;
 }
 
@@ -248,59 +311,89 @@ static int parse(int argc, char **argv, struct options *o)
     return o->out && optind == argc ? 0 : -1;
 }
 
-/* The material: digits [0, N_DIGITS), letters, scribbles, then the held-out digits. */
+/* The material: digits [0, N_DIGITS) (half in the detector's own styles, half as the page
+ * draws them), letters, scribbles, then the held-out digits (as the page draws them), then
+ * N_VAL_ND held-out letters (training fonts) and scribbles (seeds 2^31 up, still below 2^32). */
 static int make_samples(const struct options *o, const struct dg_idx_images *im, const uint8_t *labels,
-                        const struct nd_font *fonts, struct sample *s)
+                        const struct nd_font *fonts, struct sample *s, size_t n)
 {
-    size_t n_train = N_DIGITS + N_LETTERS + N_SCRIBBLES, n = n_train + N_VAL;
-    size_t pool = im->count - N_VAL; /* the digit trainer's validation split is the last 5000 */
+    size_t n_train = N_DIGITS + N_LETTERS + N_SCRIBBLES, n_val = n_train + N_VAL;
+    size_t pool = im->count - N_HELD;
     int failed = 0;
 #pragma omp parallel for num_threads(o->threads) schedule(dynamic, 64) reduction(| : failed)
     for (size_t i = 0; i < n; i++) {
-        uint8_t *rgba = malloc(CANVAS * CANVAS * 4);
+        uint8_t *rgba = malloc(PAGE_CANVAS * PAGE_CANVAS * 4);
+        float *features = malloc((n_in - DG_VERDICT_OWN_INPUTS) * sizeof *features);
         uint64_t r = o->seed ^ ((uint64_t)i * 0x9e3779b97f4a7c15ull);
         dg_splitmix64_next(&r);
         struct nd_shape sh;
-        if (!rgba) {
+        int letter = (i >= N_DIGITS && i < N_DIGITS + N_LETTERS) ||
+                     (i >= n_val && i < n_val + N_VAL_ND / 2);
+        if (!rgba || !features) {
             failed = 1;
-        } else if (i < N_DIGITS || i >= n_train) {
-            size_t k = i < N_DIGITS ? dg_splitmix64_next(&r) % pool : pool + (i - n_train);
-            draw_digit(im->pixels + k * 784, labels[k], r, &s[i], rgba);
-        } else if (i < N_DIGITS + N_LETTERS) {
+        } else if (i < N_DIGITS && i % 2) { /* half of them in the detector's own styles */
+            size_t k = dg_splitmix64_next(&r) % pool;
+            draw_digit(im->pixels + k * 784, labels[k], r, &s[i], rgba, features);
+        } else if (i < N_DIGITS) { /* the other half as the page draws them */
+            size_t k = dg_splitmix64_next(&r) % pool;
+            draw_page_digit(im->pixels + k * 784, labels[k], o->seed + 1, i, &s[i], rgba, features);
+        } else if (i >= n_train && i < n_val) { /* held out: as the page draws them, all 3 ways */
+            size_t k = pool + (i - n_train) / 3;
+            draw_page_digit(im->pixels + k * 784, labels[k], o->seed + 2, i - n_train, &s[i], rgba,
+                            features);
+        } else if (letter) {
             const struct nd_font *f = &fonts[dg_splitmix64_next(&r) % N_FONTS];
             char ch = nd_letters[dg_splitmix64_next(&r) % strlen(nd_letters)];
             if (nd_letter(f, ch, &sh) == 0)
-                draw_shape(&sh, r, &s[i], rgba);
-        } else {
-            nd_scribble(i - N_DIGITS - N_LETTERS, &sh); /* test scribbles: seeds >= 2^32 */
-            draw_shape(&sh, r, &s[i], rgba);
+                draw_shape(&sh, r, &s[i], rgba, features);
+        } else { /* test scribbles: seeds >= 2^32 */
+            nd_scribble(i < n_val ? i - N_DIGITS - N_LETTERS : (1ull << 31) + (i - n_val), &sh);
+            draw_shape(&sh, r, &s[i], rgba, features);
         }
-        free(rgba);
+        free(rgba), free(features);
     }
     return failed ? -1 : 0;
 }
 
-/* Thresholds from the held-out digits; prints what they flag there and on the training
- * non-digits. */
-static void thresholds(const struct mlp *m, const struct sample *val, size_t n, float *max_nd, float *min_conf)
+static float top_prob(const float prob[10])
+{
+    float top = 0.f;
+    for (int c = 0; c < DG_N_CLASSES; c++)
+        top = prob[c] > top ? prob[c] : top;
+    return top;
+}
+
+/* Thresholds from the held-out digits: each flags its rate of them. */
+static int thresholds(const struct mlp *m, const struct sample *val, size_t n, float *max_nd,
+                      float *min_conf)
 {
     float *nd = malloc(n * sizeof *nd), *top = malloc(n * sizeof *top), hid[HIDDEN];
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!val[i].ok)
-            continue;
-        nd[k] = forward(m, val[i].f, hid);
-        top[k] = 0.f;
-        for (int c = 0; c < DG_N_CLASSES; c++)
-            top[k] = val[i].prob[c] > top[k] ? val[i].prob[c] : top[k];
-        k++;
+    for (size_t i = 0; nd && top && i < n; i++)
+        if (val[i].ok) {
+            nd[k] = forward(m, val[i].f, hid);
+            top[k++] = top_prob(val[i].prob);
+        }
+    if (k) {
+        qsort(nd, k, sizeof *nd, cmp_float);
+        qsort(top, k, sizeof *top, cmp_float);
+        *max_nd = nd[k - 1 - (size_t)((double)k * DETECTOR_FLAG_RATE)];
+        *min_conf = top[(size_t)((double)k * CONFIDENCE_FLAG_RATE)];
     }
-    qsort(nd, k, sizeof *nd, cmp_float);
-    qsort(top, k, sizeof *top, cmp_float);
-    size_t q = (size_t)((double)k * DIGIT_FLAG_RATE);
-    *max_nd = nd[k - 1 - q];
-    *min_conf = top[q];
     free(nd), free(top);
+    return k ? 0 : -1;
+}
+
+/* Percent of the drawable samples in s[0, n) answered "not_a_digit" or "unsure". */
+static double flagged(const struct mlp *m, const struct sample *s, size_t n, float max_nd,
+                      float min_conf)
+{
+    size_t k = 0, f = 0;
+    float hid[HIDDEN];
+    for (size_t i = 0; i < n; i++)
+        if (s[i].ok)
+            k++, f += forward(m, s[i].f, hid) > max_nd || top_prob(s[i].prob) < min_conf;
+    return k ? 100.0 * (double)f / (double)k : 0.0;
 }
 
 int main(int argc, char **argv)
@@ -311,6 +404,12 @@ int main(int argc, char **argv)
                         "[--seed N] [--threads N]\n");
         return 2;
     }
+    if (dg_engine_features() == 0) {
+        fprintf(stderr, "digitd-verdict-train: the compiled-in model has no Dense layer: no "
+                        "features for the detector to read\n");
+        return 1;
+    }
+    n_in = DG_VERDICT_OWN_INPUTS + dg_engine_features();
     char ip[4096], lp[4096], err[8400];
     snprintf(ip, sizeof ip, "%s/train-images-idx3-ubyte.gz", o.data);
     snprintf(lp, sizeof lp, "%s/train-labels-idx1-ubyte.gz", o.data);
@@ -328,35 +427,47 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    size_t n_train = N_DIGITS + N_LETTERS + N_SCRIBBLES;
-    struct sample *s = calloc(n_train + N_VAL, sizeof *s);
-    struct mlp *m = calloc(1, sizeof *m);
-    if (!s || !m || make_samples(&o, &im, lb.labels, fonts, s)) {
+    size_t n_train = N_DIGITS + N_LETTERS + N_SCRIBBLES, n_val = n_train + N_VAL;
+    size_t n = n_val + N_VAL_ND;
+    struct sample *s = calloc(n, sizeof *s);
+    float *inputs = calloc(n * n_in, sizeof *inputs); /* n and n_in are a few thousand: no overflow */
+    struct mlp m;
+    if (!s || !inputs || mlp_alloc(&m)) {
         fprintf(stderr, "digitd-verdict-train: out of memory\n");
         return 1;
     }
-    size_t k = 0; /* the drawable ones first */
+    for (size_t i = 0; i < n; i++)
+        s[i].f = inputs + i * n_in;
+    if (make_samples(&o, &im, lb.labels, fonts, s, n)) {
+        fprintf(stderr, "digitd-verdict-train: out of memory\n");
+        return 1;
+    }
+    size_t k = 0, count[2] = {0}; /* the drawable ones first */
     for (size_t i = 0; i < n_train; i++)
         if (s[i].ok)
-            s[k++] = s[i];
-    train(m, s, k, o.seed);
-    float max_nd, min_conf, hid[HIDDEN];
-    thresholds(m, s + n_train, N_VAL, &max_nd, &min_conf);
-    size_t flagged[2] = {0}, count[2] = {0};
-    for (size_t i = 0; i < k; i++)
-        count[s[i].nondigit]++, flagged[s[i].nondigit] += forward(m, s[i].f, hid) > max_nd;
-    printf("digitd-verdict-train: %zu training images (%zu non-digits); not-a-digit above %.4f, "
-           "unsure below %.4f (each flags %.2f %% of %d held-out training digits); on the training "
-           "material the detector flags %.2f %% of the non-digits, %.2f %% of the digits\n",
-           k, count[1], (double)max_nd, (double)min_conf, 100 * DIGIT_FLAG_RATE, N_VAL,
-           100.0 * (double)flagged[1] / (double)(count[1] ? count[1] : 1),
-           100.0 * (double)flagged[0] / (double)(count[0] ? count[0] : 1));
-    int rc = write_header(o.out, m, max_nd, min_conf);
+            count[s[i].nondigit]++, s[k++] = s[i];
+    float max_nd = 0.f, min_conf = 0.f;
+    if (train(&m, s, k, o.seed) || thresholds(&m, s + n_train, N_VAL, &max_nd, &min_conf)) {
+        fprintf(stderr, "digitd-verdict-train: out of memory\n");
+        return 1;
+    }
+    printf("digitd-verdict-train: %zu training images (%zu non-digits), %zu inputs (%zu of them the "
+           "model's features); not a digit above %.4f, unsure below %.4f (flagging %.2f and %.2f %% "
+           "of %d drawings of the %d held-out training digits)\n",
+           k, count[1], n_in, n_in - DG_VERDICT_OWN_INPUTS, (double)max_nd, (double)min_conf,
+           100 * DETECTOR_FLAG_RATE, 100 * CONFIDENCE_FLAG_RATE, N_VAL, N_HELD);
+    printf("answered not a digit or unsure: held-out digits %.2f %%, held-out letters %.2f %%, "
+           "held-out scribbles %.2f %%, training non-digits %.2f %%\n",
+           flagged(&m, s + n_train, N_VAL, max_nd, min_conf),
+           flagged(&m, s + n_val, N_VAL_ND / 2, max_nd, min_conf),
+           flagged(&m, s + n_val + N_VAL_ND / 2, N_VAL_ND / 2, max_nd, min_conf),
+           flagged(&m, s + count[0], count[1], max_nd, min_conf));
+    int rc = write_header(o.out, &m, max_nd, min_conf);
     if (rc)
         perror(o.out);
     for (int f = 0; f < N_FONTS; f++)
         nd_font_free(&fonts[f]);
-    free(s), free(m);
+    free(s), free(inputs), free(m.params);
     dg_idx_free_images(&im), dg_idx_free_labels(&lb);
     return rc ? 1 : 0;
 }
