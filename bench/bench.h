@@ -216,6 +216,7 @@ struct bench_engine_result {
     double decode_us_median;      /* dg_png_decode: PNG -> RGBA canvas */
     double preprocess_us_median;  /* dg_preprocess: canvas -> 28x28 */
     double forward_us_median;     /* dg_engine_forward */
+    double verdict_us_median;     /* what dg_verdict_predict adds: the not-a-digit detector */
 };
 /* Also records each payload's digit at rest in ps->v[i].rest_digit. */
 int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result *r);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench_engine.sh BENCH MNIST_DIR: digitd-bench --engine --json reports accuracy at rest and
-# decode, preprocess and inference apart (plus their sum); the values are not timed.
+# decode, preprocess, inference and the verdict's detector apart (plus their sum); the values
+# are not timed (the detector's share is a difference of two passes, near 0 when it is off).
 BENCH=$1 MNIST=$2
 . "$(dirname "$0")/lib/bench_lib.sh"
 T=$(mktemp -d /tmp/digitd-bench-test.XXXXXX)
@@ -16,13 +17,15 @@ jcheck "$T/out.json" 'j["at_rest"]["rounds"] == 2 and j["at_rest"]["rejected"] =
 jcheck "$T/out.json" 'isinstance(j["at_rest"]["isa"], str)'
 jcheck "$T/out.json" 'all(isnum(j["at_rest"][k]) and j["at_rest"][k] > 0 for k in
     ("decode_us", "preprocess_us", "inference_us", "total_us"))' "stage times missing or not > 0"
+jcheck "$T/out.json" 'isnum(j["at_rest"]["verdict_us"])' "verdict_us missing"
 jcheck "$T/out.json" 'abs(j["at_rest"]["total_us"] - j["at_rest"]["decode_us"] -
-    j["at_rest"]["preprocess_us"] - j["at_rest"]["inference_us"]) < 1e-6 * j["at_rest"]["total_us"] + 1e-9' \
+    j["at_rest"]["preprocess_us"] - j["at_rest"]["inference_us"] - j["at_rest"]["verdict_us"])
+    < 1e-6 * j["at_rest"]["total_us"] + 1e-9' \
     "total_us is not the sum of the stages"
 
 # the text form names the three stages too
 "$BENCH" --engine --count 20 --rounds 1 --mnist "$MNIST" >"$T/out.txt" || fail "text exit $?"
-for k in decode preprocess inference total 'at rest'; do
+for k in decode preprocess inference verdict total 'at rest'; do
     grep -q "$k" "$T/out.txt" || fail "text output lacks '$k'"
 done
 [ "$FAILS" = 0 ] && ok "bench --engine" || exit 1
