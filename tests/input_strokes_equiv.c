@@ -87,7 +87,7 @@ int main(int argc, char **argv)
            pc_same, acc_strokes, acc_png);
     CHECK(pc_same >= min_same, "same digit for %.2f %% < %.2f %%", pc_same, min_same);
     /* The stroke path's accuracy against the PNG path's is a goal, reported with the figures
-     * in bench/RESULTS.md, not asserted: on the 10,000 digits it is 0.11 points short. */
+     * in bench/RESULTS.md, not asserted: on the 10,000 digits it is still a little short. */
     if (right_strokes < right_png)
         printf("note: the stroke path is %.2f points less accurate than the PNG path\n",
                acc_png - acc_strokes);

@@ -16,6 +16,8 @@
 
 #define PLANE_BOX 64    /* plane pixels along the ink box's longer side */
 #define PLANE_MARGIN 2  /* plane pixels around it: the pen's anti-aliased rim, clear paper */
+#define PLANE_REACH 1048576.f /* plane pixels the drawing may span before the area's clip: only
+                               * an area a sixteen-thousandth of the drawing comes near it */
 #define SIMPLIFY_PX 0.5f /* plane pixels a simplified path may stray from the one sent: a
                          * fraction of a pixel of the 28x28 input (bench/RESULTS.md) */
 
@@ -267,13 +269,19 @@ int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
         return DG_INPUT_BLANK;
     float r = s->width / 2;
     b.x0 -= r, b.y0 -= r, b.x1 += r, b.y1 += r;
+    float whole = fmaxf(b.x1 - b.x0, b.y1 - b.y0); /* before the area's clip */
     if (s->side > 0.f) {
         b.x0 = fmaxf(b.x0, 0.f), b.y0 = fmaxf(b.y0, 0.f);
         b.x1 = fminf(b.x1, s->side), b.y1 = fminf(b.y1, s->side);
         if (!(b.x1 > b.x0 && b.y1 > b.y0))
             return DG_INPUT_BLANK;
     }
-    float k = PLANE_BOX / fmaxf(b.x1 - b.x0, b.y1 - b.y0);
+    /* The whole drawing, clipped ink and pen included, spans at most PLANE_REACH plane
+     * pixels, so every plane coordinate is a finite float whatever the units. A box too
+     * small for its scale to be a float (below about 1e-37 units) is blank at any scale. */
+    float k = fminf(PLANE_BOX / fmaxf(b.x1 - b.x0, b.y1 - b.y0), PLANE_REACH / whole);
+    if (!(k < INFINITY))
+        return DG_INPUT_BLANK;
     float ox = b.x0 - PLANE_MARGIN / k, oy = b.y0 - PLANE_MARGIN / k;
     uint32_t w = (uint32_t)ceilf((b.x1 - b.x0) * k) + 2 * PLANE_MARGIN;
     uint32_t h = (uint32_t)ceilf((b.y1 - b.y0) * k) + 2 * PLANE_MARGIN;

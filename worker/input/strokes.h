@@ -40,7 +40,8 @@ void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, ui
                      uint32_t w, uint32_t h);
 
 /* A checked drawing -> 784 floats, as dg_input_from_png gives for the canvas: no ink (no
- * points, all points on one spot, or all outside the area) is DG_INPUT_BLANK. */
+ * points, all points on one spot, all outside the area, or an ink box too small to scale
+ * in floats) is DG_INPUT_BLANK. */
 int dg_strokes_to_input(const struct dg_strokes *s, float out[784]);
 
 #endif
