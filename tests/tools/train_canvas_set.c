@@ -3,16 +3,18 @@
  * (worker/input/render.h), encoded as PNG, decoded and preprocessed exactly as the worker does
  * (worker/input/input.h), and the 28x28 the model would see is stored (rounded to 8 bits).
  *   train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--train] [--seed-preprocess]
- * writes OUT_DIR/images-idx3-ubyte and OUT_DIR/labels-idx1-ubyte. --seed-preprocess uses
- * the seed app's preprocessing instead (resize the whole canvas), for comparison; --pen draws
- * the pen style (render.h) instead of the scan's own stroke, --world the world-styles series
- * (render.h's dg_render_world_params). --train draws the first N *training* digits instead,
- * with the same series: material to decide preprocessing rules on, so that the test split
- * only checks them. */
+ * writes OUT_DIR/images-idx3-ubyte and OUT_DIR/labels-idx1-ubyte (OUT_DIR made if missing).
+ * --seed-preprocess uses the seed app's preprocessing instead (resize the whole canvas), for
+ * comparison; --pen draws the pen style (render.h) instead of the scan's own stroke, --world
+ * the world-styles series (render.h's dg_render_world_params). --train draws the first N
+ * *training* digits instead, with the same series: material to decide preprocessing rules
+ * on, so that the test split only checks them. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "idx.h"
 #include "input.h"
@@ -45,6 +47,10 @@ int main(int argc, char **argv)
     if (argc < 3) {
         fprintf(stderr, "usage: train_canvas_set MNIST_DIR OUT_DIR [N] [--pen|--world] [--train] [--seed-preprocess]\n");
         return 2;
+    }
+    if (mkdir(argv[2], 0777) != 0 && errno != EEXIST) { /* before a minute of drawing */
+        fprintf(stderr, "train_canvas_set: %s: %s\n", argv[2], strerror(errno));
+        return 1;
     }
     dg_input_heap_setup(); /* a canvas drawn and decoded per digit */
     size_t limit = argc > 3 && argv[3][0] != '-' ? strtoul(argv[3], NULL, 10) : 0;
@@ -98,9 +104,10 @@ int main(int argc, char **argv)
     snprintf(lp, sizeof(lp), "%s/labels-idx1-ubyte", argv[2]);
     int rc = !out || write_idx(ip, 0x803, idims, 3, out, n * 784) ||
              write_idx(lp, 0x801, ldims, 1, lb.labels, n);
-    fprintf(stderr, "train_canvas_set: %zu canvas digits of the %s split (%s preprocessing, %zu "
-            "unreadable) in %s\n", n, train ? "training" : "test", seed_prep ? "seed" : "MNIST", blank,
-            argv[2]);
+    if (!rc)
+        fprintf(stderr, "train_canvas_set: %zu canvas digits of the %s split (%s preprocessing, "
+                "%zu unreadable) in %s\n", n, train ? "training" : "test",
+                seed_prep ? "seed" : "MNIST", blank, argv[2]);
     free(out);
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
