@@ -43,16 +43,17 @@ corpus_of() {
 }
 
 # An artifact of the h5 and fcgi targets (fork mode, which keeps going past crashes) is run
-# again and judged by its first frame of real code: inside libhdf5 or libfcgi (Debian's, which
-# those targets hand the bytes to) it is that library's bug, not ours, and is listed
-# (README.md says which were found); anywhere else it fails the run. One that shows no stack
-# when run again (a timeout that was the machine's load, a state no single input recreates)
-# is listed as not reproduced: nothing to judge it by.
+# again and judged by its first frame of real code, past the sanitizers' and the C library's
+# (a libc frame may be named by libc.so or by its source file, sysdeps/...): inside libhdf5
+# or libfcgi (Debian's, which those targets hand the bytes to) it is that library's bug, not
+# ours, and is listed (README.md says which were found); anywhere else it fails the run. One
+# that shows no stack when run again (a timeout that was the machine's load, a state no
+# single input recreates) is listed as not reproduced: nothing to judge it by.
 judge() (
   set +o pipefail # the crashing program's status is not what is asked
   local frame
   frame=$("$1" -timeout=10 -rss_limit_mb=2048 "$2" 2>&1 | grep -E '^ +#[0-9]+ ' |
-    grep -v -E '__interceptor_|__asan|__sanitizer|libclang_rt|fuzzer::|libc\.so| in (malloc|calloc|realloc|free) ' |
+    grep -v -E '__interceptor_|__asan|__sanitizer|libclang_rt|fuzzer::|libc\.so|sysdeps/| in (malloc|calloc|realloc|free) ' |
     head -n 1)
   if [ -z "$frame" ]; then echo none
   elif grep -q -E 'libhdf5|libfcgi' <<<"$frame"; then echo library
