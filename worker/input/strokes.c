@@ -152,8 +152,8 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_
         uint32_t x0, x1, i0 = 0, i1 = 0;
         centres_in(ol, oh, w, &x0, &x1);
         if (inner > 0.f && capsule_row(ax, ay, bx, by, inner, yc, &il, &ih)) {
-            /* centres strictly inside, clamped to [x0, x1] before the conversion: at a
-             * huge scale (a tiny drawing area) the bounds exceed any uint32_t */
+            /* centres strictly inside, clamped to [x0, x1] before the conversion, so no
+             * scale a caller draws at (dg_strokes_draw takes any k) overflows uint32_t */
             float fl = (float)x0, fh = (float)x1;
             i0 = (uint32_t)min_f(max_f(ceilf(il - 0.5f), fl), fh);
             i1 = (uint32_t)min_f(max_f(floorf(ih - 0.5f) + 1.f, (float)i0), fh);
