@@ -3,9 +3,10 @@
  *
  *   photo_set MNIST_DIR OUT_DIR jpeg|png FIRST COUNT [WIDTH HEIGHT]
  *       photos FIRST .. FIRST + COUNT - 1 of the series as OUT_DIR/<label>_<index>.<ext>
- *       (photo k shows MNIST test digit k * 7919 mod 10000); without WIDTH HEIGHT the sizes
- *       vary over phone resolutions (2-3 MP; PNG at most 2048 a side). The tests use
- *       photos from 5000 on; 0-999 were looked at while the photo path was written.
+ *       (photo k shows MNIST test digit k * 7919 mod 10000; OUT_DIR is made if it is
+ *       missing); without WIDTH HEIGHT the sizes vary over phone resolutions (2-3 MP; PNG
+ *       at most 2048 a side). The tests use photos from 5000 on; 0-999 were looked at
+ *       while the photo path was written.
  *   photo_set --corpus OUT_DIR
  *       bad and good JPEGs named by the class the decoder must give (tests/corpus/jpeg).
  *
@@ -17,11 +18,13 @@
  * quarter of them stored rotated with an EXIF orientation, as phones do). Deterministic
  * for given arguments. Every parameter range is what such photos show, not fitted to the
  * preprocessing. */
+#include <errno.h>
 #include <math.h>
 #include <spng.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <turbojpeg.h>
 
 #include "idx.h"
@@ -322,10 +325,11 @@ static int write_file(const char *path, const void *a, size_t an, const void *b,
 {
     FILE *f = fopen(path, "wb");
     int ok = f && fwrite(a, 1, an, f) == an && (!bn || fwrite(b, 1, bn, f) == bn);
+    int err = errno;
     if (f && fclose(f) != 0)
-        ok = 0;
+        ok = 0, err = errno;
     if (!ok)
-        fprintf(stderr, "%s: cannot write\n", path);
+        fprintf(stderr, "%s: cannot write: %s\n", path, strerror(err));
     return ok ? 0 : -1;
 }
 
@@ -349,16 +353,15 @@ static int write_jpeg(const char *path, const uint8_t *img, int w, int h, int qu
     unsigned long len;
     int rc = jpeg_encode(stored ? stored : img, sw, sh, quality, 0, TJSAMP_420, &jpg, &len);
     free(stored);
-    if (rc)
+    if (rc) {
+        fprintf(stderr, "%s: JPEG encoding failed: %s\n", path, tjGetErrorStr());
         return -1;
-    uint8_t exif[64];
-    size_t en = orientation > 1 ? exif_segment(exif, orientation) : 0;
-    FILE *f = fopen(path, "wb"); /* SOI, the Exif segment, the rest */
-    int ok = f && fwrite(jpg, 1, 2, f) == 2 && (!en || fwrite(exif, 1, en, f) == en) &&
-             fwrite(jpg + 2, 1, len - 2, f) == len - 2;
-    ok = f && fclose(f) == 0 && ok;
+    }
+    uint8_t head[66] = {0xFF, 0xD8}; /* SOI, the Exif segment; then the rest */
+    size_t en = orientation > 1 ? exif_segment(head + 2, orientation) : 0;
+    rc = write_file(path, head, 2 + en, jpg + 2, len - 2);
     tjFree(jpg);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 static int write_png(const char *path, const uint8_t *img, int w, int h)
@@ -376,6 +379,8 @@ static int write_png(const char *path, const uint8_t *img, int w, int h)
         e = spng_encode_image(ctx, img, (size_t)w * h * 3, SPNG_FMT_PNG, SPNG_ENCODE_FINALIZE);
     void *png = e ? NULL : spng_get_png_buffer(ctx, &n, &e);
     spng_ctx_free(ctx);
+    if (!png || e)
+        fprintf(stderr, "%s: PNG encoding failed: %s\n", path, spng_strerror(e ? e : SPNG_EMEM));
     int rc = png && !e ? write_file(path, png, n, NULL, 0) : -1;
     free(png);
     return rc;
@@ -393,6 +398,10 @@ static int make_set(const char *mnist, const char *dir, int png, size_t first, s
         fprintf(stderr, "%s: %s\n", mnist, err);
         return 1;
     }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+        return 1;
+    }
     static const int sizes[][2] = {{1600, 1200}, {2016, 1512}, {1200, 1600}, {1920, 1440}, {1512, 2016}};
     static struct scene sc;
     int rc = 0;
@@ -405,9 +414,10 @@ static int make_set(const char *mnist, const char *dir, int png, size_t first, s
         char path[4096];
         snprintf(path, sizeof path, "%s/%d_%05zu.%s", dir, lb.labels[idx], idx, png ? "png" : "jpg");
         static const int orients[4] = {1, 6, 8, 3};
-        if (!pix)
+        if (!pix) {
+            fprintf(stderr, "%s: out of memory for a %dx%d photo\n", path, w, h);
             rc = 1;
-        else if (png)
+        } else if (png)
             rc = write_png(path, pix, w, h) != 0;
         else
             rc = write_jpeg(path, pix, w, h, (int)uni(&r, 70, 93), i % 4 == 3 ? orients[1 + i / 4 % 3] : 1) != 0;
