@@ -180,13 +180,11 @@ static void marker_checks(void)
 
 static void detect_checks(const char *mnist)
 {
-    char ip[4096], lp[4096], err[256];
-    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", mnist);
-    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", mnist);
+    char err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof err) != 0) {
-        CHECK(0, "%s: %s", mnist, err);
+    if (dg_idx_load_mnist(mnist, "t10k", &im, &lb, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
         return;
     }
     static uint8_t rgba[280 * 280 * 4];

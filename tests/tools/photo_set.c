@@ -389,13 +389,11 @@ static int write_png(const char *path, const uint8_t *img, int w, int h)
 static int make_set(const char *mnist, const char *dir, int png, size_t first, size_t count, int fw,
                     int fh)
 {
-    char img[4096], lab[4096], err[256];
-    snprintf(img, sizeof img, "%s/t10k-images-idx3-ubyte.gz", mnist);
-    snprintf(lab, sizeof lab, "%s/t10k-labels-idx1-ubyte.gz", mnist);
+    char err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(img, lab, &im, &lb, err, sizeof err) != 0) {
-        fprintf(stderr, "%s: %s\n", mnist, err);
+    if (dg_idx_load_mnist(mnist, "t10k", &im, &lb, err, sizeof err) != 0) {
+        fprintf(stderr, "photo_set: %s\n", err);
         return 1;
     }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
