@@ -44,12 +44,10 @@ int main(int argc, char **argv)
     dg_input_heap_setup(); /* a canvas drawn and decoded per digit */
     size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 10000;
     double min_same = argc > 3 ? atof(argv[3]) : 99.5;
-    char ipath[4096], lpath[4096], err[512];
-    snprintf(ipath, sizeof ipath, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
-    snprintf(lpath, sizeof lpath, "%s/t10k-labels-idx1-ubyte.gz", argv[1]);
+    char err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ipath, lpath, &im, &lb, err, sizeof err)) {
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

@@ -12,12 +12,9 @@
 double dg_mnist_accuracy(const struct dg_model *m, const char *dir, size_t n, char *err,
                          size_t errlen)
 {
-    char ip[4096], lp[4096];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    snprintf(ip, sizeof ip, "%s/t10k-images-idx3-ubyte.gz", dir);
-    snprintf(lp, sizeof lp, "%s/t10k-labels-idx1-ubyte.gz", dir);
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, errlen))
+    if (dg_idx_load_mnist(dir, "t10k", &im, &lb, err, errlen))
         return -1;
     float *scratch = malloc(dg_engine_scratch_floats(m) * sizeof *scratch);
     size_t right = 0;
