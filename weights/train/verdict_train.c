@@ -384,13 +384,14 @@ static int thresholds(const struct mlp *m, const struct sample *val, size_t n, f
     return k ? 0 : -1;
 }
 
-/* Percent of the drawable samples in s[0, n) answered "not_a_digit" or "unsure". */
-static double flagged(const struct mlp *m, const struct sample *s, size_t n, float max_nd,
-                      float min_conf)
+/* Percent of the drawable samples s[0], s[step], ... below s[n] answered "not_a_digit" or
+ * "unsure" (step 3 from the held-out digits' first, second or third: one of the page's styles). */
+static double flagged(const struct mlp *m, const struct sample *s, size_t n, size_t step,
+                      float max_nd, float min_conf)
 {
     size_t k = 0, f = 0;
     float hid[HIDDEN];
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i += step)
         if (s[i].ok)
             k++, f += forward(m, s[i].f, hid) > max_nd || top_prob(s[i].prob) < min_conf;
     return k ? 100.0 * (double)f / (double)k : 0.0;
@@ -410,12 +411,10 @@ int main(int argc, char **argv)
         return 1;
     }
     n_in = DG_VERDICT_OWN_INPUTS + dg_engine_features();
-    char ip[4096], lp[4096], err[8400];
-    snprintf(ip, sizeof ip, "%s/train-images-idx3-ubyte.gz", o.data);
-    snprintf(lp, sizeof lp, "%s/train-labels-idx1-ubyte.gz", o.data);
+    char ip[4096], err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
-    if (dg_idx_load_pair(ip, lp, &im, &lb, err, sizeof err)) {
+    if (dg_idx_load_mnist(o.data, "train", &im, &lb, err, sizeof err)) {
         fprintf(stderr, "digitd-verdict-train: %s\n", err);
         return 1;
     }
@@ -456,12 +455,17 @@ int main(int argc, char **argv)
            "of %d drawings of the %d held-out training digits)\n",
            k, count[1], n_in, n_in - DG_VERDICT_OWN_INPUTS, (double)max_nd, (double)min_conf,
            100 * DETECTOR_FLAG_RATE, 100 * CONFIDENCE_FLAG_RATE, N_VAL, N_HELD);
-    printf("answered not a digit or unsure: held-out digits %.2f %%, held-out letters %.2f %%, "
-           "held-out scribbles %.2f %%, training non-digits %.2f %%\n",
-           flagged(&m, s + n_train, N_VAL, max_nd, min_conf),
-           flagged(&m, s + n_val, N_VAL_ND / 2, max_nd, min_conf),
-           flagged(&m, s + n_val + N_VAL_ND / 2, N_VAL_ND / 2, max_nd, min_conf),
-           flagged(&m, s + count[0], count[1], max_nd, min_conf));
+    const struct sample *held = s + n_train;
+    printf("answered not a digit or unsure: held-out digits %.2f %% (scan %.2f, pen %.2f, world "
+           "%.2f %%), held-out letters %.2f %%, held-out scribbles %.2f %%, training non-digits "
+           "%.2f %%\n",
+           flagged(&m, held, N_VAL, 1, max_nd, min_conf),
+           flagged(&m, held, N_VAL, 3, max_nd, min_conf),
+           flagged(&m, held + 1, N_VAL - 1, 3, max_nd, min_conf),
+           flagged(&m, held + 2, N_VAL - 2, 3, max_nd, min_conf),
+           flagged(&m, s + n_val, N_VAL_ND / 2, 1, max_nd, min_conf),
+           flagged(&m, s + n_val + N_VAL_ND / 2, N_VAL_ND / 2, 1, max_nd, min_conf),
+           flagged(&m, s + count[0], count[1], 1, max_nd, min_conf));
     int rc = write_header(o.out, &m, max_nd, min_conf);
     if (rc)
         perror(o.out);
