@@ -37,7 +37,10 @@
 #define N_LETTERS 48000
 #define N_SCRIBBLES 48000
 #define N_HELD 5000         /* the digit trainer's validation split: the last 5000 */
-#define N_VAL (3 * N_HELD)  /* each of them in the page's three styles */
+/* The page's styles a digit is drawn in, by its index modulo PAGE_STYLES (draw_page_digit):
+ * the report's per-style figures count every PAGE_STYLES-th held-out drawing from each. */
+enum page_style { PAGE_SCAN, PAGE_PEN, PAGE_WORLD, PAGE_STYLES };
+#define N_VAL (PAGE_STYLES * N_HELD) /* each of them in the page's three styles */
 #define N_VAL_ND 4000 /* held-out non-digits: half letters, half scribbles */
 #define HIDDEN 64
 #define EPOCHS 15
@@ -94,10 +97,11 @@ static void draw_page_digit(const uint8_t *px, int label, uint64_t seed, size_t 
                             struct sample *s, uint8_t *rgba, float *features)
 {
     struct dg_render_params p;
-    if (index % 3 == 2)
+    enum page_style style = (enum page_style)(index % PAGE_STYLES);
+    if (style == PAGE_WORLD)
         dg_render_world_params(seed, index, label, &p);
     else
-        dg_render_params_for(seed, index, index % 3 ? DG_STYLE_PEN : DG_STYLE_SCAN, &p);
+        dg_render_params_for(seed, index, style == PAGE_PEN ? DG_STYLE_PEN : DG_STYLE_SCAN, &p);
     s->nondigit = 0;
     s->ok = p.canvas == PAGE_CANVAS && dg_render_rgba(px, &p, rgba) == 0;
     if (s->ok)
@@ -338,7 +342,7 @@ static int make_samples(const struct options *o, const struct dg_idx_images *im,
             size_t k = dg_splitmix64_next(&r) % pool;
             draw_page_digit(im->pixels + k * 784, labels[k], o->seed + 1, i, &s[i], rgba, features);
         } else if (i >= n_train && i < n_val) { /* held out: as the page draws them, all 3 ways */
-            size_t k = pool + (i - n_train) / 3;
+            size_t k = pool + (i - n_train) / PAGE_STYLES;
             draw_page_digit(im->pixels + k * 784, labels[k], o->seed + 2, i - n_train, &s[i], rgba,
                             features);
         } else if (letter) {
@@ -385,7 +389,7 @@ static int thresholds(const struct mlp *m, const struct sample *val, size_t n, f
 }
 
 /* Percent of the drawable samples s[0], s[step], ... below s[n] answered "not_a_digit" or
- * "unsure" (step 3 from the held-out digits' first, second or third: one of the page's styles). */
+ * "unsure" (step PAGE_STYLES from the held-out digit of a page_style: that style's drawings). */
 static double flagged(const struct mlp *m, const struct sample *s, size_t n, size_t step,
                       float max_nd, float min_conf)
 {
@@ -460,9 +464,9 @@ int main(int argc, char **argv)
            "%.2f %%), held-out letters %.2f %%, held-out scribbles %.2f %%, training non-digits "
            "%.2f %%\n",
            flagged(&m, held, N_VAL, 1, max_nd, min_conf),
-           flagged(&m, held, N_VAL, 3, max_nd, min_conf),
-           flagged(&m, held + 1, N_VAL - 1, 3, max_nd, min_conf),
-           flagged(&m, held + 2, N_VAL - 2, 3, max_nd, min_conf),
+           flagged(&m, held + PAGE_SCAN, N_VAL - PAGE_SCAN, PAGE_STYLES, max_nd, min_conf),
+           flagged(&m, held + PAGE_PEN, N_VAL - PAGE_PEN, PAGE_STYLES, max_nd, min_conf),
+           flagged(&m, held + PAGE_WORLD, N_VAL - PAGE_WORLD, PAGE_STYLES, max_nd, min_conf),
            flagged(&m, s + n_val, N_VAL_ND / 2, 1, max_nd, min_conf),
            flagged(&m, s + n_val + N_VAL_ND / 2, N_VAL_ND / 2, 1, max_nd, min_conf),
            flagged(&m, s + count[0], count[1], 1, max_nd, min_conf));
