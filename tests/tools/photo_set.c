@@ -54,14 +54,27 @@ static float lattice(int64_t i, int64_t j, uint64_t seed)
     return (float)(h >> 40) / 8388608.f - 1.f;
 }
 
+/* The lattice values at the corners of the cell value_noise last looked in, for one noise
+ * field (one seed): neighbouring pixels mostly fall in the same cell, and hashing its four
+ * corners is most of what the noise costs. valid 0: nothing kept yet. */
+struct noise_cell {
+    int64_t i, j;
+    float a, b, c, d;
+    int valid;
+};
+
 /* Smooth value noise at (x, y) in lattice units. */
-static float value_noise(float x, float y, uint64_t seed)
+static float value_noise(float x, float y, uint64_t seed, struct noise_cell *cell)
 {
     float fx = floorf(x), fy = floorf(y), tx = x - fx, ty = y - fy;
     int64_t i = (int64_t)fx, j = (int64_t)fy;
     tx = tx * tx * (3 - 2 * tx), ty = ty * ty * (3 - 2 * ty);
-    float a = lattice(i, j, seed), b = lattice(i + 1, j, seed);
-    float c = lattice(i, j + 1, seed), d = lattice(i + 1, j + 1, seed);
+    if (!cell->valid || cell->i != i || cell->j != j) {
+        cell->a = lattice(i, j, seed), cell->b = lattice(i + 1, j, seed);
+        cell->c = lattice(i, j + 1, seed), cell->d = lattice(i + 1, j + 1, seed);
+        cell->i = i, cell->j = j, cell->valid = 1;
+    }
+    const float a = cell->a, b = cell->b, c = cell->c, d = cell->d;
     return (a + (b - a) * tx) * (1 - ty) + (c + (d - c) * tx) * ty;
 }
 
@@ -150,7 +163,9 @@ static void blend(float *c, const float *to, float a)
         c[k] += (to[k] - c[k]) * a;
 }
 
-static void shade(const struct scene *sc, int x, int y, float rgb[3])
+/* The colour of photo pixel (x, y); cells: the scene's three noise fields' (table grain,
+ * its fine grain, paper), kept from pixel to pixel. */
+static void shade(const struct scene *sc, int x, int y, float rgb[3], struct noise_cell cells[3])
 {
     double X = x + 0.5 - sc->cx, Y = y + 0.5 - sc->cy, q = 1 + sc->g * X + sc->hh * Y;
     float u = (float)(sc->du + sc->s * (sc->cth * X - sc->sth * Y) / q);
@@ -160,14 +175,15 @@ static void shade(const struct scene *sc, int x, int y, float rgb[3])
     float inside = fminf(fminf(u, sc->sw - u), fminf(v, sc->sh - v)) / px + 0.5f;
     memcpy(rgb, sc->table, 3 * sizeof *rgb);
     if (inside < 1) {
-        float grain = 0.12f * value_noise((float)x / 40.f, (float)y / 400.f, sc->seed ^ 7) +
-                      0.04f * value_noise((float)x / 6.f, (float)y / 60.f, sc->seed ^ 8);
+        float grain =
+            0.12f * value_noise((float)x / 40.f, (float)y / 400.f, sc->seed ^ 7, &cells[0]) +
+            0.04f * value_noise((float)x / 6.f, (float)y / 60.f, sc->seed ^ 8, &cells[1]);
         for (int k = 0; k < 3; k++)
             rgb[k] = sc->table[k] * (1 + grain);
     }
     /* the sheet, its edge anti-aliased */
     if (inside > 0) {
-        float paper[3], tex = 0.025f * value_noise(u / 0.6f, v / 0.6f, sc->seed ^ 9);
+        float paper[3], tex = 0.025f * value_noise(u / 0.6f, v / 0.6f, sc->seed ^ 9, &cells[2]);
         for (int k = 0; k < 3; k++)
             paper[k] = sc->paper[k] * (1 + tex);
         static const float blue[3] = {150, 185, 225}, red[3] = {225, 120, 125}, grid[3] = {165, 180, 210};
@@ -241,27 +257,34 @@ static void setup(struct scene *sc, struct rng *r, const struct dg_idx_images *i
     }
 }
 
-/* Separable box blur of radius r over an RGB image, in place. */
+/* Separable box blur of radius r over an RGB image, in place, edges clamped; tmp holds the
+ * image in between. Both passes walk the image row by row: down a column, each step would
+ * stride a whole row of a 2-3 MP photo. */
 static void box_blur(uint8_t *img, int w, int h, int r, uint8_t *tmp)
 {
     if (r <= 0)
         return;
-    for (int pass = 0; pass < 2; pass++) {
-        int n = pass ? h : w, m = pass ? w : h;
-        for (int j = 0; j < m; j++)
-            for (int i = 0; i < n; i++)
-                for (int k = 0; k < 3; k++) {
-                    int s = 0, c = 0;
-                    for (int d = -r; d <= r; d++) {
-                        int t = i + d < 0 ? 0 : i + d >= n ? n - 1 : i + d;
-                        size_t at = pass ? ((size_t)t * w + j) : ((size_t)j * w + t);
-                        s += img[at * 3 + k], c++;
-                    }
-                    size_t at = pass ? ((size_t)i * w + j) : ((size_t)j * w + i);
-                    tmp[at * 3 + k] = (uint8_t)((s + c / 2) / c);
+    const int c = 2 * r + 1;
+    const size_t row = (size_t)w * 3;
+    for (int y = 0; y < h; y++) /* along the rows: img -> tmp */
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++) {
+                int s = 0;
+                for (int d = -r; d <= r; d++) {
+                    int t = x + d < 0 ? 0 : x + d >= w ? w - 1 : x + d;
+                    s += img[(size_t)y * row + (size_t)t * 3 + (size_t)k];
                 }
-        memcpy(img, tmp, (size_t)w * h * 3);
-    }
+                tmp[(size_t)y * row + (size_t)x * 3 + (size_t)k] = (uint8_t)((s + c / 2) / c);
+            }
+    for (int y = 0; y < h; y++) /* down the columns: tmp -> img */
+        for (size_t i = 0; i < row; i++) {
+            int s = 0;
+            for (int d = -r; d <= r; d++) {
+                int t = y + d < 0 ? 0 : y + d >= h ? h - 1 : y + d;
+                s += tmp[(size_t)t * row + i];
+            }
+            img[(size_t)y * row + i] = (uint8_t)((s + c / 2) / c);
+        }
 }
 
 static uint8_t *render_photo(const struct scene *sc, struct rng *r)
@@ -273,10 +296,11 @@ static uint8_t *render_photo(const struct scene *sc, struct rng *r)
         return NULL;
     }
     uint64_t ns = r->s | 1;
+    struct noise_cell cells[3] = {{0}};
     for (int y = 0; y < sc->h; y++)
         for (int x = 0; x < sc->w; x++) {
             float rgb[3];
-            shade(sc, x, y, rgb);
+            shade(sc, x, y, rgb, cells);
             for (int k = 0; k < 3; k++) {
                 ns ^= ns << 13, ns ^= ns >> 7, ns ^= ns << 17; /* xorshift: sensor noise */
                 float v = rgb[k] + sc->noise * ((float)(ns >> 40) / 8388608.f - 1.f);
