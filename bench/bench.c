@@ -68,7 +68,8 @@ static void usage(FILE *f)
             "                         the in-process answer for the same payload (not for\n"
             "                         wrong digits: the model is not perfect)\n"
             "  --min-accuracy PCT     exit 1 if accuracy is below PCT\n"
-            "requests/s counts valid answers; failed requests are reported apart.\n",
+            "requests/s counts valid answers; failed requests are reported apart. The payloads\n"
+            "are drawn, and classified at rest, on all cores (OMP_NUM_THREADS) before the load.\n",
             BENCH_MAX_DURATION_S, BENCH_DEFAULT_DURATION_S, BENCH_DEFAULT_REQUESTS_DURATION_S,
             BENCH_MAX_REQUESTS, BENCH_MAX_CONNECTIONS, BENCH_MAX_THREADS, BENCH_MAX_TIMEOUT_S,
             BENCH_MAX_COUNT);

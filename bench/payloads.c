@@ -102,6 +102,30 @@ static int make_body(struct bench_payload *p, int json)
     return 0;
 }
 
+/* Payload i of the MNIST set (test digit i modulo the set's size) into p. 0, or -1. */
+static int draw_payload(const struct bench_payload_opts *o, const struct dg_idx_images *im,
+                        const struct dg_idx_labels *lb, size_t i, struct bench_payload *p)
+{
+    size_t k = i % im->count;
+    struct dg_render_params rp;
+    if (o->style == DG_STYLE_WORLD)
+        dg_render_world_params(o->seed, i, lb->labels[k], &rp);
+    else /* strokes are the pen style's path: the pen style it is */
+        dg_render_params_for(o->seed, i, o->json == BENCH_BODY_STROKES ? DG_STYLE_PEN : o->style, &rp);
+    if (o->no_noise)
+        rp.noise = 0;
+    if (o->json == BENCH_BODY_STROKES) {
+        if (dg_sketch_digit(im->pixels + k * 784, &rp, &p->sketch) != 0 ||
+            dg_sketch_page_png(&p->sketch.s, (uint32_t)rp.canvas, &p->png, &p->png_len) != 0)
+            return -1;
+    } else if (dg_render_png(im->pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
+        return -1;
+    }
+    p->label = lb->labels[k];
+    snprintf(p->name, sizeof p->name, "t10k[%zu]", k);
+    return 0;
+}
+
 static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                       size_t errlen)
 {
@@ -115,32 +139,28 @@ static int load_mnist(const struct bench_payload_opts *o, struct bench_payloads 
                  im.cols);
         rc = -1;
     }
-    for (size_t i = 0; rc == 0 && i < o->count; i++) {
-        struct bench_payload *p = &ps->v[ps->n];
-        size_t k = i % im.count;
-        struct dg_render_params rp;
-        if (o->style == DG_STYLE_WORLD)
-            dg_render_world_params(o->seed, i, lb.labels[k], &rp);
-        else /* strokes are the pen style's path: the pen style it is */
-            dg_render_params_for(o->seed, i, o->json == BENCH_BODY_STROKES ? DG_STYLE_PEN : o->style, &rp);
-        if (o->no_noise)
-            rp.noise = 0;
-        if (o->json == BENCH_BODY_STROKES) {
-            if (dg_sketch_digit(im.pixels + k * 784, &rp, &p->sketch) != 0 ||
-                dg_sketch_page_png(&p->sketch.s, (uint32_t)rp.canvas, &p->png, &p->png_len) != 0) {
-                snprintf(err, errlen, "tracing MNIST test digit %zu failed", k);
+    /* Each payload depends only on its index (the renderer's series is seeded by it): drawn
+     * on all cores, they are the same payloads in the same order. */
+    const size_t n = rc == 0 ? o->count : 0;
+    unsigned char *bad = calloc(n ? n : 1, 1);
+    if (!bad) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0) {
+#pragma omp parallel for schedule(dynamic, 16)
+        for (size_t i = 0; i < n; i++)
+            bad[i] = draw_payload(o, &im, &lb, i, &ps->v[i]) != 0;
+        ps->n = n; /* bench_payloads_free frees what the failed ones allocated, too */
+        for (size_t i = 0; i < n; i++)
+            if (bad[i]) {
+                snprintf(err, errlen, "%s MNIST test digit %zu failed",
+                         o->json == BENCH_BODY_STROKES ? "tracing" : "rendering", i % im.count);
                 rc = -1;
                 break;
             }
-        } else if (dg_render_png(im.pixels + k * 784, &rp, &p->png, &p->png_len) != 0) {
-            snprintf(err, errlen, "rendering MNIST test digit %zu failed", k);
-            rc = -1;
-            break;
-        }
-        p->label = lb.labels[k];
-        snprintf(p->name, sizeof p->name, "t10k[%zu]", k);
-        ps->n++;
     }
+    free(bad);
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
     return rc;
