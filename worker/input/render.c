@@ -351,31 +351,43 @@ static int pen_stroke(const float *f, int side, float t, float width, uint8_t *c
 
 static uint8_t noisy(uint8_t v, int amp, uint64_t h)
 {
-    int n = (int)(h % (uint64_t)(2 * amp + 1)) - amp;
+    /* amp is 1 or 2 (dg_render_params_for): the constant divisors compile to multiplications,
+     * where a 64-bit division by a variable, three or four per pixel, was most of paint(). */
+    uint64_t m = (uint64_t)(2 * amp + 1);
+    int n = (int)(m == 3 ? h % 3 : m == 5 ? h % 5 : h % m) - amp;
     int r = v + n;
     return (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
 }
 
 static void paint(const uint8_t *cov, const struct dg_render_params *p, uint8_t *rgba)
 {
-    size_t n = (size_t)p->canvas * p->canvas;
+    /* Copied out of *p: the byte stores below may alias it, and the compiler would read them
+     * again for every pixel. The paper first (a loop the compiler vectorises), then the noise. */
+    const size_t n = (size_t)p->canvas * p->canvas;
+    const enum dg_render_look look = p->look;
+    const int amp = p->noise;
+    if (look == DG_LOOK_TRANSPARENT) {
+        for (size_t i = 0; i < n; i++) { /* black pen; the canvas stores unpremultiplied RGBA */
+            rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = 0;
+            rgba[4 * i + 3] = cov[i];
+        }
+    } else {
+        const uint8_t flip = look == DG_LOOK_WHITE_ON_BLACK ? 0 : 255; /* 255 - c = c ^ 255 */
+        for (size_t i = 0; i < n; i++) {
+            rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = (uint8_t)(cov[i] ^ flip);
+            rgba[4 * i + 3] = 255;
+        }
+    }
+    if (!amp)
+        return;
+    const uint64_t salt = (uint64_t)p->canvas << 40;
     for (size_t i = 0; i < n; i++) {
-        uint8_t c = cov[i], *o = rgba + i * 4;
-        uint8_t grey = p->look == DG_LOOK_WHITE_ON_BLACK ? c : (uint8_t)(255 - c);
-        if (p->look == DG_LOOK_TRANSPARENT) {
-            o[0] = o[1] = o[2] = 0; /* black pen; the canvas stores unpremultiplied RGBA */
-            o[3] = c;
-        } else {
-            o[0] = o[1] = o[2] = grey;
-            o[3] = 255;
-        }
-        if (p->noise) {
-            uint64_t h = dg_splitmix64(i ^ ((uint64_t)p->canvas << 40));
-            for (int ch = 0; ch < 3; ch++, h >>= 8)
-                o[ch] = noisy(o[ch], p->noise, h & 0xff);
-            if (p->look == DG_LOOK_TRANSPARENT)
-                o[3] = noisy(o[3], p->noise, h);
-        }
+        uint8_t *o = rgba + i * 4;
+        uint64_t h = dg_splitmix64(i ^ salt);
+        for (int ch = 0; ch < 3; ch++, h >>= 8)
+            o[ch] = noisy(o[ch], amp, h & 0xff);
+        if (look == DG_LOOK_TRANSPARENT)
+            o[3] = noisy(o[3], amp, h);
     }
 }
 
