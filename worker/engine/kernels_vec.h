@@ -47,16 +47,25 @@
 
 typedef float dg_vf __attribute__((vector_size(DG_V * sizeof(float))));
 
+/* A full vector is one unaligned load or store. The compiled-in model's n is a constant, so
+ * only one branch is left; with run-time dimensions the test keeps the common case off the
+ * library memcpy a variable size would call, once per weight vector. */
 DG_INLINE dg_vf dg_vload(const float *p, int n)
 {
     dg_vf v = { 0 };
-    memcpy(&v, p, (size_t)n * sizeof(float)); /* n == DG_V: one unaligned load */
+    if (n == DG_V)
+        memcpy(&v, p, sizeof v);
+    else
+        memcpy(&v, p, (size_t)n * sizeof(float));
     return v;
 }
 
 DG_INLINE void dg_vstore(float *p, dg_vf v, int n)
 {
-    memcpy(p, &v, (size_t)n * sizeof(float));
+    if (n == DG_V)
+        memcpy(p, &v, sizeof v);
+    else
+        memcpy(p, &v, (size_t)n * sizeof(float));
 }
 
 /* C has no vector ?:, so max is the ISA's own instruction on x86; elsewhere a select by
