@@ -17,12 +17,13 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "engine.h"
 #include "idx.h"
 #include "input.h"
 #include "parse.h"
 
 struct options {
-    const char *url, *fcgi, *path, *mnist, *dir;
+    const char *url, *fcgi, *path, *mnist, *dir, *isa;
     int engine, json_out, allow_remote, fail_on_error, progress, rounds, body_json, at_rest;
     int no_noise;
     enum dg_render_style style;
@@ -37,7 +38,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: digitd-bench [URL] [options]\n"
             "       digitd-bench --fcgi unix:/path|host:port [--path /api/predict] [options]\n"
-            "       digitd-bench --engine [--rounds N] [payload options]\n"
+            "       digitd-bench --engine [--rounds N] [--isa NAME] [payload options]\n"
             "load (stops by itself):\n"
             "  URL                    default http://127.0.0.1:8080/api/predict\n"
             "  --duration S           seconds, at most %d; default %d, or %d with --requests\n"
@@ -61,6 +62,10 @@ static void usage(FILE *f)
             "                         default a third carry it, as privacy-hardened browsers\n"
             "                         add it; it makes those PNGs ~30x larger)\n"
             "  --no-at-rest           skip the in-process accuracy at rest\n"
+            "in-process (--engine):\n"
+            "  --rounds N             timed passes over the payloads, 1..1000, default 20\n"
+            "  --isa NAME             the engine's kernel set, avx512, avx2 or generic (default\n"
+            "                         the widest this CPU runs): what a smaller CPU would get\n"
             "output:\n"
             "  --json                 machine-readable summary on stdout\n"
             "  --no-progress          no live line on stderr\n"
@@ -79,7 +84,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
     enum { O_FCGI = 256, O_PATH, O_ENGINE, O_DUR, O_REQ, O_CONN, O_THR, O_TMO, O_REMOTE,
            O_MNIST, O_DIR, O_COUNT, O_SEED, O_BODY, O_NOISE, O_STYLE, O_NOREST, O_JSON, O_NOPROG, O_FAIL,
-           O_MINACC, O_ROUNDS, O_HELP };
+           O_MINACC, O_ROUNDS, O_ISA, O_HELP };
     static const struct option lo[] = {
         {"fcgi", 1, 0, O_FCGI},          {"path", 1, 0, O_PATH},
         {"engine", 0, 0, O_ENGINE},      {"duration", 1, 0, O_DUR},
@@ -92,7 +97,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"no-at-rest", 0, 0, O_NOREST},
         {"json", 0, 0, O_JSON},
         {"no-progress", 0, 0, O_NOPROG}, {"fail-on-error", 0, 0, O_FAIL},
-        {"min-accuracy", 1, 0, O_MINACC}, {"rounds", 1, 0, O_ROUNDS},
+        {"min-accuracy", 1, 0, O_MINACC}, {"rounds", 1, 0, O_ROUNDS}, {"isa", 1, 0, O_ISA},
         {"help", 0, 0, O_HELP},          {0, 0, 0, 0},
     };
     static const char *const me = "digitd-bench";
@@ -140,6 +145,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         case O_FAIL: o->fail_on_error = 1; break;
         case O_MINACC: bad = dg_parse_double(me, "--min-accuracy", optarg, 0, 100, &o->min_accuracy); break;
         case O_ROUNDS: bad = dg_parse_int(me, "--rounds", optarg, 1, 1000, &n); o->rounds = (int)n; break;
+        case O_ISA: o->isa = optarg; break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
@@ -154,6 +160,15 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     if ((o->url != NULL) + (o->fcgi != NULL) + o->engine > 1) {
         fprintf(stderr, "digitd-bench: give one of URL, --fcgi, --engine\n");
+        return -1;
+    }
+    if (o->isa && !o->engine) {
+        fprintf(stderr, "digitd-bench: --isa is for --engine (a server picks its own)\n");
+        return -1;
+    }
+    if (o->isa && dg_engine_use_isa(o->isa) != 0) {
+        fprintf(stderr, "digitd-bench: --isa: '%s' is not a kernel set of this build and CPU"
+                        " (avx512, avx2, generic)\n", o->isa);
         return -1;
     }
     /* Always a time bound: --requests alone against a stalled server must still end. */

@@ -28,4 +28,14 @@ jcheck "$T/out.json" 'abs(j["at_rest"]["total_us"] - j["at_rest"]["decode_us"] -
 for k in decode preprocess inference verdict total 'at rest'; do
     grep -q "$k" "$T/out.txt" || fail "text output lacks '$k'"
 done
+# --isa generic: the portable kernels (every build and CPU has them) answer as the default set
+# does, and are named; a set that does not exist is a usage error naming it
+"$BENCH" --engine --isa generic --count 200 --rounds 1 --json --mnist "$MNIST" >"$T/generic.json" ||
+    fail "--isa generic exit status $?"
+jcheck "$T/generic.json" 'j["at_rest"]["isa"] == "generic"' "--isa generic not reported"
+jcheck "$T/generic.json" "j['at_rest']['accuracy'] == $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["at_rest"]["accuracy"])' "$T/out.json")" \
+    "--isa generic answers differently from the default kernel set"
+"$BENCH" --engine --isa avx9 --count 5 --mnist "$MNIST" 2>"$T/isa.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q "'avx9' is not a kernel set" "$T/isa.err" || fail "--isa avx9: exit $rc, $(cat "$T/isa.err")"
 [ "$FAILS" = 0 ] && ok "bench --engine" || exit 1

@@ -33,9 +33,23 @@ int dg_engine_isa_supported(const char *isa)
     return strcmp(isa, "generic") == 0;
 }
 
+/* The kernel set dg_engine_use_isa chose (a benchmark's, never the worker's): 0 none,
+ * 1 avx512, 2 avx2, 3 generic. */
+static int chosen;
+
+int dg_engine_use_isa(const char *isa)
+{
+    if (!dg_engine_isa_supported(isa))
+        return -1;
+    chosen = strcmp(isa, "avx512") == 0 ? 1 : strcmp(isa, "avx2") == 0 ? 2 : 3;
+    return 0;
+}
+
 const char *dg_engine_isa(void)
 {
     __builtin_cpu_init();
+    if (chosen)
+        return chosen == 1 ? "avx512" : chosen == 2 ? "avx2" : "generic";
     if (__builtin_cpu_supports("avx512f"))
         return "avx512";
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
@@ -45,14 +59,19 @@ const char *dg_engine_isa(void)
 
 static void forward(const float *x, float *probs, float *features)
 {
-    if (__builtin_cpu_supports("avx512f"))
+    if (chosen ? chosen == 1 : __builtin_cpu_supports("avx512f"))
         dg_engine_forward_avx512(x, probs, features);
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    else if (chosen ? chosen == 2 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         dg_engine_forward_avx2(x, probs, features);
     else
         dg_engine_forward_generic(x, probs, features);
 }
 #else /* not x86 (engine.cmake): the portable kernels are the only build */
+int dg_engine_use_isa(const char *isa)
+{
+    return strcmp(isa, "generic") == 0 ? 0 : -1;
+}
+
 int dg_engine_isa_supported(const char *isa)
 {
     return strcmp(isa, "generic") == 0;
