@@ -1,6 +1,7 @@
-/* engine_ops: every op kind of model_ops.h through dg_engine_run against the naive
- * reference (engine_ref.h) on hand-built one-op models with awkward shapes: odd sizes,
- * strides, 'same' padding, non-square kernels, channel counts like 50 and 30.
+/* engine_ops: every op kind of model_ops.h through dg_engine_run, in every kernel set this
+ * CPU runs (dg_engine_use_isa), against the naive reference (engine_ref.h) on hand-built
+ * one-op models with awkward shapes: odd sizes, strides, 'same' padding, non-square kernels,
+ * channel counts like 50 and 30.
  * Max abs difference <= 1e-5.  Also one hand-computed value of Keras's 'same' average. */
 #include <math.h>
 #include <stdio.h>
@@ -53,12 +54,17 @@ static void check_op(const char *what, struct dg_op op)
         op.bias = b;
     float *scratch = malloc(dg_engine_scratch_floats(&m) * sizeof *scratch);
     if (w && b && x && ref && got && scratch && ref_model(&m, x, ref) == 0) {
-        double d = 0;
-        dg_engine_run(&m, x, got, scratch);
-        for (long i = 0; i < nout; i++)
-            d = fmax(d, fabs((double)ref[i] - got[i]));
-        printf("%-40s max abs diff %.3g\n", what, d);
-        CHECK(d <= TOL, "%s: max abs diff %.3g over %g", what, d, TOL);
+        static const char *const isas[] = {"avx512", "avx2", "generic"};
+        for (size_t k = 0; k < sizeof isas / sizeof *isas; k++) {
+            if (dg_engine_use_isa(isas[k]) != 0)
+                continue; /* not on this CPU; generic always is */
+            double d = 0;
+            dg_engine_run(&m, x, got, scratch);
+            for (long i = 0; i < nout; i++)
+                d = fmax(d, fabs((double)ref[i] - got[i]));
+            printf("%-40s %-7s max abs diff %.3g\n", what, isas[k], d);
+            CHECK(d <= TOL, "%s (%s): max abs diff %.3g over %g", what, isas[k], d, TOL);
+        }
     } else {
         CHECK(0, "%s: out of memory", what);
     }

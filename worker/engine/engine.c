@@ -1,7 +1,7 @@
 /* engine.c: the compiled-in model's public entry points and the per-ISA dispatch.
  * The weights are defined here, once (DG_MODEL_DEFINE_WEIGHTS); the per-ISA builds of
- * engine_fast.c only declare them.  The ISA is checked on every call instead of being
- * cached in a global: __builtin_cpu_supports reads libgcc's CPU model, which is cheap. */
+ * engine_fast.c only declare them.  The kernel set is asked for on every call
+ * (dg_engine_set, engine_run.c), not cached here. */
 #include <math.h>
 #include <string.h>
 
@@ -22,71 +22,16 @@ const struct dg_model *dg_engine_model(void)
     return &dg_model_desc;
 }
 
+static void forward(const float *x, float *probs, float *features)
+{
+    switch (dg_engine_set()) {
 #ifdef DG_ENGINE_X86
-int dg_engine_isa_supported(const char *isa)
-{
-    __builtin_cpu_init();
-    if (strcmp(isa, "avx512") == 0)
-        return __builtin_cpu_supports("avx512f");
-    if (strcmp(isa, "avx2") == 0)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return strcmp(isa, "generic") == 0;
-}
-
-/* The kernel set dg_engine_use_isa chose (a benchmark's, never the worker's): 0 none,
- * 1 avx512, 2 avx2, 3 generic. */
-static int chosen;
-
-int dg_engine_use_isa(const char *isa)
-{
-    if (!dg_engine_isa_supported(isa))
-        return -1;
-    chosen = strcmp(isa, "avx512") == 0 ? 1 : strcmp(isa, "avx2") == 0 ? 2 : 3;
-    return 0;
-}
-
-const char *dg_engine_isa(void)
-{
-    __builtin_cpu_init();
-    if (chosen)
-        return chosen == 1 ? "avx512" : chosen == 2 ? "avx2" : "generic";
-    if (__builtin_cpu_supports("avx512f"))
-        return "avx512";
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return "avx2";
-    return "generic";
-}
-
-static void forward(const float *x, float *probs, float *features)
-{
-    if (chosen ? chosen == 1 : __builtin_cpu_supports("avx512f"))
-        dg_engine_forward_avx512(x, probs, features);
-    else if (chosen ? chosen == 2 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        dg_engine_forward_avx2(x, probs, features);
-    else
-        dg_engine_forward_generic(x, probs, features);
-}
-#else /* not x86 (engine.cmake): the portable kernels are the only build */
-int dg_engine_use_isa(const char *isa)
-{
-    return strcmp(isa, "generic") == 0 ? 0 : -1;
-}
-
-int dg_engine_isa_supported(const char *isa)
-{
-    return strcmp(isa, "generic") == 0;
-}
-
-const char *dg_engine_isa(void)
-{
-    return "generic";
-}
-
-static void forward(const float *x, float *probs, float *features)
-{
-    dg_engine_forward_generic(x, probs, features);
-}
+    case DG_SET_AVX512: dg_engine_forward_avx512(x, probs, features); break;
+    case DG_SET_AVX2: dg_engine_forward_avx2(x, probs, features); break;
 #endif
+    default: dg_engine_forward_generic(x, probs, features); break;
+    }
+}
 
 void dg_engine_forward(const float *x, float *probs)
 {

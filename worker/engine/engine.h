@@ -51,9 +51,10 @@ int dg_engine_selftest(void);
 /* Which kernel set dg_engine_forward uses on this CPU: "avx512", "avx2" or "generic". */
 const char *dg_engine_isa(void);
 
-/* For benchmarks: every later dg_engine_forward* in this process uses the named kernel set
- * instead of the widest this CPU has (called before any thread runs the engine; the worker
- * never calls it). Returns 0, or -1 if this build or CPU has no such set. */
+/* For benchmarks and tests: every later dg_engine_forward* and dg_engine_run in this process
+ * uses the named kernel set instead of the widest this CPU has (called before any thread
+ * runs the engine; the worker never calls it). Returns 0, or -1 if this build or CPU has no
+ * such set. */
 int dg_engine_use_isa(const char *isa);
 
 /* Runtime path: floats of scratch dg_engine_run needs for model m (layout: model_ops.h).

@@ -1,5 +1,7 @@
 /* engine_isa.h: the per-ISA builds of the compiled-in model (engine_fast.c compiled three
- * times). engine.c dispatches between them; tests call each one the CPU supports. */
+ * times) and the choice between them and between the run-time path's builds
+ * (engine_run_isa.c). engine.c and engine_run.c dispatch; tests call each one the CPU
+ * supports. */
 #ifndef DIGITD_ENGINE_ISA_H
 #define DIGITD_ENGINE_ISA_H
 
@@ -17,5 +19,11 @@ extern _Thread_local float dg_engine_scratch[];
 
 /* 1 if this CPU can run the named kernel set ("avx512", "avx2", "generic"). */
 int dg_engine_isa_supported(const char *isa);
+
+/* The kernel set dg_engine_forward and dg_engine_run use: the one dg_engine_use_isa chose,
+ * else the widest this CPU runs. Asked on every call: __builtin_cpu_supports reads libgcc's
+ * CPU model, which is cheap. */
+enum dg_engine_set { DG_SET_AVX512, DG_SET_AVX2, DG_SET_GENERIC };
+enum dg_engine_set dg_engine_set(void);
 
 #endif

@@ -1,20 +1,24 @@
 /* engine_run.c: the runtime path, any struct dg_model with dimensions read at run time.
  * Used by tests and for models built in memory (digitd-convert's loader); the compiled-in
  * model goes through engine.c instead.  The same kernels as the compiled-in path (dg_step),
- * built for the portable vector width; activations ping-pong between two buffers of the
- * caller's scratch, laid out as model_ops.h says, so nothing is allocated here. */
+ * built once per ISA (engine_run_isa.c) and picked here as engine.c picks its own;
+ * activations ping-pong between two buffers of the caller's scratch, laid out as model_ops.h
+ * says, so nothing is allocated here. */
 #include <string.h>
 
 #include "engine.h"
-/* With run-time dimensions GCC cannot see that dg_conv_tile reads only the accumulators it
- * zeroed (the same bound, nvb and R * P, limits both loops): a false "may be used
- * uninitialized" on every tile element. clang has no such warning (and would warn of
- * the unknown name). */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "engine_isa.h"
 #define DG_RUNTIME_DIMS
-#include "kernels_vec.h"
+#include "kernels_vec.h" /* dg_pad_floats: the scratch layout, the same for every ISA */
+
+void dg_engine_run_generic(const struct dg_model *m, const float *x, float *y, float *scratch,
+                           size_t stride);
+#ifdef DG_ENGINE_X86
+void dg_engine_run_avx512(const struct dg_model *m, const float *x, float *y, float *scratch,
+                          size_t stride);
+void dg_engine_run_avx2(const struct dg_model *m, const float *x, float *y, float *scratch,
+                        size_t stride);
+#endif
 
 static size_t shape_floats(struct dg_shape s)
 {
@@ -53,20 +57,71 @@ size_t dg_engine_scratch_floats(const struct dg_model *m)
     return 2 * DG_ACT_STRIDE(largest_act(m)) + dg_engine_pad_floats(m);
 }
 
+/* The kernel set dg_engine_use_isa chose (a benchmark's or a test's, never the worker's):
+ * DG_SET_* + 1, or 0 for none. */
+static int chosen;
+
+#ifdef DG_ENGINE_X86
+int dg_engine_isa_supported(const char *isa)
+{
+    __builtin_cpu_init();
+    if (strcmp(isa, "avx512") == 0)
+        return __builtin_cpu_supports("avx512f");
+    if (strcmp(isa, "avx2") == 0)
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return strcmp(isa, "generic") == 0;
+}
+
+enum dg_engine_set dg_engine_set(void)
+{
+    if (chosen)
+        return (enum dg_engine_set)(chosen - 1);
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return DG_SET_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return DG_SET_AVX2;
+    return DG_SET_GENERIC;
+}
+#else /* not x86 (worker/engine/CMakeLists.txt): the portable kernels are the only build */
+int dg_engine_isa_supported(const char *isa)
+{
+    return strcmp(isa, "generic") == 0;
+}
+
+enum dg_engine_set dg_engine_set(void)
+{
+    return DG_SET_GENERIC;
+}
+#endif
+
+int dg_engine_use_isa(const char *isa)
+{
+    if (!dg_engine_isa_supported(isa))
+        return -1;
+    chosen = 1 + (strcmp(isa, "avx512") == 0 ? DG_SET_AVX512
+                  : strcmp(isa, "avx2") == 0 ? DG_SET_AVX2 : DG_SET_GENERIC);
+    return 0;
+}
+
+const char *dg_engine_isa(void)
+{
+    static const char *const names[] = {"avx512", "avx2", "generic"};
+    return names[dg_engine_set()];
+}
+
 void dg_engine_run(const struct dg_model *m, const float *x, float *y, float *scratch)
 {
     const size_t stride = DG_ACT_STRIDE(largest_act(m));
-    float *const buf[2] = {scratch, scratch + stride}, *pad = scratch + 2 * stride;
-    const float *in = x;
-    float *out = buf[0];
     if (m->n_ops == 0) {
         memmove(y, x, (size_t)m->n_out * sizeof *y);
         return;
     }
-    for (int i = 0; i < m->n_ops;) {
-        i += dg_step(&m->ops[i], i + 1 < m->n_ops ? &m->ops[i + 1] : NULL, in, out, pad);
-        in = out;
-        out = out == buf[0] ? buf[1] : buf[0];
+    switch (dg_engine_set()) {
+#ifdef DG_ENGINE_X86
+    case DG_SET_AVX512: dg_engine_run_avx512(m, x, y, scratch, stride); break;
+    case DG_SET_AVX2: dg_engine_run_avx2(m, x, y, scratch, stride); break;
+#endif
+    default: dg_engine_run_generic(m, x, y, scratch, stride); break;
     }
-    memcpy(y, in, (size_t)m->n_out * sizeof *y);
 }
