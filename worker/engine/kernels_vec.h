@@ -5,8 +5,9 @@
  * target flags (AVX-512F: 16 floats, AVX2: 8, otherwise 4: SSE2 on x86-64, NEON on arm64,
  * scalar code where the target has no SIMD).  Every function is always_inline; given a
  * pointer to a static const dg_op (the compiled-in model) all dimensions are compile-time
- * constants, loops fully unroll and the accumulator tiles live in registers.  engine_run.c
- * (any struct dg_model, dimensions read at run time) runs the same code, slower.
+ * constants, loops fully unroll and the accumulator tiles live in registers.
+ * engine_run_isa.c (any struct dg_model, dimensions read at run time) runs the same code,
+ * slower.
  *
  * Convolution is a GEMM micro-kernel: a tile of output pixels times a group of out-channel
  * vectors is accumulated in registers; each input value is broadcast once per tile and each
@@ -37,7 +38,7 @@
 
 #define DG_INLINE static inline __attribute__((always_inline))
 /* Full unrolling pays where the bounds are compile-time constants (engine_fast.c). With
- * dimensions read at run time (engine_run.c defines DG_RUNTIME_DIMS) it only multiplies the
+ * dimensions read at run time (engine_run_isa.c defines DG_RUNTIME_DIMS) it only multiplies the
  * code: GCC then spends minutes on that one file for no speed. */
 #ifdef DG_RUNTIME_DIMS
 #define DG_UNROLL
