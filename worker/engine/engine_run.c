@@ -61,53 +61,57 @@ size_t dg_engine_scratch_floats(const struct dg_model *m)
  * DG_SET_* + 1, or 0 for none. */
 static int chosen;
 
+static const char *const set_names[] = {"avx512", "avx2", "generic"}; /* enum dg_engine_set */
+
+/* 1 if this build and CPU run kernel set s. */
+static int set_runs(enum dg_engine_set s)
+{
 #ifdef DG_ENGINE_X86
+    __builtin_cpu_init();
+    switch (s) {
+    case DG_SET_AVX512: return __builtin_cpu_supports("avx512f");
+    case DG_SET_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default: return 1;
+    }
+#else /* not x86 (worker/engine/CMakeLists.txt): the portable kernels are the only build */
+    return s == DG_SET_GENERIC;
+#endif
+}
+
+/* The set called isa, or -1. */
+static int set_named(const char *isa)
+{
+    for (int s = 0; s < (int)(sizeof set_names / sizeof *set_names); s++)
+        if (strcmp(isa, set_names[s]) == 0)
+            return s;
+    return -1;
+}
+
 int dg_engine_isa_supported(const char *isa)
 {
-    __builtin_cpu_init();
-    if (strcmp(isa, "avx512") == 0)
-        return __builtin_cpu_supports("avx512f");
-    if (strcmp(isa, "avx2") == 0)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return strcmp(isa, "generic") == 0;
+    int s = set_named(isa);
+    return s >= 0 && set_runs((enum dg_engine_set)s);
 }
 
 enum dg_engine_set dg_engine_set(void)
 {
     if (chosen)
         return (enum dg_engine_set)(chosen - 1);
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
-        return DG_SET_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return DG_SET_AVX2;
-    return DG_SET_GENERIC;
+    return set_runs(DG_SET_AVX512) ? DG_SET_AVX512
+           : set_runs(DG_SET_AVX2) ? DG_SET_AVX2 : DG_SET_GENERIC;
 }
-#else /* not x86 (worker/engine/CMakeLists.txt): the portable kernels are the only build */
-int dg_engine_isa_supported(const char *isa)
-{
-    return strcmp(isa, "generic") == 0;
-}
-
-enum dg_engine_set dg_engine_set(void)
-{
-    return DG_SET_GENERIC;
-}
-#endif
 
 int dg_engine_use_isa(const char *isa)
 {
     if (!dg_engine_isa_supported(isa))
         return -1;
-    chosen = 1 + (strcmp(isa, "avx512") == 0 ? DG_SET_AVX512
-                  : strcmp(isa, "avx2") == 0 ? DG_SET_AVX2 : DG_SET_GENERIC);
+    chosen = 1 + set_named(isa);
     return 0;
 }
 
 const char *dg_engine_isa(void)
 {
-    static const char *const names[] = {"avx512", "avx2", "generic"};
-    return names[dg_engine_set()];
+    return set_names[dg_engine_set()];
 }
 
 void dg_engine_run(const struct dg_model *m, const float *x, float *y, float *scratch)
