@@ -7,7 +7,10 @@
 #     waiting for the only child is then served (a cached connection cannot pin a child);
 #  3. --keep-conn-idle 0 closes the connection after each request;
 #  4. TERM with one kept connection idle and a request in flight on another: the request
-#     completes, both connections are closed, the pool exits before the graceful timeout.
+#     completes, both connections are closed, the pool exits before the graceful timeout;
+#  5. a connection not kept, its request read to the end, is closed by the child as soon as
+#     it is answered (a request and a predict), while the client still holds its end: the
+#     child does not wait for the client to close first; a body refused unread is answered.
 DIGITD=$1
 . "$(dirname "$0")/lib/server_lib.sh"
 need_python
@@ -141,4 +144,45 @@ wait $client
 wait_until eval '! alive '"$m" || fail "master $m did not exit"
 grep -q "stop-kill" "$LOG" && fail "children needed SIGKILL: a kept connection held them"
 [ $FAILS = 0 ] && ok "TERM: request on a kept connection answered, kept connections closed"
+
+# 5. The client sees the end of the answer only once the child has closed the connection (no
+# shutdown() comes first on this path), so at that moment the child holds no socket but the
+# ones it held while idle; libfcgi's graceful close would still hold this one, in poll().
+start_pool --workers 1 --max-body 4096
+kid=$(children | tr -d " ")
+sockets() { find "/proc/$kid/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
+idle=$(sockets)
+[ "$idle" -ge 1 ] || fail "child $kid: no listen socket among its fds"
+py "$idle" "$kid" <<'PY' || fail "connections not kept"
+import os, sys
+import server_fcgi as F
+sock, png = sys.argv[1], open(sys.argv[2], "rb").read()
+idle, kid = int(sys.argv[4]), sys.argv[5]
+def sockets():
+    fds = "/proc/%s/fd" % kid
+    return sum(os.readlink(os.path.join(fds, f)).startswith("socket:") for f in os.listdir(fds))
+bad = 0
+for what, params, body in (("health", F.params_for("GET", "/api/health"), b""),
+                           ("predict", F.params_for("POST", "/api/predict", "image/png", png), png)):
+    a = F.Conn(sock)
+    st, _, _ = a.request(params, body, keep=False)
+    closed = a.closed_by_server(30)
+    held = sockets()  # our end is still open
+    if st != 200 or not closed or held != idle:
+        print("FAIL: %s: status %d, closed %s, child sockets %d (idle: %d)" % (what, st, closed, held, idle))
+        bad += 1
+    a.close()
+# a body over --max-body, refused before it is read: answered in full all the same
+big = b"\x00" * 8192
+a = F.Conn(sock)
+st, _, _ = a.request(F.params_for("POST", "/api/predict", "image/png", big), big, keep=False)
+if st != 413 or not a.closed_by_server(30):
+    print("FAIL: refused body: status %d" % st)
+    bad += 1
+sys.exit(1 if bad else 0)
+PY
+[ "$(children | tr -d " ")" = "$kid" ] || fail "the child changed: $kid -> $(children)"
+[ $FAILS = 0 ] && ok "a connection not kept is closed once answered; a refused body is answered"
+kill -TERM "$(master)"
+wait_until eval '[ ! -e "$SOCK" ]' || fail "pool 5 did not stop"
 [ $FAILS = 0 ] || exit 1

@@ -436,12 +436,12 @@ static int next_request(struct child *ch)
     }
 }
 
-/* Before FCGX_Finish_r on a connection the web server keeps: libfcgi 2.4.2 does not read
- * what the handler left of the request's stdin (the empty record that ends a GET's, the body
- * of a refused request), and the next FCGX_Accept_r would take it for the next request's
- * header: a protocol error, the connection dropped. Reads the rest, up to a bound; returns 0
- * if stdin is not at its end after that (a large unread body: the connection is not worth
- * keeping, the caller closes it). */
+/* Before FCGX_Finish_r: libfcgi 2.4.2 does not read what the handler left of the request's
+ * stdin (the empty record that ends a GET's, the body of a refused request). On a connection
+ * the web server keeps, the next FCGX_Accept_r would take it for the next request's header (a
+ * protocol error, the connection dropped); on any other, unread bytes make the close a reset.
+ * Reads the rest, up to a bound; returns 0 if stdin is not at its end after that (a large
+ * unread body: the connection is not worth keeping, and needs the graceful close). */
 #define KEPT_DRAIN_MAX (64 << 10)
 
 static int drain_stdin(FCGX_Request *req)
@@ -488,11 +488,18 @@ static void serve(struct child *ch, int i)
     set_phase(PH_HANDLING, DL_KEEP, DL_KEEP);
     enum dg_route route = DG_ROUTE_OTHER;
     int status = dg_api_handle(req, &cfg->api, &route);
-    int keep = req->keepConnection && cfg->keep_conn_idle > 0 && !dl.header_expired &&
-               drain_stdin(req);
-    /* libfcgi's close reads until the peer closes, 2 s per read: bounded like a header */
-    set_phase(PH_CLOSING, dg_now_ms() + (int64_t)cfg->header_timeout * 1000, DL_KEEP);
-    FCGX_Finish_r(req); /* keeps req->ipcFd open if the web server set FCGI_KEEP_CONN */
+    int read_all = !dl.header_expired && drain_stdin(req);
+    int keep = req->keepConnection && cfg->keep_conn_idle > 0 && read_all;
+    if (read_all) {
+        /* Nothing of the request is left unread, so closing now cannot turn into a reset
+         * that loses the answer: the fd is closed below, without libfcgi's graceful close
+         * (shutdown, then a wait in poll until the web server has closed first). */
+        req->keepConnection = 1;
+    } else {
+        /* libfcgi's close reads until the peer closes, 2 s per read: bounded like a header */
+        set_phase(PH_CLOSING, dg_now_ms() + (int64_t)cfg->header_timeout * 1000, DL_KEEP);
+    }
+    FCGX_Finish_r(req); /* keeps req->ipcFd open if keepConnection (and no stream error) */
     set_phase(PH_IDLE, 0, 0);
     dg_metrics_record(ch->slot, route, status, dg_now_us() - t0);
     atomic_store(&ch->slot->busy_since_ms, 0);
