@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "input.h"
 #include "parse.h"
 #include "log.h"
 #include "pool.h"
@@ -132,9 +133,10 @@ int main(int argc, char **argv)
         case O_KEEPIDLE: cfg.keep_conn_idle = (int)parse_num(name, optarg, 0, 86400, &bad); break;
         case O_HDRTO: cfg.header_timeout = (int)parse_num(name, optarg, 1, 3600, &bad); break;
         case O_VERSION:
-            printf("digitd %s (model %s, %ld params, %s, not-a-digit detector %s)\n", DIGITD_VERSION,
-                   dg_engine_model()->name, dg_engine_model()->params, dg_engine_isa(),
-                   dg_verdict_detector() ? "on" : "off: trained with another model");
+            printf("digitd %s (model %s, %ld params, %s, not-a-digit detector %s, %s)\n",
+                   DIGITD_VERSION, dg_engine_model()->name, dg_engine_model()->params,
+                   dg_engine_isa(), dg_verdict_detector() ? "on" : "off: trained with another model",
+                   dg_png_decoder());
             return 0;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;

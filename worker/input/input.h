@@ -61,6 +61,10 @@ struct dg_canvas {
 int dg_png_decode(const void *png, size_t len, const struct dg_input_limits *lim,
                   struct dg_canvas *out);
 
+/* The PNG decoder this build links, for --version: "libspng 0.7.3 (-O3, from Debian's source)"
+ * or "libspng 0.7.3 (system)" (worker/input/deps). */
+const char *dg_png_decoder(void);
+
 /* What dg_preprocess found, for the API's answer and for tests. */
 struct dg_prep_info {
     int polarity;            /* DG_POL_DARK_ON_LIGHT, DG_POL_LIGHT_ON_DARK, DG_POL_ALPHA */

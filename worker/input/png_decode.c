@@ -5,6 +5,7 @@
  * checked against struct dg_input_limits (and for overflow) from the IHDR alone, before
  * anything is allocated or inflated. Every chunk's CRC is checked, the last IDAT's too. */
 #include <spng.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +168,19 @@ static int open_png(spng_ctx *ctx, const void *png, size_t len, const struct dg_
     if (!rc)
         rc = map_spng_err(spng_set_png_buffer(ctx, png, len));
     return rc;
+}
+
+const char *dg_png_decoder(void)
+{
+    static char s[64];
+#ifdef DG_SPNG_FROM_SOURCE
+    const char *how = "-O3, from Debian's source";
+#else
+    const char *how = "system";
+#endif
+    if (!s[0])
+        snprintf(s, sizeof s, "libspng %s (%s)", spng_version_string(), how);
+    return s;
 }
 
 int dg_png_decode(const void *png, size_t len, const struct dg_input_limits *lim,

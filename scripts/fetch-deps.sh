@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fetches the sources of Debian 12's libspng and zlib (the versions digitd links in
-# production), for the libFuzzer build to compile with the sanitizers and fuzzer coverage.
-#   tests/fuzz/fetch-deps.sh DIR
+# Fetches the sources of Debian 12's libspng and zlib, for the build to compile libspng at -O3
+# and the libFuzzer build both with the sanitizers and fuzzer coverage (worker/input/deps; the
+# configure step runs this into BUILD/deps).
+#   scripts/fetch-deps.sh DIR
 # Leaves DIR/libspng-0.7.3 and DIR/zlib-1.2.13.dfsg. The upstream (.orig) tarballs come from
 # Debian's source packages (apt-get source --download-only, through a private deb-src list
 # made from this machine's own apt sources, so no system file changes and no root is
@@ -62,7 +63,7 @@ if ! pinned; then
     from_pool
   fi
   if ! (cd "$dir/dl" && sha256sum -c "$here/deps.sha256"); then
-    echo "fetch-deps: the pinned Debian sources (tests/fuzz/deps.sha256) could not be fetched or do not match" >&2
+    echo "fetch-deps: the pinned Debian sources (scripts/deps.sha256) could not be fetched or do not match" >&2
     exit 1
   fi
 fi
