@@ -234,6 +234,7 @@ static void add_at_rest(cJSON *j, const struct bench_engine_result *er)
     cJSON_AddNumberToObject(r, "rejected", (double)er->rejected);
     if (er->rounds > 0) { /* timed (--engine) */
         cJSON_AddNumberToObject(r, "rounds", er->rounds);
+        cJSON_AddStringToObject(r, "input", er->strokes ? "strokes" : "image");
         cJSON_AddNumberToObject(r, "decode_us", er->decode_us_median);
         cJSON_AddNumberToObject(r, "preprocess_us", er->preprocess_us_median);
         cJSON_AddNumberToObject(r, "inference_us", er->forward_us_median);
@@ -305,10 +306,12 @@ static int run_engine(const struct options *o, struct bench_payloads *ps)
     } else {
         printf("engine      ISA %s, %zu payloads, median of %d rounds\n", er.isa, ps->n,
                o->rounds);
-        printf("decode      %8.2f us/image (dg_png_decode: PNG -> RGBA canvas)\n",
-               er.decode_us_median);
-        printf("preprocess  %8.2f us/image (dg_preprocess: canvas -> 28x28)\n",
-               er.preprocess_us_median);
+        printf("decode      %8.2f us/image (%s)\n", er.decode_us_median,
+               er.strokes ? "the stroke body read: dg_json_parse + dg_strokes_from_json"
+                          : "dg_png_decode: PNG -> RGBA canvas");
+        printf("preprocess  %8.2f us/image (%s)\n", er.preprocess_us_median,
+               er.strokes ? "dg_strokes_to_input: strokes drawn and centred in 28x28"
+                          : "dg_preprocess: canvas -> 28x28");
         printf("inference   %8.2f us/image (dg_engine_forward)\n", er.forward_us_median);
         printf("verdict     %8.2f us/image (what dg_verdict_predict adds: the detector)\n",
                er.verdict_us_median);

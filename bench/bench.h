@@ -212,9 +212,10 @@ struct bench_engine_result {
     const char *isa;
     size_t n, correct, labelled, rejected;
     int rounds;
-    /* medians over rounds of the per-image mean, us/image */
-    double decode_us_median;      /* dg_png_decode: PNG -> RGBA canvas */
-    double preprocess_us_median;  /* dg_preprocess: canvas -> 28x28 */
+    int strokes;                  /* stroke bodies: the first two stages are theirs */
+    /* medians over rounds of the per-image mean, us/image (the stages of the API's "timings") */
+    double decode_us_median;      /* dg_png_decode: PNG -> RGBA canvas; strokes: JSON read */
+    double preprocess_us_median;  /* dg_preprocess: canvas -> 28x28; strokes: drawn, centred */
     double forward_us_median;     /* dg_engine_forward */
     double verdict_us_median;     /* what dg_verdict_predict adds: the not-a-digit detector */
 };

@@ -1,9 +1,10 @@
 /* engine_bench.c: the in-process figures. The same payloads classified without any network
  * (accuracy at rest, and each payload's digit at rest, which every answer under load is
- * compared with), and the cost of each stage the worker runs (worker/api.c predict_png):
- * dg_png_decode, dg_preprocess, dg_engine_forward and what dg_verdict_predict (the forward
- * pass and the not-a-digit detector) adds to it, each as the median over rounds of the
- * per-image mean of one pass over all payloads. */
+ * compared with), and the cost of each stage the worker runs (worker/api.c): a PNG's
+ * dg_png_decode and dg_preprocess, or for a stroke body its reading (the JSON parsed into
+ * strokes) and its drawing and centring (dg_strokes_to_input), then dg_engine_forward and
+ * what dg_verdict_predict (the forward pass and the not-a-digit detector) adds to it, each
+ * as the median over rounds of the per-image mean of one pass over all payloads. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "input.h"
 #include "rank.h"
 #include "jpeg.h"
+#include "request.h"
 #include "verdict.h"
 
 int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result *r)
@@ -47,17 +49,48 @@ int bench_engine_accuracy(struct bench_payloads *ps, struct bench_engine_result 
     return 0;
 }
 
+/* One payload's first two stages as the worker runs them, timed apart (ns added to *first
+ * and *second); its 28x28 input goes to x, which stays as it is when the payload is refused. */
+static void input_stages(const struct bench_payload *p, const struct dg_input_limits *lim,
+                         float x[784], uint64_t *first, uint64_t *second)
+{
+    uint64_t t0 = dg_now_ns(), t1;
+    if (p->sketch.s.n_points) { /* a stroke body: read, then drawn and centred */
+        struct dg_stroke_request sr = {0};
+        const char *why = NULL;
+        cJSON *root = dg_json_parse(p->body, p->body_len);
+        int rc = root ? dg_strokes_from_json(root, &sr, &why) : DG_INPUT_BAD_REQUEST;
+        cJSON_Delete(root);
+        dg_json_arena_reset();
+        t1 = dg_now_ns();
+        if (rc == DG_INPUT_OK)
+            dg_strokes_to_input(&sr.s, x);
+        dg_stroke_request_free(&sr);
+    } else { /* an image: decoded, then preprocessed */
+        struct dg_canvas c = {0};
+        struct dg_prep_info info;
+        int rc = dg_image_decode(p->png, p->png_len, lim, &c);
+        t1 = dg_now_ns();
+        if (rc == DG_INPUT_OK)
+            dg_preprocess(&c, x, &info);
+        free(c.rgba);
+    }
+    *first += t1 - t0;
+    *second += dg_now_ns() - t1;
+}
+
 int bench_engine_timing(const struct bench_payloads *ps, int rounds,
                         struct bench_engine_result *r)
 {
     if (ps->n == 0 || rounds < 1 || rounds > 1000 || ps->n > SIZE_MAX / 784 / sizeof(float))
         return -1;
-    dg_input_heap_setup(); /* as the worker's children have it */
+    dg_input_heap_setup(); /* as the worker's children have it, and cJSON's arena (below) */
     struct dg_input_limits lim;
     dg_input_default_limits(&lim);
-    /* A pass decodes and preprocesses image by image (keeping every decoded canvas would
-     * take 300 KB each), timing the two calls apart; the forward pass then runs over the
-     * kept 28x28 inputs. Two clock reads per call cost well under 1 % of a decode. */
+    /* A pass decodes and preprocesses (or reads and draws) payload by payload (keeping every
+     * decoded canvas would take 300 KB each), timing the two stages apart; the forward pass
+     * then runs over the kept 28x28 inputs. Three clock reads per payload cost well under 1 %
+     * of either. */
     float *x = malloc(ps->n * 784 * sizeof *x);
     double *t = malloc((size_t)rounds * 4 * sizeof *t);
     if (x == NULL || t == NULL) {
@@ -67,21 +100,11 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
     double *t_dec = t, *t_pre = t + rounds, *t_fw = t + 2 * rounds, *t_vd = t + 3 * rounds;
     memset(x, 0, ps->n * 784 * sizeof *x);
     volatile float sink = 0;
+    dg_json_use_arena(1); /* this loop is single-threaded; off again before any other cJSON */
     for (int k = 0; k < rounds; k++) {
         uint64_t dec_ns = 0, pre_ns = 0;
-        for (size_t i = 0; i < ps->n; i++) {
-            struct dg_canvas c = {0};
-            struct dg_prep_info info;
-            uint64_t t0 = dg_now_ns();
-            int rc = dg_image_decode(ps->v[i].png, ps->v[i].png_len, &lim, &c);
-            uint64_t t1 = dg_now_ns();
-            dec_ns += t1 - t0;
-            if (rc != DG_INPUT_OK)
-                continue; /* rejected (counted by bench_engine_accuracy): input stays 0 */
-            dg_preprocess(&c, x + i * 784, &info);
-            pre_ns += dg_now_ns() - t1;
-            free(c.rgba);
-        }
+        for (size_t i = 0; i < ps->n; i++) /* a refused one (bench_engine_accuracy counts it) stays 0 */
+            input_stages(&ps->v[i], &lim, x + i * 784, &dec_ns, &pre_ns);
         uint64_t t2 = dg_now_ns();
         for (size_t i = 0; i < ps->n; i++) {
             float probs[10];
@@ -99,9 +122,11 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
         t_fw[k] = (double)(t3 - t2) / 1e3 / (double)ps->n;
         t_vd[k] = ((double)(t4 - t3) - (double)(t3 - t2)) / 1e3 / (double)ps->n;
     }
+    dg_json_use_arena(0);
     (void)sink;
     r->available = 1;
     r->isa = dg_engine_isa();
+    r->strokes = ps->n > 0 && ps->v[0].sketch.s.n_points > 0;
     r->rounds = rounds;
     r->decode_us_median = dg_median(t_dec, (size_t)rounds);
     r->preprocess_us_median = dg_median(t_pre, (size_t)rounds);

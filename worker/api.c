@@ -341,43 +341,9 @@ static int handle_metrics(FCGX_Request *r, const struct dg_api_config *cfg, int 
     return reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, buf, n, head);
 }
 
-/* cJSON's memory for one request comes from an arena emptied after it: a request's JSON is
- * hundreds of small nodes (three for each point of a stroke), each a malloc and a free
- * otherwise. What does not fit in it (a large body, a long data URL) goes to malloc. */
-#define ARENA_BYTES (256 << 10)
-#define ARENA_ALIGN 16
-
-static struct {
-    _Alignas(ARENA_ALIGN) unsigned char mem[ARENA_BYTES];
-    size_t used;
-} arena;
-
-static int in_arena(const void *p)
-{
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.mem;
-    return a >= lo && a - lo < ARENA_BYTES;
-}
-
-static void *arena_alloc(size_t n)
-{
-    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-    if (need < n || need > ARENA_BYTES - arena.used) /* overflow, or full */
-        return malloc(n);
-    void *p = arena.mem + arena.used;
-    arena.used += need;
-    return p;
-}
-
-static void arena_free(void *p)
-{
-    if (!in_arena(p)) /* an arena block is given back when the request ends */
-        free(p);
-}
-
 void dg_api_init(void)
 {
-    cJSON_Hooks hooks = {arena_alloc, arena_free};
-    cJSON_InitHooks(&hooks);
+    dg_json_use_arena(1);
 }
 
 static int route_request(FCGX_Request *req, const struct dg_api_config *cfg,
@@ -410,6 +376,6 @@ static int route_request(FCGX_Request *req, const struct dg_api_config *cfg,
 int dg_api_handle(FCGX_Request *req, const struct dg_api_config *cfg, enum dg_route *route)
 {
     int status = route_request(req, cfg, route);
-    arena.used = 0; /* every cJSON item of the request has been deleted */
+    dg_json_arena_reset(); /* every cJSON item of the request has been deleted */
     return status;
 }

@@ -23,7 +23,8 @@ struct dg_api_config {
     const struct dg_shared *shared;  /* pool-wide counters for /api/metrics and health */
 };
 
-/* Once per child, before its first request: cJSON allocates from a per-request arena. */
+/* Once per child, before its first request: cJSON allocates from a per-request arena
+ * (request.h, dg_json_use_arena). */
 void dg_api_init(void);
 
 /* Answers one accepted request; returns the status sent and sets *route. */

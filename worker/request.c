@@ -7,6 +7,51 @@
 
 #include "data_url.h"
 
+/* A request's JSON is hundreds of small nodes (three for each point of a stroke), each a
+ * malloc and a free otherwise. What does not fit (a large body, a long data URL) goes to
+ * malloc. */
+#define ARENA_BYTES (256 << 10)
+#define ARENA_ALIGN 16
+
+static struct {
+    _Alignas(ARENA_ALIGN) unsigned char mem[ARENA_BYTES];
+    size_t used;
+} arena;
+
+static int in_arena(const void *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)arena.mem;
+    return a >= lo && a - lo < ARENA_BYTES;
+}
+
+static void *arena_alloc(size_t n)
+{
+    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    if (need < n || need > ARENA_BYTES - arena.used) /* overflow, or full */
+        return malloc(n);
+    void *p = arena.mem + arena.used;
+    arena.used += need;
+    return p;
+}
+
+static void arena_free(void *p)
+{
+    if (!in_arena(p)) /* an arena block is given back by dg_json_arena_reset */
+        free(p);
+}
+
+void dg_json_use_arena(int on)
+{
+    cJSON_Hooks hooks = {arena_alloc, arena_free};
+    cJSON_InitHooks(on ? &hooks : NULL);
+    arena.used = 0;
+}
+
+void dg_json_arena_reset(void)
+{
+    arena.used = 0;
+}
+
 cJSON *dg_json_parse(const uint8_t *body, size_t len)
 {
     const char *end = NULL;

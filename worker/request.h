@@ -13,6 +13,13 @@
 
 #include "strokes.h"
 
+/* cJSON's memory from an arena (on) or malloc (0), for the whole process, which must be
+ * single-threaded while it is on. dg_json_arena_reset empties the arena: call it once every
+ * cJSON item allocated since the last reset has been deleted (the worker: after each
+ * request). */
+void dg_json_use_arena(int on);
+void dg_json_arena_reset(void);
+
 /* Parses body as one JSON value followed by nothing but whitespace; NULL if it is not. */
 cJSON *dg_json_parse(const uint8_t *body, size_t len);
 
