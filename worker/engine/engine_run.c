@@ -8,8 +8,6 @@
 
 #include "engine.h"
 #include "engine_isa.h"
-#define DG_RUNTIME_DIMS
-#include "kernels_vec.h" /* dg_pad_floats: the scratch layout, the same for every ISA */
 
 void dg_engine_run_generic(const struct dg_model *m, const float *x, float *y, float *scratch,
                            size_t stride);

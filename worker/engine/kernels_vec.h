@@ -282,25 +282,6 @@ DG_UNROLL
 
 /* ---- one op of a model, shared by the compiled-in path and the runtime path ---------- */
 
-/* The padded input a conv reads: the rows and columns its windows cover. */
-DG_INLINE void dg_pad_dims(const struct dg_op *op, int *ph, int *pw)
-{
-    *ph = (op->out.h - 1) * op->sh + op->kh;
-    *pw = (op->out.w - 1) * op->sw + op->kw;
-}
-
-/* Floats of zero-padded input op needs (0: none, it reads its input as it is). */
-DG_INLINE long dg_pad_floats(const struct dg_op *op)
-{
-    int ph, pw;
-    if (op->kind != DG_OP_CONV2D)
-        return 0;
-    dg_pad_dims(op, &ph, &pw);
-    if (op->pt == 0 && op->pl == 0 && ph <= op->in.h && pw <= op->in.w)
-        return 0;
-    return (long)ph * pw * op->in.c;
-}
-
 /* A 2x2 stride-2 max pool right after the conv whose every window lies inside the conv's
  * output: fuse it (dg_conv2d_pool_vec computes conv rows/columns 0 .. 2 * pool size - 1).
  * pt = pl = 0 is not enough: 'same' pooling of an odd size (7 -> 4) puts all its padding

@@ -80,6 +80,26 @@ struct dg_model {
  * convolution input. */
 #define DG_ACT_STRIDE(n) (((n) + 15) / 16 * 16)
 
+/* The padded input a conv reads: the rows and columns its windows cover. */
+static inline void dg_pad_dims(const struct dg_op *op, int *ph, int *pw)
+{
+    *ph = (op->out.h - 1) * op->sh + op->kh;
+    *pw = (op->out.w - 1) * op->sw + op->kw;
+}
+
+/* Floats of zero-padded input op needs (0: none, it reads its input as it is): the last part
+ * of the scratch, the same for every kernel set. */
+static inline long dg_pad_floats(const struct dg_op *op)
+{
+    int ph, pw;
+    if (op->kind != DG_OP_CONV2D)
+        return 0;
+    dg_pad_dims(op, &ph, &pw);
+    if (op->pt == 0 && op->pl == 0 && ph <= op->in.h && pw <= op->in.w)
+        return 0;
+    return (long)ph * pw * op->in.c;
+}
+
 /* What the engine reports for m: ten probabilities.  A model ending in softmax gives them
  * as they are; any other end (logits from a linear Dense, relu, sigmoid or tanh scores) gets
  * a softmax added, which keeps the model's ranking, so the answer is the model's own; for a
