@@ -178,8 +178,7 @@ const char *dg_png_decoder(void)
 #else
     const char *how = "system";
 #endif
-    if (!s[0])
-        snprintf(s, sizeof s, "libspng %s (%s)", spng_version_string(), how);
+    snprintf(s, sizeof s, "libspng %s (%s)", spng_version_string(), how);
     return s;
 }
 
