@@ -103,7 +103,8 @@ int bench_engine_timing(const struct bench_payloads *ps, int rounds,
     dg_json_use_arena(1); /* this loop is single-threaded; off again before any other cJSON */
     for (int k = 0; k < rounds; k++) {
         uint64_t dec_ns = 0, pre_ns = 0;
-        for (size_t i = 0; i < ps->n; i++) /* a refused one (bench_engine_accuracy counts it) stays 0 */
+        /* a refused payload (bench_engine_accuracy counts it) leaves its input 0 */
+        for (size_t i = 0; i < ps->n; i++)
             input_stages(&ps->v[i], &lim, x + i * 784, &dec_ns, &pre_ns);
         uint64_t t2 = dg_now_ns();
         for (size_t i = 0; i < ps->n; i++) {
