@@ -5,7 +5,7 @@
 # Uses sudo when not root. Does nothing (and needs no privileges) when all are present.
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config zlib1g-dev libhdf5-dev libcjson-dev libfcgi-dev libzip-dev
+build_pkgs=(build-essential cmake ninja-build pkg-config zlib1g-dev libhdf5-dev libcjson-dev libfcgi-dev libzip-dev
             libspng-dev libsodium-dev libturbojpeg0-dev)
 run_pkgs=(nginx-light curl)
 test_pkgs=(libfcgi-bin chromium nodejs npm hdf5-tools python3 xvfb hershey-fonts-data clang libclang-rt-14-dev)  # python3: a free port, a stand-in server; xvfb: a headed browser; hershey-fonts-data: letters for the verdict test; clang, libclang-rt-14-dev: the libFuzzer build (tests/fuzz)

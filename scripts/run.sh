@@ -45,7 +45,9 @@ case "$bare" in
 esac
 
 "$root/scripts/install-deps.sh"
-[ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
+# a new tree uses Ninja (install-deps.sh installs it); an existing one keeps its generator
+[ -f "$build/CMakeCache.txt" ] ||
+  CMAKE_GENERATOR=${CMAKE_GENERATOR:-Ninja} cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j"$(nproc)" --target digitd
 
 run=${RUN_DIR:-$root/run}

@@ -26,6 +26,15 @@ if [ "${1:-}" = --sanitize ]; then
   shift
 fi
 mnist=${MNIST_DIR:-$root/../shared/mnist}
+# New build trees use Ninja (install-deps.sh installs it): make's recursion costs a process
+# tree per target, and the suite's trees hold hundreds of targets (an engine per test model
+# and ISA). A tree configured before keeps its generator; CMAKE_GENERATOR chooses another.
+export CMAKE_GENERATOR=${CMAKE_GENERATOR:-Ninja}
+# The tests run side by side, more of them than cores. An OpenMP thread that reaches a
+# barrier spins for a while by default (GOMP), on a core that a thread of its own team or
+# another test needs: the trainer's tests took twice the CPU and several times as long in
+# the suite as alone. Passive waiting gives the core back.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 # step NAME: says which step starts, and when, so that a slow CI run shows where it went
 step() { echo "== scripts/test.sh: $1, at $SECONDS s"; }
 keras=${KERAS_MODELS_DIR:-$root/../shared/keras-models}
