@@ -59,7 +59,7 @@ sanitized_suite() {
   step "the suite under ASan and UBSan"
   ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1" \
   UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
-    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -LE heavy "$@" || rc=$?
+    ctest --test-dir "$build" --output-on-failure -j"$(( $(nproc) + 1 ))" -LE heavy "$@" || rc=$?
   if [ -n "$(ls -A "$reports")" ]; then
     echo "sanitizer reports ($reports):" >&2
     for f in "$reports"/*; do echo "--- $f" >&2; cat "$f" >&2; done
@@ -68,27 +68,43 @@ sanitized_suite() {
   return $rc
 }
 
-step "installing what is missing"
-scripts/install-deps.sh --test
-(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+# install_test_deps: what only the tests need (the browser, clang, the FastCGI client...).
 # The tests' python3 (their JSON checks, FastCGI client and stand-in servers: the standard
 # library only) is Debian's, which install-deps.sh installs, also where a version manager's
 # shim comes first in PATH: pyenv's is a shell script that starts a dozen processes at each
 # of the suite's calls, far more CPU than the interpreter's own start.
-if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
-  pybin=$(mktemp -d)
-  trap 'rm -rf "$pybin"' EXIT
-  ln -s /usr/bin/python3 "$pybin/python3"
-  PATH=$pybin:$PATH
-fi
+install_test_deps() {
+  scripts/install-deps.sh --test
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
+    pybin=$(mktemp -d)
+    trap 'rm -rf "$pybin"' EXIT
+    ln -s /usr/bin/python3 "$pybin/python3"
+    PATH=$pybin:$PATH
+  fi
+}
+
+step "installing what is missing to build"
+scripts/install-deps.sh
 if [ $only_sanitize = 1 ]; then
+  install_test_deps
   sanitized_suite "${SANITIZE_BUILD_DIR:-${BUILD_DIR:-build-sanitize}}" "$@"
   exit
 fi
 
 build=${BUILD_DIR:-build}
-step "the Release build ($build)"
-configure_build "$build" OFF
+# On a new machine the test packages take a while to download and unpack, mostly waiting on
+# the network and the disk: the Release build goes on meanwhile.
+step "the Release build ($build), while the test packages install ($build/release-build.log)"
+mkdir -p "$build"
+configure_build "$build" OFF >"$build/release-build.log" 2>&1 &
+build_bg=$!
+install_test_deps
+step "installed; waiting for the Release build"
+build_rc=0
+wait "$build_bg" || build_rc=$?
+cat "$build/release-build.log"
+[ $build_rc -eq 0 ] || { echo "the Release build failed (above)" >&2; exit 1; }
 # The sanitizer tree is built while the fuzz smoke run and the suite go on, at SCHED_IDLE
 # (chrt --idle): it gets only the CPU they leave unused (servers, browsers and fuzzers wait a
 # lot), so it takes nothing from them, and pass 3 finds most of its build done.
@@ -111,7 +127,8 @@ rc=0
 step "the suite"
 # Two tests more than cores: the browser test and the servers' tests wait more than they
 # compute (the browser's checks use a fraction of a core), and with one test a core the
-# other core idles beside them. (The sanitized tests compute nearly all the time: one a core.)
+# other core idles beside them. (The sanitized tests compute more of the time: one more than
+# cores.)
 ctest --test-dir "$build" --output-on-failure -j"$(( $(nproc) + 2 ))" "$@" || rc=$?
 san_rc=0
 if [ "${SANITIZE:-1}" != 0 ]; then
