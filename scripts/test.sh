@@ -59,7 +59,7 @@ sanitized_suite() {
   step "the suite under ASan and UBSan"
   ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:strict_string_checks=1" \
   UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
-    ctest --test-dir "$build" --output-on-failure -j"$(( $(nproc) + 1 ))" -LE heavy "$@" || rc=$?
+    ctest --test-dir "$build" --output-on-failure -j"$(nproc)" -LE heavy "$@" || rc=$?
   if [ -n "$(ls -A "$reports")" ]; then
     echo "sanitizer reports ($reports):" >&2
     for f in "$reports"/*; do echo "--- $f" >&2; cat "$f" >&2; done
@@ -127,8 +127,7 @@ rc=0
 step "the suite"
 # Two tests more than cores: the browser test and the servers' tests wait more than they
 # compute (the browser's checks use a fraction of a core), and with one test a core the
-# other core idles beside them. (The sanitized tests compute more of the time: one more than
-# cores.)
+# other core idles beside them. (The sanitized tests compute nearly all the time: one a core.)
 ctest --test-dir "$build" --output-on-failure -j"$(( $(nproc) + 2 ))" "$@" || rc=$?
 san_rc=0
 if [ "${SANITIZE:-1}" != 0 ]; then
