@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # digitd-train's command line: errors name the file, and a seed + thread count give
 # identical results.
-#   tests/train_cli.sh DIGITD_TRAIN MNIST_DIR
+#   tests/train_cli.sh DIGITD_TRAIN MNIST_DIR [N_TRAIN N_VAL N_TEST]
+# N_*: the determinism runs' training, validation and test images (default 1500 500 200).
 set -euo pipefail
 train=$1
 mnist=$2
+n_train=${3:-1500} n_val=${4:-500} n_test=${5:-200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -80,7 +82,7 @@ tail -1 "$tmp/err" | grep -Eq \
 # Determinism: the same seed and thread count, twice -> byte-identical predictions;
 # another seed -> different ones.
 run() { # seed threads out
-  "$train" --data "$mnist" --limit 1500 --val-split 500 --test-limit 200 --epochs 1 --batch 64 \
+  "$train" --data "$mnist" --limit "$n_train" --val-split "$n_val" --test-limit "$n_test" --epochs 1 --batch 64 \
     --seed "$1" --threads "$2" --quiet --out "$tmp/$3.h5" --predictions "$tmp/$3.probs" 2>/dev/null
 }
 run 7 2 a
@@ -88,5 +90,5 @@ run 7 2 b
 run 8 2 c
 cmp -s "$tmp/a.probs" "$tmp/b.probs" || fail "same seed and threads, different results"
 ! cmp -s "$tmp/a.probs" "$tmp/c.probs" || fail "different seeds, identical results"
-[ "$(stat -c %s "$tmp/a.probs")" = $((200 * 10 * 4)) ] || fail "predictions file has the wrong size"
+[ "$(stat -c %s "$tmp/a.probs")" = $((n_test * 10 * 4)) ] || fail "predictions file has the wrong size"
 echo "train_cli: ok"
