@@ -74,8 +74,8 @@ sanitized_suite() {
 # shim comes first in PATH: pyenv's is a shell script that starts a dozen processes at each
 # of the suite's calls, far more CPU than the interpreter's own start.
 install_test_deps() {
-  scripts/install-deps.sh --test
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  scripts/install-deps.sh --test || return
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) || return
   if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
     pybin=$(mktemp -d)
     trap 'rm -rf "$pybin"' EXIT
@@ -99,7 +99,11 @@ step "the Release build ($build), while the test packages install ($build/releas
 mkdir -p "$build"
 configure_build "$build" OFF >"$build/release-build.log" 2>&1 &
 build_bg=$!
-install_test_deps
+if ! install_test_deps; then
+  echo "installing the test packages failed (above); waiting for the build to stop" >&2
+  wait "$build_bg" || true
+  exit 1
+fi
 step "installed; waiting for the Release build"
 build_rc=0
 wait "$build_bg" || build_rc=$?

@@ -82,8 +82,9 @@ tail -1 "$tmp/err" | grep -Eq \
 # Determinism: the same seed and thread count, twice -> byte-identical predictions;
 # another seed -> different ones.
 run() { # seed threads out
-  "$train" --data "$mnist" --limit "$n_train" --val-split "$n_val" --test-limit "$n_test" --epochs 1 --batch 64 \
-    --seed "$1" --threads "$2" --quiet --out "$tmp/$3.h5" --predictions "$tmp/$3.probs" 2>/dev/null
+  "$train" --data "$mnist" --limit "$n_train" --val-split "$n_val" --test-limit "$n_test" \
+    --epochs 1 --batch 64 --seed "$1" --threads "$2" --quiet --out "$tmp/$3.h5" \
+    --predictions "$tmp/$3.probs" 2>/dev/null
 }
 run 7 2 a
 run 7 2 b
