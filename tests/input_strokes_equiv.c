@@ -6,7 +6,8 @@
  * both.
  *   input_strokes_equiv MNIST_DIR [N [MIN_SAME]]
  * Fails if the two give the same digit for fewer than MIN_SAME % (default 99.5) of the
- * drawings (or a digit cannot be traced or drawn); prints both paths' accuracies. */
+ * drawings, if the strokes are read less accurately than the PNGs (by more than 0.05 points),
+ * or if a digit cannot be traced or drawn; prints both paths' accuracies. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -84,11 +85,12 @@ int main(int argc, char **argv)
     printf("same digit both ways: %.2f %%; accuracy: strokes %.2f %%, page PNG %.2f %%\n",
            pc_same, acc_strokes, acc_png);
     CHECK(pc_same >= min_same, "same digit for %.2f %% < %.2f %%", pc_same, min_same);
-    /* The stroke path's accuracy against the PNG path's is a goal, reported with the figures
-     * in bench/RESULTS.md, not asserted: on the 10,000 digits it is still a little short. */
-    if (right_strokes < right_png)
-        printf("note: the stroke path is %.2f points less accurate than the PNG path\n",
-               acc_png - acc_strokes);
+    /* The stroke path at least as accurate as the PNG path, within 5 drawings in 10,000: the
+     * engine's ISA builds round differently, and a drawing at the edge of two digits may
+     * fall either way on another CPU. (Clipping the rows at the columns' offset cost the
+     * stroke path 0.13 points here.) */
+    CHECK(acc_strokes >= acc_png - 0.05, "the stroke path is %.2f points less accurate than "
+          "the PNG path", acc_png - acc_strokes);
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
     return failures ? 1 : 0;

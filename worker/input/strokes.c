@@ -242,14 +242,16 @@ static void centres_within(float a, float b, uint32_t n, uint32_t *lo, uint32_t 
     *hi = i;
 }
 
-/* Zeroes the plane's pixels whose centres lie outside the drawing area [lo, hi]^2 (plane
- * units), as the canvas never holds them: whole rows and the ends of the others, not a
- * test per pixel. */
-static void clip_area(uint8_t *cov, uint32_t w, uint32_t h, float lo, float hi)
+/* Zeroes the plane's pixels whose centres lie outside the drawing area, columns [xl, xh]
+ * and rows [yl, yh] (plane units: the area is square on the page, not on the plane, whose
+ * origin is the ink box's corner), as the canvas never holds them: whole rows and the ends
+ * of the others, not a test per pixel. */
+static void clip_area(uint8_t *cov, uint32_t w, uint32_t h, float xl, float xh, float yl,
+                      float yh)
 {
     uint32_t x0, x1, y0, y1;
-    centres_within(lo, hi, w, &x0, &x1);
-    centres_within(lo, hi, h, &y0, &y1);
+    centres_within(xl, xh, w, &x0, &x1);
+    centres_within(yl, yh, h, &y0, &y1);
     for (uint32_t y = 0; y < h; y++) {
         uint8_t *row = cov + (size_t)y * w;
         if (y < y0 || y >= y1) {
@@ -302,7 +304,7 @@ int dg_strokes_to_input(const struct dg_strokes *s, float out[784])
         }
     draw(s, keep, k, ox, oy, cov, w, h);
     if (s->side > 0.f)
-        clip_area(cov, w, h, -ox * k, (s->side - ox) * k);
+        clip_area(cov, w, h, -ox * k, (s->side - ox) * k, -oy * k, (s->side - oy) * k);
     int rc = dg_preprocess_ink(cov, w, h, out, NULL);
     free(mem);
     return rc;
