@@ -85,6 +85,24 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
 int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784],
                       struct dg_prep_info *info);
 
+/* MNIST's frame, which every path brings a drawing to: the digit's longer side DG_MNIST_BOX
+ * px of the 28x28; its strokes, by dg_stroke_width's measure, at most DG_MNIST_MAX_WIDTH px
+ * wide there (the thickest tenth of MNIST's training digits lie above it; preprocess.c
+ * thickens those under its thinnest tenth). A marker or a wide pen on a small digit closes
+ * up the loops that tell a 9 from a 4 or a 0 from a blob: the photo path erodes such ink,
+ * the stroke path draws it again with a narrower pen. */
+#define DG_MNIST_BOX 20
+#define DG_MNIST_MAX_WIDTH 3.5f
+
+/* The mean stroke width of a 28x28 input in pixels: twice its ink over its outline's
+ * length (preprocess.c). */
+float dg_stroke_width(const float out[784]);
+
+/* Whether a lone mark is a tap of the pen rather than a digit: its box (longer side, in
+ * the canvas's units) under 1/8 of the canvas's shorter side, and its stroke as wide as
+ * 0.35 of that box. */
+int dg_is_tap(double box, double canvas_side, double stroke_width);
+
 /* PNG bytes -> 784 floats: dg_png_decode + dg_preprocess. */
 int dg_input_from_png(const void *png, size_t len, const struct dg_input_limits *lim,
                       float out[784], struct dg_prep_info *info);

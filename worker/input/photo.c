@@ -44,7 +44,6 @@
 #define PART_GAP 0.2f        /* parts within this share of the digit's height belong to it */
 #define PART_GROWTH 2.f      /* ...if the box grows no taller than this (a digit in two halves) */
 #define PAD 2u               /* white frame around the clean canvas */
-#define MNIST_BOX 20.f       /* dg_preprocess scales the digit's longer side to this */
 #define CHAMFER 3            /* distance_in's unit step (a diagonal step is 4) */
 
 static inline unsigned luma(const uint8_t *p)
@@ -554,8 +553,8 @@ static int find_digit(const struct dg_canvas *c, struct work *wk, const struct s
 
 /* out and info are dg_preprocess's for the ink as found. If its strokes are thicker than
  * MNIST's thick end, the ink is eroded by e working pixels a side and preprocessed again.
- * The box (longer side S, scaled to MNIST_BOX) loses 2e too, so for the stroke
- * w = sw S / MNIST_BOX to come out at MAX: (w - 2e) / (S - 2e) = MAX / MNIST_BOX. If
+ * The box (longer side S, scaled to DG_MNIST_BOX) loses 2e too, so for the stroke
+ * w = sw S / DG_MNIST_BOX to come out at MAX: (w - 2e) / (S - 2e) = MAX / DG_MNIST_BOX. If
  * nothing is left, the first answer stands. */
 static int thin_to_mnist(const struct work *wk, const struct scratch *s, struct region r,
                          float out[784], struct dg_prep_info *info, int64_t *ox, int64_t *oy)
@@ -565,7 +564,7 @@ static int thin_to_mnist(const struct work *wk, const struct scratch *s, struct 
         return DG_INPUT_OK;
     uint32_t bw = info->x1 - info->x0, bh = info->y1 - info->y0;
     float side = (float)(bw > bh ? bw : bh);
-    float e = side * (sw - DG_MNIST_MAX_WIDTH) / (2.f * (MNIST_BOX - DG_MNIST_MAX_WIDTH));
+    float e = side * (sw - DG_MNIST_MAX_WIDTH) / (2.f * (DG_MNIST_BOX - DG_MNIST_MAX_WIDTH));
     distance_in(wk, s->blobs, r, wk->queue); /* the flood's queue is free again */
     struct dg_canvas thin = {0};
     int64_t tx, ty;

@@ -22,12 +22,4 @@ int dg_photo_detect(const struct dg_canvas *c);
  * gives them, info's box in c's pixels. */
 int dg_photo_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info *info);
 
-/* The mean stroke width of a 28x28 input in pixels (preprocess.c). Strokes thinner than
- * MNIST's thin end are thickened there, for every canvas; the photo path also brings
- * strokes thicker than DG_MNIST_MAX_WIDTH (the thickest tenth of MNIST's training digits
- * lie above it) down to it, since a marker or felt pen on a small digit closes up the
- * loops that tell a 9 from a 4 or a 0 from a blob. */
-#define DG_MNIST_MAX_WIDTH 3.5f
-float dg_stroke_width(const float out[784]);
-
 #endif

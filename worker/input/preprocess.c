@@ -20,7 +20,6 @@
 #include "photo.h"
 
 #define OUT_SIDE 28
-#define BOX_SIDE 20       /* longer side of the digit in the frame */
 #define COM_TARGET 14.f   /* centre of mass, in pixel-index coordinates */
 #define MIN_CONTRAST 24   /* grey levels of ink below which the canvas counts as blank */
 #define NOISE_LEVELS 8    /* deviations from the paper up to this are read-back noise */
@@ -36,10 +35,6 @@
  * digits lie below this; a thinner stroke (a pencil line, a thin pen on a large drawing) is
  * thickened to it instead of reaching the model as a hairline. */
 #define MNIST_MIN_WIDTH 1.75f
-/* A lone mark whose box is smaller than 1/TAP_DIV of the canvas's shorter side and whose
- * stroke is as wide as TAP_FILL of its box's longer side is a tap of the pen: no digit. */
-#define TAP_DIV 8
-#define TAP_FILL 0.35f
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DG_HOT_LOOP __attribute__((target_clones("avx2", "default")))
@@ -598,25 +593,33 @@ static int scale_into(const uint8_t *ink, uint32_t w, const struct dg_prep_info 
     return DG_INPUT_OK;
 }
 
-/* MNIST's frame (scale_into at BOX_SIDE). A small blob alone on the canvas is a tap of the
+int dg_is_tap(double box, double canvas_side, double stroke_width)
+{
+    return box * 8.0 < canvas_side && stroke_width >= 0.35 * box;
+}
+
+/* MNIST's frame (scale_into at DG_MNIST_BOX). A small blob alone on the canvas is a tap of the
  * pen, not a digit: DG_INPUT_BLANK. A stroke thinner than MNIST's thin ones is thickened to
- * them, the box first shrunk by what that adds so that the digit stays BOX_SIDE px. */
+ * them, the box first shrunk by what that adds so that the digit stays DG_MNIST_BOX px. */
 static int frame(const uint8_t *ink, uint32_t w, uint32_t h, const struct dg_prep_info *b, double cx,
                  double cy, float out[784])
 {
     uint32_t bw = b->x1 - b->x0, bh = b->y1 - b->y0, side = w < h ? w : h;
-    if (scale_into(ink, w, b, cx, cy, (float)BOX_SIDE, out) != DG_INPUT_OK)
+    if (scale_into(ink, w, b, cx, cy, (float)DG_MNIST_BOX, out) != DG_INPUT_OK)
         return DG_INPUT_BLANK;
     float sw = dg_stroke_width(out);
-    if ((uint64_t)(bw > bh ? bw : bh) * TAP_DIV < side && sw >= TAP_FILL * BOX_SIDE)
+    uint32_t longer = bw > bh ? bw : bh;
+    /* sw is measured in the frame, where the box's longer side is DG_MNIST_BOX */
+    if (dg_is_tap(longer, side, sw * (double)longer / DG_MNIST_BOX))
         return DG_INPUT_BLANK;
     if (sw >= MNIST_MIN_WIDTH)
         return DG_INPUT_OK;
-    /* the width to add, g, at the smaller scale: sw * (BOX_SIDE - g) / BOX_SIDE + g = MIN */
-    float g = (MNIST_MIN_WIDTH - sw) / (1.f - sw / (float)BOX_SIDE), box = (float)BOX_SIDE - g;
+    /* the width to add, g, at the smaller scale: sw * (BOX - g) / BOX + g = MIN */
+    const float full = (float)DG_MNIST_BOX;
+    float g = (MNIST_MIN_WIDTH - sw) / (1.f - sw / full), box = full - g;
     if (scale_into(ink, w, b, cx, cy, box, out) != DG_INPUT_OK)
         return DG_INPUT_BLANK;
-    mnist_weight(out, sw * box / (float)BOX_SIDE);
+    mnist_weight(out, sw * box / full);
     return DG_INPUT_OK;
 }
 

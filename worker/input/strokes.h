@@ -41,7 +41,9 @@ void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, ui
 
 /* A checked drawing -> 784 floats, as dg_input_from_png gives for the canvas: no ink (no
  * points, all points on one spot, all outside the area, or an ink box too small to scale
- * in floats) is DG_INPUT_BLANK. */
+ * in floats), or a tap of the pen alone in the area (dg_is_tap), is DG_INPUT_BLANK. A pen
+ * wider than MNIST's thickest strokes at the drawing's scale (DG_MNIST_MAX_WIDTH) draws it
+ * at that width. */
 int dg_strokes_to_input(const struct dg_strokes *s, float out[784]);
 
 #endif
