@@ -69,7 +69,7 @@ static void usage(FILE *f)
             "                      draws a stroke, one round pen width (default 0.3; 0: none)\n"
             "  --mark-fraction P   of those, the share given a mark people add: a slashed or\n"
             "                      dotted zero, a one's flag and foot, a crossed seven, a tap or\n"
-            "                      a stray stroke beside the digit (default 0.5)\n"
+            "                      a stray stroke beside the digit (default 0.8)\n"
             "  --pencil-fraction P of those, the share drawn with a thin grey pencil (default 0.2)\n"
             "  --val-split N       last N training images held out to pick the best epoch,\n"
             "                      scored as scans and drawn on a canvas (default 5000)\n"
@@ -103,7 +103,7 @@ static int parse_options(int argc, char **argv, struct options *o)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (struct options){.data = dg_mnist_dir(), .out = "best_mnist_model.h5",
                           .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
-                          .augment = 1, .pen_fraction = 0.3, .mark_fraction = 0.5, .pencil_fraction = 0.2,
+                          .augment = 1, .pen_fraction = 0.3, .mark_fraction = 0.8, .pencil_fraction = 0.2,
                           .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
                           .val_split = 5000, .limit = -1, .test_limit = -1};
     int c;
