@@ -1,14 +1,15 @@
-/* input_strokes_scale: a digit sent as strokes reads the same whatever its size on the page
- * and whichever pen the page's slider gives (8 to 40 px). Each of the first N MNIST test
- * digits is traced into strokes once (pen style, sketch.h), then scaled so that its path's
- * longer side spans each case's sizes (canvas px, varied per digit), placed on the page's
- * 280 px area and drawn with the case's pen through the stroke path. Small digits of a
- * wide pen are where a drawing loses its loops (an 8 or a 9 a blob): each case must reach
- * MIN % (default 95).
- *   input_strokes_scale MNIST_DIR [N [MIN]] */
+/* input_strokes_scale: a drawn digit reads the same whatever its size on the page and
+ * whichever pen the page's slider gives (8 to 40 px). Each of the first N MNIST test digits
+ * is traced into strokes once (pen style, sketch.h), then scaled so that its path's longer
+ * side spans each case's sizes (canvas px, varied per digit), placed on the page's 280 px
+ * area and drawn with the case's pen, and read through the stroke path, or with --png as
+ * the page's PNG of the same strokes (dg_input_from_png). Small digits of a wide pen are
+ * where a drawing loses its loops (an 8 or a 9 a blob): each case must reach MIN %.
+ *   input_strokes_scale MNIST_DIR N MIN [--png] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "engine.h"
@@ -41,14 +42,32 @@ static void scaled(const struct dg_sketch *sk, float size, float pen, float *xy,
     s->width = pen;
 }
 
+/* The drawing's 28x28 through the stroke path, or through the PNG path as the page's PNG. */
+static int read_drawing(const struct dg_strokes *s, int png, const struct dg_input_limits *lim,
+                        float x[784])
+{
+    if (!png)
+        return dg_strokes_to_input(s, x);
+    uint8_t *bytes;
+    size_t len;
+    if (dg_sketch_page_png(s, (uint32_t)s->side, &bytes, &len))
+        return DG_INPUT_NOMEM;
+    int rc = dg_input_from_png(bytes, len, lim, x, NULL);
+    free(bytes);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: input_strokes_scale MNIST_DIR [N [MIN]]\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: input_strokes_scale MNIST_DIR N MIN [--png]\n");
         return 2;
     }
-    size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 500;
-    double min = argc > 3 ? atof(argv[3]) : 95.0;
+    size_t n = strtoul(argv[2], NULL, 10);
+    double min = atof(argv[3]);
+    int png = argc > 4 && !strcmp(argv[4], "--png");
+    struct dg_input_limits lim;
+    dg_input_default_limits(&lim);
     char err[8400];
     struct dg_idx_images im;
     struct dg_idx_labels lb;
@@ -76,7 +95,7 @@ int main(int argc, char **argv)
             struct dg_strokes s;
             float x[784], prob[DG_N_CLASSES];
             scaled(&sk, size, sc->pen, xy, &s);
-            if (dg_strokes_to_input(&s, x) != DG_INPUT_OK) {
+            if (read_drawing(&s, png, &lim, x) != DG_INPUT_OK) {
                 sc->blank++;
                 continue;
             }
@@ -90,8 +109,8 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < n_cases; c++) {
         const struct scale_case *sc = &cases[c];
         double acc = 100.0 * (double)sc->right / (double)n;
-        printf("%zu test digits %g-%g px with a %g px pen: %.2f %% right (%zu blank)\n", n,
-               sc->lo, sc->hi, sc->pen, acc, sc->blank);
+        printf("%zu test digits %g-%g px with a %g px pen, as %s: %.2f %% right (%zu blank)\n",
+               n, sc->lo, sc->hi, sc->pen, png ? "the page's PNG" : "strokes", acc, sc->blank);
         CHECK(acc >= min, "%g-%g px with a %g px pen: %.2f %% < %.2f %%", sc->lo, sc->hi,
               sc->pen, acc, min);
     }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edt.h"
 #include "input.h"
 #include "photo.h"
 
@@ -35,6 +36,11 @@
  * digits lie below this; a thinner stroke (a pencil line, a thin pen on a large drawing) is
  * thickened to it instead of reaching the model as a hairline. */
 #define MNIST_MIN_WIDTH 1.75f
+/* A stroke wider than this (the thickest hundredth of MNIST's training digits lie above it)
+ * is thinned to DG_MNIST_MAX_WIDTH (input.h): ink so thick is a marker or a wide pen on a
+ * small digit, and no longer a thick MNIST stroke. */
+#define MNIST_THICK_WIDTH 4.6f
+#define THIN_PLANE 128
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DG_HOT_LOOP __attribute__((target_clones("avx2", "default")))
@@ -644,6 +650,72 @@ static int from_ink(uint8_t *ink, uint32_t w, uint32_t h, unsigned max, struct g
     return frame(ink, w, h, info, cx, cy, out);
 }
 
+static int preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784],
+                          struct dg_prep_info *info, int thin);
+
+/* The box b of the ink map (rows w apart) averaged over f x f blocks into plane (pw x ph:
+ * the blocks, and a cell of paper around them); returns the plane's largest value. */
+static unsigned block_average(const uint8_t *ink, uint32_t w, const struct dg_prep_info *b,
+                              uint32_t f, uint8_t *plane, uint32_t pw)
+{
+    unsigned max = 0;
+    for (uint32_t y0 = b->y0, py = 1; y0 < b->y1; y0 += f, py++)
+        for (uint32_t x0 = b->x0, px = 1; x0 < b->x1; x0 += f, px++) {
+            uint32_t sum = 0; /* f <= MAX_SIDE / THIN_PLANE: at most 128^2 pixels of 255 */
+            for (uint32_t y = y0; y < y0 + f && y < b->y1; y++)
+                for (uint32_t x = x0; x < x0 + f && x < b->x1; x++)
+                    sum += ink[(size_t)y * w + x];
+            unsigned v = (sum + f * f / 2) / (f * f);
+            plane[(size_t)py * pw + px] = (uint8_t)v;
+            max = v > max ? v : max;
+        }
+    return max;
+}
+
+/* out is from_ink's frame of the digit in box b of the ink map (rows w apart). If its strokes
+ * are thicker than MNIST_THICK_WIDTH (a marker, or a wide pen on a small digit, closes up
+ * the loops that tell a 9 from a 4), the ink in b, averaged down to a plane of about
+ * THIN_PLANE pixels a side, is eroded by e a side (each pixel keeps its distance to the
+ * paper, less e: dg_edt) and framed again. The box (longer side S) loses 2e too, so for
+ * the stroke w = sw S / BOX to come out at MAX: (w - 2e) / (S - 2e) = MAX / BOX. If
+ * nothing is left, or memory is short, out stands. */
+static void thin_to_mnist(const uint8_t *ink, uint32_t w, const struct dg_prep_info *b,
+                          float out[784])
+{
+    float sw = dg_stroke_width(out);
+    if (!(sw > MNIST_THICK_WIDTH))
+        return;
+    uint32_t bw = b->x1 - b->x0, bh = b->y1 - b->y0, longer = bw > bh ? bw : bh;
+    uint32_t f = (longer + THIN_PLANE - 1) / THIN_PLANE; /* pixels per plane pixel */
+    float e = (float)longer / (float)f * (sw - DG_MNIST_MAX_WIDTH) /
+              (2.f * ((float)DG_MNIST_BOX - DG_MNIST_MAX_WIDTH));
+    uint32_t pw = (bw + f - 1) / f + 2, ph = (bh + f - 1) / f + 2, side = pw > ph ? pw : ph;
+    size_t n = (size_t)pw * ph; /* about THIN_PLANE^2 */
+    float *g = malloc(n * sizeof *g), *line = malloc((3 * (size_t)side + 1) * sizeof *line);
+    int *v = malloc(side * sizeof *v);
+    uint8_t *plane = calloc(n, 1);
+    unsigned max = plane ? block_average(ink, w, b, f, plane, pw) : 0;
+    if (g && line && v && max) {
+        for (size_t i = 0; i < n; i++) /* ink at or over half the strongest; paper the target */
+            g[i] = 2u * plane[i] >= max ? DG_EDT_FAR : 0.f;
+        dg_edt(g, (int)pw, (int)ph, (int)pw, line, v);
+        /* a pixel d from the nearest paper pixel's centre lies about d - 1/2 inside the
+         * edge: with the edge moved in by e, it is covered min(1, max(0, d - e)) */
+        for (size_t i = 0; i < n; i++) {
+            float c = sqrtf(g[i]) - e;
+            plane[i] = (uint8_t)((c < 0.f ? 0.f : c > 1.f ? 1.f : c) * 255.f + 0.5f);
+        }
+        float x[784];
+        struct dg_prep_info ti;
+        if (preprocess_ink(plane, pw, ph, x, &ti, 0) == DG_INPUT_OK)
+            memcpy(out, x, sizeof x);
+    }
+    free(g);
+    free(line);
+    free(v);
+    free(plane);
+}
+
 /* Clears out and info; DG_INPUT_OK when a w x h image may be preprocessed. */
 static int prep_start(uint32_t w, uint32_t h, float out[784], struct dg_prep_info *info)
 {
@@ -671,11 +743,15 @@ int dg_preprocess(const struct dg_canvas *c, float out[784], struct dg_prep_info
         return DG_INPUT_NOMEM;
     unsigned max = ink_map(c, info, ink);
     rc = from_ink(ink, c->w, c->h, max, &g, comps, info, out);
+    if (rc == DG_INPUT_OK)
+        thin_to_mnist(ink, c->w, info, out);
     free(mem);
     return rc;
 }
 
-int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784], struct dg_prep_info *info)
+/* dg_preprocess_ink, and with thin = 0 the thinned ink's second pass. */
+static int preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784],
+                          struct dg_prep_info *info, int thin)
 {
     struct dg_prep_info tmp;
     info = info ? info : &tmp;
@@ -690,6 +766,13 @@ int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784], stru
         return DG_INPUT_NOMEM;
     info->polarity = DG_POL_ALPHA;
     rc = from_ink(ink, w, h, max_ink(ink, (size_t)w * h), &g, comps, info, out);
+    if (rc == DG_INPUT_OK && thin)
+        thin_to_mnist(ink, w, info, out);
     free(mem);
     return rc;
+}
+
+int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784], struct dg_prep_info *info)
+{
+    return preprocess_ink(ink, w, h, out, info, 1);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "edt.h"
 #include "pen.h"
 #include "png_encode.h"
 #include "render.h"
@@ -245,53 +246,6 @@ static int thin(uint8_t *m, int side)
     return rc;
 }
 
-/* Squared distance to the nearest zero of f along one line of n samples (f: 0 on the path,
- * FAR elsewhere), after Felzenszwalb and Huttenlocher: the lower envelope of parabolas.
- * v: n ints, z: n + 1 floats of scratch. */
-#define FAR 1e20f
-static void edt_line(const float *f, int n, float *d, int *v, float *z)
-{
-    int k = 0;
-    v[0] = 0, z[0] = -FAR, z[1] = FAR;
-    for (int q = 1; q < n; q++) {
-        float s;
-        for (;; k--) { /* ends at k = 0 at the latest: z[0] = -FAR */
-            int r = v[k];
-            s = ((f[q] + (float)(q * q)) - (f[r] + (float)(r * r))) / (float)(2 * q - 2 * r);
-            if (s > z[k])
-                break;
-        }
-        k++;
-        v[k] = q, z[k] = s, z[k + 1] = FAR;
-    }
-    k = 0;
-    for (int q = 0; q < n; q++) {
-        while (z[k + 1] < (float)q)
-            k++;
-        d[q] = (float)((q - v[k]) * (q - v[k])) + f[v[k]];
-    }
-}
-
-/* In place over the w x h plane g (row stride `stride`; 0 on the target pixels, FAR
- * elsewhere): the squared Euclidean distance to the nearest target, columns then rows.
- * line: 3 * max(w, h) + 1 floats, v: max(w, h) ints of scratch. */
-static void edt(float *g, int w, int h, int stride, float *line, int *v)
-{
-    int n = w > h ? w : h;
-    float *in = line, *out = line + n, *z = line + 2 * n;
-    for (int x = 0; x < w; x++) {
-        for (int y = 0; y < h; y++)
-            in[y] = g[(size_t)y * stride + x];
-        edt_line(in, h, out, v, z);
-        for (int y = 0; y < h; y++)
-            g[(size_t)y * stride + x] = out[y];
-    }
-    for (int y = 0; y < h; y++) {
-        memcpy(in, g + (size_t)y * stride, (size_t)w * sizeof *in);
-        edt_line(in, w, g + (size_t)y * stride, v, z);
-    }
-}
-
 /* m = the one-pixel skeleton of the field's shape at threshold t. Returns 0, or -1 on
  * allocation failure. */
 static int skeleton(const float *f, int side, float t, uint8_t *m)
@@ -332,9 +286,9 @@ static int pen_stroke(const float *f, int side, float t, float width, uint8_t *c
         b = b.x1 > b.x0 ? widen(b, (int)ceilf(width / 2 + 0.5f) + 1, side) : (struct box){0};
         for (int y = b.y0; y < b.y1; y++)
             for (int x = b.x0; x < b.x1; x++)
-                g[(size_t)y * side + x] = m[(size_t)y * side + x] ? 0.f : FAR;
+                g[(size_t)y * side + x] = m[(size_t)y * side + x] ? 0.f : DG_EDT_FAR;
         if (b.x1 > b.x0)
-            edt(g + (size_t)b.y0 * side + b.x0, b.x1 - b.x0, b.y1 - b.y0, side, line, v);
+            dg_edt(g + (size_t)b.y0 * side + b.x0, b.x1 - b.x0, b.y1 - b.y0, side, line, v);
         for (int y = b.y0; y < b.y1; y++)
             for (int x = b.x0; x < b.x1; x++) {
                 size_t i = (size_t)y * side + x;
