@@ -40,7 +40,7 @@
  * is thinned to DG_MNIST_MAX_WIDTH (input.h): ink so thick is a marker or a wide pen on a
  * small digit, and no longer a thick MNIST stroke. */
 #define MNIST_THICK_WIDTH 4.6f
-#define THIN_PLANE 128
+#define THIN_PLANE 128 /* the thinning's plane: at most this many pixels a side */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DG_HOT_LOOP __attribute__((target_clones("avx2", "default")))
