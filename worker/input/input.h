@@ -89,14 +89,20 @@ int dg_preprocess_ink(uint8_t *ink, uint32_t w, uint32_t h, float out[784],
  * px of the 28x28; its strokes, by dg_stroke_width's measure, at most DG_MNIST_MAX_WIDTH px
  * wide there (the thickest tenth of MNIST's training digits lie above it; preprocess.c
  * thickens those under its thinnest tenth). A marker or a wide pen on a small digit closes
- * up the loops that tell a 9 from a 4 or a 0 from a blob: the photo path erodes such ink,
- * the stroke path draws it again with a narrower pen. */
+ * up the loops that tell a 9 from a 4 or a 0 from a blob: the canvas and photo paths erode
+ * such ink (dg_mnist_erosion), the stroke path draws it again with a narrower pen. */
 #define DG_MNIST_BOX 20
 #define DG_MNIST_MAX_WIDTH 3.5f
 
 /* The mean stroke width of a 28x28 input in pixels: twice its ink over its outline's
  * length (preprocess.c). */
 float dg_stroke_width(const float out[784]);
+
+/* How far to erode ink (each side, in the units of its box's longer side `side`) whose
+ * strokes are `width` wide in MNIST's frame, for them to come out DG_MNIST_MAX_WIDTH: the
+ * box loses 2e too, so with the stroke w = width side / BOX,
+ * (w - 2e) / (side - 2e) = MAX / BOX. */
+float dg_mnist_erosion(float side, float width);
 
 /* Whether a lone mark is a tap of the pen rather than a digit: its box (longer side, in
  * the canvas's units) under 1/8 of the canvas's shorter side, and its stroke as wide as

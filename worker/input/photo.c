@@ -552,10 +552,8 @@ static int find_digit(const struct dg_canvas *c, struct work *wk, const struct s
 }
 
 /* out and info are dg_preprocess's for the ink as found. If its strokes are thicker than
- * MNIST's thick end, the ink is eroded by e working pixels a side and preprocessed again.
- * The box (longer side S, scaled to DG_MNIST_BOX) loses 2e too, so for the stroke
- * w = sw S / DG_MNIST_BOX to come out at MAX: (w - 2e) / (S - 2e) = MAX / DG_MNIST_BOX. If
- * nothing is left, the first answer stands. */
+ * MNIST's thick end, the ink is eroded by dg_mnist_erosion working pixels a side and
+ * preprocessed again. If nothing is left, the first answer stands. */
 static int thin_to_mnist(const struct work *wk, const struct scratch *s, struct region r,
                          float out[784], struct dg_prep_info *info, int64_t *ox, int64_t *oy)
 {
@@ -563,8 +561,7 @@ static int thin_to_mnist(const struct work *wk, const struct scratch *s, struct 
     if (sw <= DG_MNIST_MAX_WIDTH)
         return DG_INPUT_OK;
     uint32_t bw = info->x1 - info->x0, bh = info->y1 - info->y0;
-    float side = (float)(bw > bh ? bw : bh);
-    float e = side * (sw - DG_MNIST_MAX_WIDTH) / (2.f * (DG_MNIST_BOX - DG_MNIST_MAX_WIDTH));
+    float e = dg_mnist_erosion((float)(bw > bh ? bw : bh), sw);
     distance_in(wk, s->blobs, r, wk->queue); /* the flood's queue is free again */
     struct dg_canvas thin = {0};
     int64_t tx, ty;

@@ -599,6 +599,12 @@ static int scale_into(const uint8_t *ink, uint32_t w, const struct dg_prep_info 
     return DG_INPUT_OK;
 }
 
+float dg_mnist_erosion(float side, float width)
+{
+    const float room = (float)DG_MNIST_BOX - DG_MNIST_MAX_WIDTH;
+    return side * (width - DG_MNIST_MAX_WIDTH) / (2.f * room);
+}
+
 int dg_is_tap(double box, double canvas_side, double stroke_width)
 {
     return box * 8.0 < canvas_side && stroke_width >= 0.35 * box;
@@ -675,10 +681,9 @@ static unsigned block_average(const uint8_t *ink, uint32_t w, const struct dg_pr
 /* out is from_ink's frame of the digit in box b of the ink map (rows w apart). If its strokes
  * are thicker than MNIST_THICK_WIDTH (a marker, or a wide pen on a small digit, closes up
  * the loops that tell a 9 from a 4), the ink in b, averaged down to a plane of about
- * THIN_PLANE pixels a side, is eroded by e a side (each pixel keeps its distance to the
- * paper, less e: dg_edt) and framed again. The box (longer side S) loses 2e too, so for
- * the stroke w = sw S / BOX to come out at MAX: (w - 2e) / (S - 2e) = MAX / BOX. If
- * nothing is left, or memory is short, out stands. */
+ * THIN_PLANE pixels a side, is eroded by dg_mnist_erosion a side (each pixel keeps its
+ * distance to the paper, less that: dg_edt) and framed again. If nothing is left, or
+ * memory is short, out stands. */
 static void thin_to_mnist(const uint8_t *ink, uint32_t w, const struct dg_prep_info *b,
                           float out[784])
 {
@@ -687,8 +692,7 @@ static void thin_to_mnist(const uint8_t *ink, uint32_t w, const struct dg_prep_i
         return;
     uint32_t bw = b->x1 - b->x0, bh = b->y1 - b->y0, longer = bw > bh ? bw : bh;
     uint32_t f = (longer + THIN_PLANE - 1) / THIN_PLANE; /* pixels per plane pixel */
-    float e = (float)longer / (float)f * (sw - DG_MNIST_MAX_WIDTH) /
-              (2.f * ((float)DG_MNIST_BOX - DG_MNIST_MAX_WIDTH));
+    float e = dg_mnist_erosion((float)longer / (float)f, sw);
     uint32_t pw = (bw + f - 1) / f + 2, ph = (bh + f - 1) / f + 2, side = pw > ph ? pw : ph;
     size_t n = (size_t)pw * ph; /* about THIN_PLANE^2 */
     float *g = malloc(n * sizeof *g), *line = malloc((3 * (size_t)side + 1) * sizeof *line);
