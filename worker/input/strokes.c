@@ -266,12 +266,11 @@ static void clip_area(uint8_t *cov, uint32_t w, uint32_t h, float xl, float xh, 
 /* The pen width the drawing is drawn with: the request's, but at most MNIST's thickest
  * strokes at the digit's scale. The path's longer side L and the pen make an ink box of
  * L + w, scaled to DG_MNIST_BOX, where the stroke is w DG_MNIST_BOX / (L + w) wide: at most
- * DG_MNIST_MAX_WIDTH for w <= L MAX / (BOX - MAX). A small digit drawn with the page's pen
- * is otherwise a blob whose loops are closed; its path is here to draw it again. */
-static float mnist_pen(float width, const struct box *b)
+ * DG_MNIST_MAX_WIDTH for w <= L MAX / (BOX - MAX) (path: L). A small digit drawn with the
+ * page's pen is otherwise a blob whose loops are closed; its path is here to draw it again. */
+static float mnist_pen(float width, float path)
 {
-    float longer = fmaxf(b->x1 - b->x0, b->y1 - b->y0);
-    float most = longer * DG_MNIST_MAX_WIDTH / ((float)DG_MNIST_BOX - DG_MNIST_MAX_WIDTH);
+    float most = path * DG_MNIST_MAX_WIDTH / ((float)DG_MNIST_BOX - DG_MNIST_MAX_WIDTH);
     return width < most ? width : most;
 }
 
@@ -282,11 +281,11 @@ int dg_strokes_to_input(const struct dg_strokes *request, float out[784])
     if (!path_box(request, &b))
         return DG_INPUT_BLANK;
     /* a small mark of a wide pen, alone in the drawing area, is a tap, as on a canvas */
-    float longer = fmaxf(b.x1 - b.x0, b.y1 - b.y0) + request->width;
-    if (request->side > 0.f && dg_is_tap(longer, request->side, request->width))
+    float path = fmaxf(b.x1 - b.x0, b.y1 - b.y0), pen = request->width;
+    if (request->side > 0.f && dg_is_tap(path + pen, request->side, pen))
         return DG_INPUT_BLANK;
     struct dg_strokes drawn = *request, *s = &drawn;
-    drawn.width = mnist_pen(request->width, &b);
+    drawn.width = mnist_pen(pen, path);
     float r = s->width / 2;
     b.x0 -= r, b.y0 -= r, b.x1 += r, b.y1 += r;
     float whole = fmaxf(b.x1 - b.x0, b.y1 - b.y0); /* before the area's clip */
