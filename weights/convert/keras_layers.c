@@ -1014,6 +1014,11 @@ static const struct {
     {"SpatialDropout2D", layer_noop},  {"GaussianNoise", layer_noop},
     {"GaussianDropout", layer_noop},   {"AlphaDropout", layer_noop},
     {"ActivityRegularization", layer_noop},
+    /* the augmentation layers Keras's guides put inside the model: inactive at inference,
+     * where each returns its input as it is */
+    {"RandomFlip", layer_noop},        {"RandomRotation", layer_noop},
+    {"RandomZoom", layer_noop},        {"RandomTranslation", layer_noop},
+    {"RandomContrast", layer_noop},    {"RandomBrightness", layer_noop},
     {"Conv2D", layer_conv},            {"Convolution2D", layer_conv},
     {"MaxPooling2D", layer_maxpool},   {"MaxPool2D", layer_maxpool},
     {"AveragePooling2D", layer_avgpool}, {"AvgPool2D", layer_avgpool},
@@ -1032,7 +1037,8 @@ static const struct {
     "InputLayer, Conv2D, ZeroPadding2D, MaxPooling2D, AveragePooling2D, "                  \
     "GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, "    \
     "ReLU, LeakyReLU, ELU, Softmax, "                                                      \
-    "BatchNormalization, Rescaling, Normalization, Dropout and other inference no-ops"
+    "BatchNormalization, Rescaling, Normalization, Dropout, the Random* augmentation layers " \
+    "and other inference no-ops"
 
 /* The batch input shape, where the Keras versions put it: the InputLayer's batch_shape
  * (Keras 3) or batch_input_shape (tf.keras 2), the first layer's batch_input_shape (Keras
