@@ -688,6 +688,16 @@ static void free_model(struct model *m)
 #define DN(N, ...) {.k = DENSE, .n = (N), __VA_ARGS__}
 #define PL(K, KH, KW, ...) {.k = (K), .kh = (KH), .kw = (KW), __VA_ARGS__}
 #define L(K, ...) {.k = (K), __VA_ARGS__}
+/* A Sequential used as a layer: its InputLayer, a RandomFlip, and a Sequential holding a
+ * RandomRotation, as tf.keras 2 writes them (each its input at inference). */
+#define NESTED_AUGMENTATION                                                                  \
+    L(OTHER, .other = "Sequential",                                                        \
+      .extra = "\"layers\": [{\"class_name\": \"InputLayer\", \"config\": {\"name\": "          \
+               "\"aug_input\", \"batch_input_shape\": [null, 28, 28, 1]}}, "                  \
+               "{\"class_name\": \"RandomFlip\", \"config\": {\"name\": \"aug_flip\", "         \
+               "\"mode\": \"horizontal\"}}, {\"class_name\": \"Sequential\", \"config\": "      \
+               "{\"name\": \"aug_inner\", \"layers\": [{\"class_name\": \"RandomRotation\", "   \
+               "\"config\": {\"name\": \"aug_rotation\", \"factor\": 0.1}}]}}]")
 #define M(NAME, ...) .name = (NAME), .l = {__VA_ARGS__} /* a model: name, layers */
 #define R3(A, B, C) {.k = RESHAPE, .rank = 3, .d = {(A), (B), (C)}}
 #define RELU_KERAS22 L(RELU) /* Keras 2.2.0-2.2.2: no keys but the name */
@@ -741,8 +751,10 @@ static struct model checks[] = {
     {M("reshape_infer", IN1, R3(28, -1, 1), CV(4, 3, 3, .act = "relu"), L(FLATTEN),
         DN(10, .act = "softmax"))},
     /* the layouts: Functional chains (Keras 2 and 3 inbound_nodes), weight names */
-    {M("functional_keras2", IN3, CV(4, 3, 3, .act = "relu"), PL(MAXPOOL, 2, 2), L(DROPOUT),
-        L(FLATTEN), DN(10, .act = "softmax")), .style = FUNC2},
+    /* ...the first with an augmentation block written as a model of its own, used as a layer
+     * (Keras's guides: data_augmentation = Sequential([...]); nested twice here) */
+    {M("functional_keras2", IN3, NESTED_AUGMENTATION, CV(4, 3, 3, .act = "relu"),
+        PL(MAXPOOL, 2, 2), L(DROPOUT), L(FLATTEN), DN(10, .act = "softmax")), .style = FUNC2},
     {M("functional_keras3", IN2, L(FLATTEN), DN(16, .act = "relu"), L(BN),
         DN(10, .act = "softmax")), .style = FUNC3, .naming = KERAS3},
     /* ...with the augmentation layers Keras's guides put inside a model, each its input
@@ -799,6 +811,10 @@ static struct model bad[] = {
     {M("input_null", {.k = INPUT, .rank = 3, .d = {0, 0, 1}}, L(FLATTEN), DN(10))},
     {M("bad_shape", IN3, L(FLATTEN), DN(10, .poison = 4))},
     {M("lstm", IN2, L(OTHER, .other = "LSTM"), DN(10))},
+    {M("nested_weights", IN3, L(OTHER, .other = "Sequential",
+        .extra = "\"layers\": [{\"class_name\": \"RandomFlip\", \"config\": {\"name\": "
+                 "\"aug_flip\"}}, {\"class_name\": \"Dense\", \"config\": {\"name\": "
+                 "\"inner_dense\", \"units\": 4}}]"), L(FLATTEN), DN(10))},
     {M("conv2dtranspose", IN3, L(OTHER, .other = "Conv2DTranspose"), L(FLATTEN), DN(10))},
     {M("nan_kernel", IN3, CV(2, 3, 3, .poison = 1), L(FLATTEN), DN(10))},
     {M("inf_bias", IN3, L(FLATTEN), DN(10, .poison = 2))},

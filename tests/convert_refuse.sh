@@ -54,6 +54,8 @@ refuse "$dir/input32.h5" "input shape" "(32, 32, 1)" "28x28"
 refuse "$dir/bad_shape.h5" "layer 'dense_2' (Dense)" "has shape (784, 11)" "implies (784, 10)"
 refuse "$dir/lstm.h5" "layer 'other_1' (LSTM)" "'LSTM' is not supported" \
     "supported: InputLayer, Conv2D"
+refuse "$dir/nested_weights.h5" "layer 'other_1' (Sequential) is a nested model" \
+    "layer 'inner_dense' (Dense) has weights" "save the model with its layers in one list"
 refuse "$dir/conv2dtranspose.h5" "layer 'other_1' (Conv2DTranspose)" \
     "'Conv2DTranspose' is not supported" "supported: InputLayer, Conv2D"
 refuse "$dir/nan_kernel.h5" "layer 'conv_1' (Conv2D)" "non-finite value (nan"

@@ -265,6 +265,73 @@ static const cJSON *config_layers(struct kb *b, const cJSON *root)
     return layers;
 }
 
+/* Layer types with weights: a nested model holding one is refused, as the loader reads
+ * weights by the top-level layers' names only. */
+static int weighted_class(const char *c)
+{
+    static const char *const with[] = {"Conv2D", "Convolution2D", "Dense", "BatchNormalization",
+                                       "Normalization"};
+    for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
+        if (strcmp(c, with[i]) == 0)
+            return 1;
+    return 0;
+}
+
+#define MAX_NESTING 4
+
+/* Appends to flat (references) the layer configs of list, a nested Sequential replaced by
+ * its own layers: an augmentation or rescaling block written as a model of its own and used
+ * as a layer (the pattern of Keras's guides), whose layers have no weights. */
+static int flatten_layers(struct kb *b, const cJSON *list, cJSON *flat, int depth)
+{
+    const cJSON *l;
+    cJSON_ArrayForEach(l, list)
+    {
+        const cJSON *cls = cJSON_GetObjectItemCaseSensitive(l, "class_name");
+        if (!cJSON_IsString(cls) || strcmp(cls->valuestring, "Sequential") != 0) {
+            if (cJSON_GetArraySize(flat) >= MAX_LAYERS) {
+                kb_fail(b, "more than %d layers, nested models' included", MAX_LAYERS);
+                return -1;
+            }
+            if (!cJSON_AddItemReferenceToArray(flat, (cJSON *)l)) { /* cJSON takes non-const */
+                kb_fail(b, "out of memory");
+                return -1;
+            }
+            continue;
+        }
+        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(l, "config");
+        const cJSON *sub = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cfg, "name");
+        const char *name = cJSON_IsString(nm) ? nm->valuestring : "?";
+        if (!cJSON_IsArray(sub) || depth >= MAX_NESTING) {
+            if (cJSON_IsArray(sub))
+                kb_fail(b, "layer '%s' (Sequential): models nested more than %d deep", name,
+                        MAX_NESTING);
+            else
+                kb_fail(b, "layer '%s' (Sequential): a nested model without a layer list", name);
+            return -1;
+        }
+        const cJSON *s;
+        cJSON_ArrayForEach(s, sub)
+        {
+            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(s, "class_name");
+            if (!cJSON_IsString(sc) || !weighted_class(sc->valuestring))
+                continue;
+            const cJSON *sn = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(s, "config"), "name");
+            kb_fail(b, "layer '%s' (Sequential) is a nested model whose layer '%s' (%s) has "
+                       "weights: a nested model is supported only as a block of layers without "
+                       "weights (augmentation, rescaling); save the model with its layers in "
+                       "one list", name, cJSON_IsString(sn) ? sn->valuestring : "?",
+                    sc->valuestring);
+            return -1;
+        }
+        if (flatten_layers(b, sub, flat, depth + 1))
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_and_build(struct kb *b)
 {
     char *json = config_json(b);
@@ -285,7 +352,13 @@ static int parse_and_build(struct kb *b)
     }
     b->model = root;
     const cJSON *layers = config_layers(b, root);
-    int rc = layers ? kb_build(b, layers) : -1;
+    cJSON *flat = layers ? cJSON_CreateArray() : NULL;
+    int rc = -1;
+    if (layers && !flat)
+        kb_fail(b, "out of memory");
+    else if (flat && flatten_layers(b, layers, flat, 0) == 0)
+        rc = kb_build(b, flat);
+    cJSON_Delete(flat); /* references: the configs stay root's */
     cJSON_Delete(root);
     return rc;
 }
