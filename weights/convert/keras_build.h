@@ -52,4 +52,8 @@ void kb_sanitize(char *s);
 /* Converts the layer list into b->km's ops; 0 or -1 with b->err. */
 int kb_build(struct kb *b, const cJSON *layers);
 
+/* Whether layer type `type` is one whose conversion reads weights from the file (Conv2D,
+ * Dense, BatchNormalization, an adapted Normalization). */
+int kb_type_has_weights(const char *type);
+
 #endif

@@ -1033,6 +1033,17 @@ static const struct {
     {"ZeroPadding2D", layer_zeropad},
 };
 
+/* Whether layer type `type` is one whose conversion reads weights from the file. */
+int kb_type_has_weights(const char *type)
+{
+    for (size_t i = 0; i < sizeof layer_types / sizeof layer_types[0]; i++)
+        if (strcmp(type, layer_types[i].type) == 0)
+            return layer_types[i].convert == layer_conv || layer_types[i].convert == layer_dense ||
+                   layer_types[i].convert == layer_batchnorm ||
+                   layer_types[i].convert == layer_normalization;
+    return 0;
+}
+
 #define SUPPORTED                                                                          \
     "InputLayer, Conv2D, ZeroPadding2D, MaxPooling2D, AveragePooling2D, "                  \
     "GlobalAveragePooling2D, GlobalMaxPooling2D, Dense, Flatten, Reshape, Activation, "    \

@@ -265,18 +265,6 @@ static const cJSON *config_layers(struct kb *b, const cJSON *root)
     return layers;
 }
 
-/* Layer types with weights: a nested model holding one is refused, as the loader reads
- * weights by the top-level layers' names only. */
-static int weighted_class(const char *c)
-{
-    static const char *const with[] = {"Conv2D", "Convolution2D", "Dense", "BatchNormalization",
-                                       "Normalization"};
-    for (size_t i = 0; i < sizeof with / sizeof with[0]; i++)
-        if (strcmp(c, with[i]) == 0)
-            return 1;
-    return 0;
-}
-
 #define MAX_NESTING 4
 
 /* Appends to flat (references) the layer configs of list, a nested Sequential replaced by
@@ -303,19 +291,20 @@ static int flatten_layers(struct kb *b, const cJSON *list, cJSON *flat, int dept
         const cJSON *sub = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
         const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cfg, "name");
         const char *name = cJSON_IsString(nm) ? nm->valuestring : "?";
-        if (!cJSON_IsArray(sub) || depth >= MAX_NESTING) {
-            if (cJSON_IsArray(sub))
-                kb_fail(b, "layer '%s' (Sequential): models nested more than %d deep", name,
-                        MAX_NESTING);
-            else
-                kb_fail(b, "layer '%s' (Sequential): a nested model without a layer list", name);
+        if (!cJSON_IsArray(sub)) {
+            kb_fail(b, "layer '%s' (Sequential): a nested model without a layer list", name);
+            return -1;
+        }
+        if (depth >= MAX_NESTING) {
+            kb_fail(b, "layer '%s' (Sequential): models nested more than %d deep", name,
+                    MAX_NESTING);
             return -1;
         }
         const cJSON *s;
         cJSON_ArrayForEach(s, sub)
         {
             const cJSON *sc = cJSON_GetObjectItemCaseSensitive(s, "class_name");
-            if (!cJSON_IsString(sc) || !weighted_class(sc->valuestring))
+            if (!cJSON_IsString(sc) || !kb_type_has_weights(sc->valuestring))
                 continue;
             const cJSON *sn = cJSON_GetObjectItemCaseSensitive(
                 cJSON_GetObjectItemCaseSensitive(s, "config"), "name");
