@@ -1,5 +1,5 @@
 /* digitd-eval: runs the compiled-in model over an MNIST IDX pair and prints the accuracy,
- * the confusion matrix, the median batch-1 latency and the kernel set used.
+ * each class's, the confusion matrix, the median batch-1 latency and the kernel set used.
  * usage: digitd-eval IMAGES LABELS [--probs FILE] */
 #include <stdint.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "eval_report.h"
 #include "idx.h"
 #include "rank.h"
 
@@ -35,46 +36,6 @@ static double median_us(const float *x, size_t n)
     med = dg_median(t, k);
     free(t);
     return med;
-}
-
-static int write_probs(const char *path, const float *probs, size_t n)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        perror(path);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (int c = 0; c < DG_N_CLASSES; c++)
-            fprintf(f, "%.9g%c", probs[i * DG_N_CLASSES + c], c + 1 < DG_N_CLASSES ? ' ' : '\n');
-    if (fclose(f) != 0) {
-        perror(path);
-        return -1;
-    }
-    return 0;
-}
-
-static void report(const struct dg_idx_labels *lb, const float *probs)
-{
-    long confusion[DG_N_CLASSES][DG_N_CLASSES] = { { 0 } };
-    size_t correct = 0;
-    for (size_t i = 0; i < lb->count; i++) {
-        int p = dg_argmax(probs + i * DG_N_CLASSES, DG_N_CLASSES);
-        confusion[lb->labels[i] % DG_N_CLASSES][p]++;
-        correct += p == lb->labels[i];
-    }
-    printf("model: %s (%s)\n", dg_engine_model()->source, dg_engine_model()->name);
-    printf("accuracy: %.2f%% (%zu/%zu)\n", 100.0 * (double)correct / (double)lb->count, correct,
-           lb->count);
-    printf("confusion (rows: label, columns: prediction):\n      ");
-    for (int c = 0; c < DG_N_CLASSES; c++)
-        printf("%6d", c);
-    for (int r = 0; r < DG_N_CLASSES; r++) {
-        printf("\n%6d", r);
-        for (int c = 0; c < DG_N_CLASSES; c++)
-            printf("%6ld", confusion[r][c]);
-    }
-    printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -117,9 +78,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < im.count * DG_INPUT_PIXELS; i++)
         x[i] = im.pixels[i] / 255.0f; /* model scale: 0..1, ink = 1 */
     dg_engine_forward_batch(x, im.count, probs);
-    report(&lb, probs);
+    dg_eval_report(&lb, probs, NULL);
     printf("median: %.2f us/image (batch 1, isa %s)\n", median_us(x, im.count), dg_engine_isa());
-    rc = probs_path && write_probs(probs_path, probs, im.count) != 0;
+    rc = probs_path && dg_eval_write_probs(probs_path, probs, im.count) != 0;
 out_free:
     free(x);
     free(probs);
