@@ -6,8 +6,8 @@
 # position, stroke; dark on white, white on black, transparent; a third with browser
 # read-back noise), are POSTed as PNGs to a running pool three times: in the scan style, in
 # the pen style, and as the world writes them (digitd-bench --style world: slashed and dotted
-# zeros, ones with a flag and a foot, crossed sevens, a tap or a stray stroke beside any
-# digit, a third in a thin grey pencil). Every answer must come back (or be the same 422 as
+# zeros, ones with a flag and a foot, crossed sevens, nines with a hooked tail, a tap or a
+# stray stroke beside any digit, a third in a thin grey pencil). Every answer must come back (or be the same 422 as
 # in-process), carry a verdict and agree with the in-process answer for the same PNG; each set must reach its MIN_* %, each
 # world-styles class MIN_WORLD_CLASS %, and at most MAX_DOUBT_* % of the pen and world sets
 # may be answered "unsure" or "not_a_digit".

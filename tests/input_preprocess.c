@@ -545,6 +545,53 @@ static void test_pencil(const struct dg_idx_images *im, size_t n)
     }
 }
 
+/* A nine's hook (DG_MARK_HOOK): the digit drawn with the same pen and the hook added, which
+ * only darkens (ink is added), starts at the foot (nothing added above the ink box's middle)
+ * and curls to the left of where the tail ends. */
+static void test_hook(const struct dg_idx_images *im, const struct dg_idx_labels *lb, size_t n)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < lb->count && done < n; i++) {
+        if (lb->labels[i] != 9)
+            continue;
+        done++;
+        struct dg_render_params p;
+        dg_render_params_for(13, i, DG_STYLE_PEN, &p);
+        p.noise = 0, p.look = DG_LOOK_DARK_ON_WHITE, p.fade = 0.f;
+        uint8_t *a = malloc((size_t)p.canvas * p.canvas * 4), *b = malloc((size_t)p.canvas * p.canvas * 4);
+        CHECK(a && b && dg_render_rgba(im->pixels + i * 784, &p, a) == 0, "nine %zu drawn", i);
+        p.mark = DG_MARK_HOOK, p.mark_seed = i;
+        CHECK(dg_render_rgba(im->pixels + i * 784, &p, b) == 0, "nine %zu drawn with a hook", i);
+        int y0 = p.canvas, y1 = -1, foot_x = 0, added = 0, added_x0 = p.canvas, added_y0 = p.canvas, lighter = 0;
+        for (int y = 0; y < p.canvas; y++)
+            for (int x = 0; x < p.canvas; x++)
+                if (a[4 * (y * p.canvas + x)] < 128) {
+                    y0 = y < y0 ? y : y0;
+                    if (y >= y1)
+                        y1 = y, foot_x = x;
+                }
+        for (int y = 0; y < p.canvas; y++)
+            for (int x = 0; x < p.canvas; x++) {
+                int va = a[4 * (y * p.canvas + x)], vb = b[4 * (y * p.canvas + x)];
+                lighter += vb > va;
+                if (vb < 128 && va >= 128) {
+                    added++;
+                    added_x0 = x < added_x0 ? x : added_x0;
+                    added_y0 = y < added_y0 ? y : added_y0;
+                }
+            }
+        CHECK(lighter == 0, "nine %zu: the hook lightened %d pixels", i, lighter);
+        CHECK(added > 0, "nine %zu: no hook drawn", i);
+        CHECK(added_y0 >= (y0 + y1) / 2, "nine %zu: hook ink at row %d, above the middle %d", i,
+              added_y0, (y0 + y1) / 2);
+        CHECK(added_x0 < foot_x - (int)p.pen_width / 2, "nine %zu: the hook reaches x %d, the foot is at %d",
+              i, added_x0, foot_x);
+        free(a);
+        free(b);
+    }
+    CHECK(done == n, "%zu nines of %zu", done, n);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -552,10 +599,10 @@ int main(int argc, char **argv)
         return 2;
     }
     dg_input_default_limits(&lim);
-    char ipath[4096], err[512];
-    snprintf(ipath, sizeof ipath, "%s/t10k-images-idx3-ubyte.gz", argv[1]);
+    char err[512];
     struct dg_idx_images im;
-    if (dg_idx_load_images(ipath, &im, err, sizeof err)) {
+    struct dg_idx_labels lb;
+    if (dg_idx_load_mnist(argv[1], "t10k", &im, &lb, err, sizeof err)) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
@@ -573,7 +620,9 @@ int main(int argc, char **argv)
     test_multi_part();
     test_grey_paper(&im, 30);
     test_pencil(&im, 30);
+    test_hook(&im, &lb, 20);
     dg_idx_free_images(&im);
+    dg_idx_free_labels(&lb);
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
     return failures ? 1 : 0;

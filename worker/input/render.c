@@ -361,14 +361,20 @@ static int encode(const uint8_t *rgba, int side, uint8_t **png, size_t *len)
 
 enum dg_render_mark dg_render_mark_for(int label, float u)
 {
-    if (u < 0.6f && (label == 0 || label == 1 || label == 7)) {
-        if (label == 7)
-            return DG_MARK_CROSSBAR;
-        if (label == 0)
+    int convention = label == 0 || label == 1 || label == 7 || label == 9;
+    if (convention && u < 0.6f) {
+        switch (label) {
+        case 0:
             return u < 0.3f ? DG_MARK_SLASH : DG_MARK_DOT;
-        return u < 0.3f ? DG_MARK_FLAG : DG_MARK_FLAG_FOOT;
+        case 1:
+            return u < 0.3f ? DG_MARK_FLAG : DG_MARK_FLAG_FOOT;
+        case 7:
+            return DG_MARK_CROSSBAR;
+        default:
+            return DG_MARK_HOOK;
+        }
     }
-    if (label == 0 || label == 1 || label == 7)
+    if (convention)
         u = (u - 0.6f) / 0.4f;
     return u < 0.5f ? DG_MARK_TAP : DG_MARK_STRAY;
 }
@@ -458,6 +464,32 @@ static struct pt beside(const struct placement *q, int side, float reach, uint64
     return (struct pt){a.x + along * (b.x - a.x), best == 2 ? a.y - gap : b.y + gap};
 }
 
+/* A nine's tail curled to the left, as writers who end a nine in a hook draw it: from the
+ * foot of the ink, the tail's own heading (the ink's middle four rows above the foot against
+ * the foot's) turns clockwise on the screen through 60 to 150 degrees on a circle of 0.1 to
+ * 0.3 of the digit's height, then runs on straight for up to 0.35 of it (u0, u1, u2 uniform
+ * in [0, 1) choose the three). */
+static void hook(const uint8_t *px, const struct placement *q, int side, float u0, float u1,
+                 float u2, float w, uint8_t *cov)
+{
+    const struct box *b = &q->b;
+    float fx = row_centre(px, b->y1 - 2, b->y1, b), fy = (float)b->y1 - 0.5f;
+    float heading = atan2f(4.f, fx - row_centre(px, b->y1 - 6, b->y1 - 4, b));
+    float r = (0.1f + 0.2f * u0) * q->bh, sweep = (60.f + 90.f * u1) * (float)M_PI / 180.f;
+    float cx = fx + r * cosf(heading + (float)M_PI_2), cy = fy + r * sinf(heading + (float)M_PI_2);
+    float ex = fx, ey = fy;
+    struct pt at = on_canvas(q, fx, fy);
+    for (int i = 1; i <= 12; i++) {
+        float a = heading + sweep * (float)i / 12.f - (float)M_PI_2;
+        ex = cx + r * cosf(a), ey = cy + r * sinf(a);
+        struct pt next = on_canvas(q, ex, ey);
+        segment(cov, side, at, next, w);
+        at = next;
+    }
+    float run = 0.35f * u2 * q->bh, end = heading + sweep;
+    segment(cov, side, at, on_canvas(q, ex + run * cosf(end), ey + run * sinf(end)), w);
+}
+
 /* The mark p->mark added to cov with width w, placed by the scan's shape. */
 static void add_mark(const uint8_t *px, const struct dg_render_params *p, float w, uint8_t *cov)
 {
@@ -492,9 +524,12 @@ static void add_mark(const uint8_t *px, const struct dg_render_params *p, float 
         }
         float tx = row_centre(px, b->y0, b->y0 + 2, b), ty = (float)b->y0 + 0.5f;
         segment(cov, p->canvas, on_canvas(&q, tx, ty),
-                on_canvas(&q, tx - (0.2f + 0.2f * u0) * bh, ty + (0.12f + 0.2f * u1) * bh), w);
+                on_canvas(&q, tx - (0.2f + 0.25f * u0) * bh, ty + (0.1f + 0.25f * u1) * bh), w);
         break;
     }
+    case DG_MARK_HOOK:
+        hook(px, &q, p->canvas, u0, u1, u2, w, cov);
+        break;
     case DG_MARK_CROSSBAR: {
         float y = (float)b->y0 + (0.45f + 0.15f * u0) * bh;
         float x = row_centre(px, (int)y - 1, (int)y + 2, b), r = (0.15f + 0.12f * u1) * bh;

@@ -30,8 +30,9 @@ struct dg_render_params {
 };
 
 /* Strokes people add to a digit: written conventions (a slashed or dotted zero, a one with
- * a flag and a foot, a crossed seven) and strokes that are no part of it (a tap of the pen,
- * a short stray stroke beside it). Drawn with the digit's pen (the pen style's width). */
+ * a flag and a foot, a crossed seven, a nine whose tail ends in a hook) and strokes that are
+ * no part of it (a tap of the pen, a short stray stroke beside it). Drawn with the digit's
+ * pen (the pen style's width). */
 enum dg_render_mark {
     DG_MARK_NONE,
     DG_MARK_SLASH,     /* a slash through the digit, as on a zero */
@@ -41,6 +42,7 @@ enum dg_render_mark {
     DG_MARK_CROSSBAR,  /* a bar across the stem, as on a seven */
     DG_MARK_TAP,       /* a tap of the pen beside the digit */
     DG_MARK_STRAY,     /* a short stray stroke beside it */
+    DG_MARK_HOOK,      /* the tail's foot curled to the left, as on a nine */
     DG_MARK_COUNT
 };
 
@@ -56,8 +58,8 @@ void dg_render_params_for(uint64_t seed, size_t index, enum dg_render_style styl
                           struct dg_render_params *p);
 
 /* The mark a writer of digit `label` adds, for u uniform in [0, 1): the conventions of
- * zeros, ones and sevens for 60 % of them (half each where there are two), a tap or a stray
- * stroke beside the digit otherwise (and for every other digit, or label < 0). */
+ * zeros, ones, sevens and nines for 60 % of them (half each where there are two), a tap or
+ * a stray stroke beside the digit otherwise (and for every other digit, or label < 0). */
 enum dg_render_mark dg_render_mark_for(int label, float u);
 
 /* The world-styles series: dg_render_params_for's pen style, with a mark for the digit's
