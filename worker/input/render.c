@@ -467,7 +467,7 @@ static struct pt beside(const struct placement *q, int side, float reach, uint64
 /* A nine's tail curled to the left, as writers who end a nine in a hook draw it: from the
  * foot of the ink, the tail's own heading (the ink's middle four rows above the foot against
  * the foot's) turns clockwise on the screen through 60 to 150 degrees on a circle of 0.1 to
- * 0.3 of the digit's height, then runs on straight for up to 0.35 of it (u0, u1, u2 uniform
+ * 0.35 of the digit's height, then runs on straight for up to 0.35 of it (u0, u1, u2 uniform
  * in [0, 1) choose the three). */
 static void hook(const uint8_t *px, const struct placement *q, int side, float u0, float u1,
                  float u2, float w, uint8_t *cov)
@@ -475,7 +475,7 @@ static void hook(const uint8_t *px, const struct placement *q, int side, float u
     const struct box *b = &q->b;
     float fx = row_centre(px, b->y1 - 2, b->y1, b), fy = (float)b->y1 - 0.5f;
     float heading = atan2f(4.f, fx - row_centre(px, b->y1 - 6, b->y1 - 4, b));
-    float r = (0.1f + 0.2f * u0) * q->bh, sweep = (60.f + 90.f * u1) * (float)M_PI / 180.f;
+    float r = (0.1f + 0.25f * u0) * q->bh, sweep = (60.f + 90.f * u1) * (float)M_PI / 180.f;
     float cx = fx + r * cosf(heading + (float)M_PI_2), cy = fy + r * sinf(heading + (float)M_PI_2);
     float ex = fx, ey = fy;
     struct pt at = on_canvas(q, fx, fy);
@@ -531,8 +531,8 @@ static void add_mark(const uint8_t *px, const struct dg_render_params *p, float 
         hook(px, &q, p->canvas, u0, u1, u2, w, cov);
         break;
     case DG_MARK_CROSSBAR: {
-        float y = (float)b->y0 + (0.45f + 0.15f * u0) * bh;
-        float x = row_centre(px, (int)y - 1, (int)y + 2, b), r = (0.15f + 0.12f * u1) * bh;
+        float y = (float)b->y0 + (0.45f + 0.25f * u0) * bh;
+        float x = row_centre(px, (int)y - 1, (int)y + 2, b), r = (0.15f + 0.17f * u1) * bh;
         float tilt = (u2 - 0.5f) * 0.2f * r;
         segment(cov, p->canvas, on_canvas(&q, x - r, y + tilt), on_canvas(&q, x + r, y - tilt), w);
         break;
