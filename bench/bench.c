@@ -23,7 +23,7 @@
 #include "parse.h"
 
 struct options {
-    const char *url, *fcgi, *path, *mnist, *dir, *isa;
+    const char *url, *fcgi, *path, *mnist, *dir, *unipen, *isa;
     int engine, json_out, allow_remote, fail_on_error, progress, rounds, body_json, at_rest;
     int no_noise;
     enum dg_render_style style;
@@ -50,6 +50,10 @@ static void usage(FILE *f)
             "payloads (labels known, every answer checked):\n"
             "  --mnist DIR            MNIST IDX dir (default $MNIST_DIR, else data/mnist)\n"
             "  --dir DIR              PNG/JPEG files instead; label from '7_x.png' or 'label-7/'\n"
+            "  --unipen FILE          digits written with a pen instead (UNIPEN text, y up: UCI's\n"
+            "                         pendigits-orig files), drawn 200 px tall on the page's 280\n"
+            "                         px square with its 20 px pen; --body strokes sends them as\n"
+            "                         the page does, png the page's PNG of them\n"
             "  --count N              distinct payloads, 1..%d, default 2000\n"
             "  --seed N               renderer series, default 1\n"
             "  --style scan|pen|mix|world   rendered strokes: the scan's own (default), its\n"
@@ -84,7 +88,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct options *o)
 {
     enum { O_FCGI = 256, O_PATH, O_ENGINE, O_DUR, O_REQ, O_CONN, O_THR, O_TMO, O_REMOTE,
-           O_MNIST, O_DIR, O_COUNT, O_SEED, O_BODY, O_NOISE, O_STYLE, O_NOREST, O_JSON, O_NOPROG, O_FAIL,
+           O_MNIST, O_DIR, O_UNIPEN, O_COUNT, O_SEED, O_BODY, O_NOISE, O_STYLE, O_NOREST, O_JSON, O_NOPROG, O_FAIL,
            O_MINACC, O_ROUNDS, O_ISA, O_HELP };
     static const struct option lo[] = {
         {"fcgi", 1, 0, O_FCGI},          {"path", 1, 0, O_PATH},
@@ -92,7 +96,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"requests", 1, 0, O_REQ},       {"connections", 1, 0, O_CONN},
         {"threads", 1, 0, O_THR},        {"timeout", 1, 0, O_TMO},
         {"allow-remote", 0, 0, O_REMOTE}, {"mnist", 1, 0, O_MNIST},
-        {"dir", 1, 0, O_DIR},            {"count", 1, 0, O_COUNT},
+        {"dir", 1, 0, O_DIR},            {"unipen", 1, 0, O_UNIPEN},
+        {"count", 1, 0, O_COUNT},
         {"seed", 1, 0, O_SEED},          {"body", 1, 0, O_BODY},
         {"no-noise", 0, 0, O_NOISE},     {"style", 1, 0, O_STYLE},
         {"no-at-rest", 0, 0, O_NOREST},
@@ -118,6 +123,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         case O_REMOTE: o->allow_remote = 1; break;
         case O_MNIST: o->mnist = optarg; break;
         case O_DIR: o->dir = optarg; break;
+        case O_UNIPEN: o->unipen = optarg; break;
         case O_COUNT: bad = dg_parse_int(me, "--count", optarg, 1, BENCH_MAX_COUNT, &n); o->count = (size_t)n; break;
         case O_SEED: bad = dg_parse_u64(me, "--seed", optarg, &o->seed); break;
         case O_BODY:
@@ -196,7 +202,8 @@ static void print_text(const struct options *o, const struct bench_target *t,
 {
     printf("target      %s, %d connections, %d thread(s)\n", t->display, o->load.connections,
            o->load.threads);
-    printf("payloads    %zu %s, %s bodies\n", ps->n, o->dir ? "PNG files" : "MNIST canvases",
+    printf("payloads    %zu %s, %s bodies\n", ps->n,
+           o->unipen ? "pen-written digits" : o->dir ? "PNG files" : "MNIST canvases",
            o->body_json == BENCH_BODY_STROKES ? "JSON strokes"
            : o->body_json ? "JSON data URL" : "image/png");
     printf("requests    %.1f answers/s: %llu answered, %llu failed in %.2f s\n",
@@ -392,7 +399,8 @@ int main(int argc, char **argv)
         o.progress = 0;
     o.load.progress = o.progress;
     struct bench_payload_opts po = {.mnist_dir = o.mnist ? o.mnist : dg_mnist_dir(),
-                                    .png_dir = o.dir, .count = o.count, .seed = o.seed,
+                                    .png_dir = o.dir, .unipen = o.unipen,
+                                    .count = o.count, .seed = o.seed,
                                     .json = o.body_json, .no_noise = o.no_noise,
                                     .style = o.style};
     struct bench_payloads ps;

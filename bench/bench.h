@@ -72,6 +72,7 @@ struct bench_payloads {
 struct bench_payload_opts {
     const char *mnist_dir;  /* render MNIST t10k digits */
     const char *png_dir;    /* or read PNGs from here */
+    const char *unipen;     /* or pen strokes in UNIPEN text (unipen.h) */
     size_t count;
     uint64_t seed;
     int json;               /* BENCH_BODY_*: what to send */

@@ -1,6 +1,7 @@
 /* payloads.c: what the bench sends. Real handwritten digits with known labels: the MNIST
  * test digits drawn on a canvas by the shared renderer (worker/input/render.h: the same drawings the
- * worker's tests use), or the user's PNG files labelled by their path. Bodies are the raw PNG
+ * worker's tests use), the user's PNG files labelled by their path, or digits written with a
+ * pen (UNIPEN text, unipen.h) as the page sends a drawing. Bodies are the raw PNG
  * (Content-Type: image/png), the seed page's {"imageData": data URL}, or the pen-style digits
  * as the strokes the page sends (worker/input/sketch.h). */
 #define _XOPEN_SOURCE 700
@@ -17,6 +18,8 @@
 #include "idx.h"
 #include "jpeg.h"
 #include "render.h"
+#include "sketch.h"
+#include "unipen.h"
 
 #define MAX_PNG_FILE (16u << 20)
 
@@ -262,6 +265,57 @@ static int load_dir(const struct bench_payload_opts *o, struct bench_payloads *p
     return rc;
 }
 
+/* Digit d of a UNIPEN file into p as the page sends it (unipen.h: the page's square, height
+ * and pen, as digitd-unipen draws them): its strokes and their PNG; the
+ * strokes are kept only when they are the body (at rest, a payload with strokes is read
+ * through the stroke path). */
+static int unipen_payload(const struct unipen_digit *d, size_t i, int body, struct bench_payload *p)
+{
+    struct dg_strokes s;
+    p->sketch.xy = malloc((size_t)d->n_points * 2 * sizeof *p->sketch.xy);
+    p->sketch.ends = malloc((size_t)d->n_strokes * sizeof *p->sketch.ends);
+    if (!p->sketch.xy || !p->sketch.ends)
+        return -1;
+    unipen_to_strokes(d, UNIPEN_PAGE_SIDE, UNIPEN_HEIGHT, UNIPEN_PEN, 1, p->sketch.xy, &s);
+    memcpy(p->sketch.ends, d->ends, (size_t)d->n_strokes * sizeof *p->sketch.ends);
+    s.ends = p->sketch.ends;
+    p->sketch.s = s;
+    p->label = d->label;
+    snprintf(p->name, sizeof p->name, "unipen[%zu]", i);
+    int rc = dg_sketch_page_png(&p->sketch.s, (uint32_t)UNIPEN_PAGE_SIDE, &p->png, &p->png_len);
+    if (body != BENCH_BODY_STROKES)
+        dg_sketch_free(&p->sketch);
+    return rc;
+}
+
+static int load_unipen(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
+                       size_t errlen)
+{
+    static struct unipen_digit d;
+    struct unipen_reader r;
+    FILE *f = fopen(o->unipen, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open", o->unipen);
+        return -1;
+    }
+    unipen_open(&r, f, o->unipen);
+    int got = 0;
+    while (ps->n < o->count && (got = unipen_next(&r, &d, err, errlen)) == 1) {
+        size_t i = ps->n++; /* bench_payloads_free frees what a failed one allocated, too */
+        if (unipen_payload(&d, i, o->json, &ps->v[i]) != 0) {
+            snprintf(err, errlen, "%s: digit %zu: out of memory", o->unipen, i);
+            got = -1;
+            break;
+        }
+    }
+    fclose(f);
+    if (got >= 0 && ps->n == 0) {
+        snprintf(err, errlen, "%s: no digit (UNIPEN .SEGMENT with a digit label and points)", o->unipen);
+        got = -1;
+    }
+    return got < 0 ? -1 : 0;
+}
+
 int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payloads *ps, char *err,
                         size_t errlen)
 {
@@ -283,7 +337,12 @@ int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payload
         snprintf(err, errlen, "--body strokes sends MNIST digits, not --dir PNG files");
         return -1;
     }
-    int rc = o->png_dir ? load_dir(o, ps, err, errlen) : load_mnist(o, ps, err, errlen);
+    if (o->png_dir && o->unipen) {
+        snprintf(err, errlen, "--dir and --unipen: one source of payloads");
+        return -1;
+    }
+    int rc = o->unipen ? load_unipen(o, ps, err, errlen)
+           : o->png_dir ? load_dir(o, ps, err, errlen) : load_mnist(o, ps, err, errlen);
     for (size_t i = 0; i < ps->n; i++) /* calloc's 0 would read as "digit 0 at rest" */
         ps->v[i].rest_digit = BENCH_REST_UNKNOWN;
     for (size_t i = 0; rc == 0 && i < ps->n; i++)

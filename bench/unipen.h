@@ -18,6 +18,12 @@
 
 #include "strokes.h"
 
+/* How the page would send a digit: on its 280 px square, 200 px tall (its longer side), with
+ * its default 20 px pen (web/app.js). */
+#define UNIPEN_PAGE_SIDE 280.f
+#define UNIPEN_HEIGHT 200.f
+#define UNIPEN_PEN 20.f
+
 struct unipen_digit {
     int label;                                  /* 0..9 */
     uint32_t n_points, n_strokes;
@@ -40,7 +46,7 @@ void unipen_open(struct unipen_reader *r, FILE *f, const char *path);
  * a point that is not two numbers). */
 int unipen_next(struct unipen_reader *r, struct unipen_digit *d, char *err, size_t errlen);
 
-/* d as the page sends it: on a side x side drawing (the page's 280), its longer side
+/* d as the page sends it: on a side x side drawing (UNIPEN_PAGE_SIDE), its longer side
  * `height` long and centred, y pointing down (y_up: the file's y points up, as the tablet's
  * in the UCI files), drawn with a pen `width` wide. xy holds the moved points. */
 void unipen_to_strokes(const struct unipen_digit *d, float side, float height, float width,

@@ -68,7 +68,7 @@ static int eval_unipen(const struct unipen_opts *o)
         }
         struct dg_strokes s;
         const char *why;
-        unipen_to_strokes(&d, 280.f, (float)o->height, (float)o->pen, o->y_up, xy, &s);
+        unipen_to_strokes(&d, UNIPEN_PAGE_SIDE, (float)o->height, (float)o->pen, o->y_up, xy, &s);
         size_t i = lb.count++;
         lb.labels[i] = (uint8_t)d.label;
         refused[i] = dg_strokes_check(&s, &why) != DG_INPUT_OK || dg_strokes_to_input(&s, x) != DG_INPUT_OK;
@@ -100,12 +100,12 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct unipen_opts u = {.height = 200, .pen = 20, .y_up = 1};
+    struct unipen_opts u = {.height = UNIPEN_HEIGHT, .pen = UNIPEN_PEN, .y_up = 1};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--probs") == 0 && i + 1 < argc)
             u.probs_path = argv[++i];
         else if (strcmp(argv[i], "--height") == 0 && i + 1 < argc) {
-            if (dg_parse_double("digitd-unipen", "--height", argv[++i], 8, 280, &u.height) != 0)
+            if (dg_parse_double("digitd-unipen", "--height", argv[++i], 8, UNIPEN_PAGE_SIDE, &u.height) != 0)
                 return 2;
         } else if (strcmp(argv[i], "--pen") == 0 && i + 1 < argc) {
             if (dg_parse_double("digitd-unipen", "--pen", argv[++i], 1, 64, &u.pen) != 0)

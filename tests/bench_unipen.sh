@@ -1,10 +1,10 @@
 #!/bin/bash
-# bench_unipen.sh UNIPEN_BIN: digitd-unipen reads pen strokes in UNIPEN text (the form of the
+# bench_unipen.sh UNIPEN_BIN BENCH: digitd-unipen reads pen strokes in UNIPEN text (the form of the
 # UCI pendigits files: y up, one point per line) and sends each digit through the stroke
 # path. Three plain shapes (a ring, a bar, a seven in two strokes) must come back as 0, 1
 # and 7, a segment labelled with a letter is skipped, and a broken file is an error naming
-# the file and the line.
-UNIPEN=$1
+# the file and the line. digitd-bench --unipen loads the same digits as payloads.
+UNIPEN=$1 BENCH=$2
 . "$(dirname "$0")/lib/bench_lib.sh"
 T=$(mktemp -d /tmp/digitd-unipen-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -30,6 +30,18 @@ cat "$T/out.txt"
 grep -q ": 3 digits," "$T/out.txt" || fail "not 3 digits read (the letter's segment is skipped)"
 grep -q "^accuracy: 100.00% (3/3)" "$T/out.txt" || fail "a ring, a bar and a seven not read as 0, 1, 7"
 grep -q "^no answer (422): 0" "$T/out.txt" || fail "a digit refused"
+
+# digitd-bench takes them as payloads: as the page's strokes and as the page's PNG of them
+for body in strokes png; do
+    "$BENCH" --engine --unipen "$T/digits.txt" --body $body --rounds 1 --json >"$T/bench_$body.json" ||
+        fail "digitd-bench --unipen --body $body exit status $?"
+    jcheck "$T/bench_$body.json" 'j["payloads"] == 3 and j["at_rest"]["accuracy"] == 100' \
+        "digitd-bench --unipen --body $body: not 3 payloads read as 0, 1, 7"
+done
+jcheck "$T/bench_strokes.json" 'j["at_rest"]["input"] == "strokes"' "--body strokes not sent as strokes"
+"$BENCH" --engine --unipen "$T/digits.txt" --dir "$T" --rounds 1 2>"$T/err.txt" &&
+    fail "--unipen with --dir accepted"
+grep -q "one source of payloads" "$T/err.txt" || fail "--unipen with --dir: no message"
 
 # The same seven with y pointing down is upside down unless --y-down says so.
 awk '/^ [0-9]/ { $2 = 500 - $2; printf " %d %d\n", $1, $2; next } { print }' "$T/digits.txt" >"$T/down.txt"
