@@ -328,17 +328,17 @@ int bench_payloads_load(const struct bench_payload_opts *o, struct bench_payload
         snprintf(err, errlen, "libsodium failed to initialise");
         return -1;
     }
-    ps->v = calloc(o->count, sizeof *ps->v);
-    if (ps->v == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
     if (o->png_dir && o->json == BENCH_BODY_STROKES) {
         snprintf(err, errlen, "--body strokes sends MNIST digits, not --dir PNG files");
         return -1;
     }
     if (o->png_dir && o->unipen) {
         snprintf(err, errlen, "--dir and --unipen: one source of payloads");
+        return -1;
+    }
+    ps->v = calloc(o->count, sizeof *ps->v);
+    if (ps->v == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     int rc = o->unipen ? load_unipen(o, ps, err, errlen)

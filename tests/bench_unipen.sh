@@ -43,7 +43,7 @@ jcheck "$T/bench_strokes.json" 'j["at_rest"]["input"] == "strokes"' "--body stro
     fail "--unipen with --dir accepted"
 grep -q "one source of payloads" "$T/err.txt" || fail "--unipen with --dir: no message"
 
-# The same seven with y pointing down is upside down unless --y-down says so.
+# The same digits with y pointing down are upside down unless --y-down says so.
 awk '/^ [0-9]/ { $2 = 500 - $2; printf " %d %d\n", $1, $2; next } { print }' "$T/digits.txt" >"$T/down.txt"
 "$UNIPEN" "$T/down.txt" --y-down >"$T/down_out.txt" || fail "--y-down exit status $?"
 grep -q "^accuracy: 100.00% (3/3)" "$T/down_out.txt" || fail "--y-down: not read as 0, 1, 7"
