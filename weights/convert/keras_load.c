@@ -269,14 +269,26 @@ static const cJSON *config_layers(struct kb *b, const cJSON *root)
 
 /* Appends to flat (references) the layer configs of list, a nested Sequential replaced by
  * its own layers: an augmentation or rescaling block written as a model of its own and used
- * as a layer (the pattern of Keras's guides), whose layers have no weights. */
-static int flatten_layers(struct kb *b, const cJSON *list, cJSON *flat, int depth)
+ * as a layer (the pattern of Keras's guides), whose layers have no weights. outer names the
+ * nested model list belongs to (NULL: the model itself). */
+static int flatten_layers(struct kb *b, const cJSON *list, cJSON *flat, const char *outer,
+                          int depth)
 {
     const cJSON *l;
     cJSON_ArrayForEach(l, list)
     {
         const cJSON *cls = cJSON_GetObjectItemCaseSensitive(l, "class_name");
+        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(l, "config");
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cfg, "name");
+        const char *name = cJSON_IsString(nm) ? nm->valuestring : "?";
         if (!cJSON_IsString(cls) || strcmp(cls->valuestring, "Sequential") != 0) {
+            if (outer && cJSON_IsString(cls) && kb_type_has_weights(cls->valuestring)) {
+                kb_fail(b, "layer '%s' (Sequential) is a nested model whose layer '%s' (%s) has "
+                           "weights: a nested model is supported only as a block of layers "
+                           "without weights (augmentation, rescaling); save the model with its "
+                           "layers in one list", outer, name, cls->valuestring);
+                return -1;
+            }
             if (cJSON_GetArraySize(flat) >= MAX_LAYERS) {
                 kb_fail(b, "more than %d layers, nested models' included", MAX_LAYERS);
                 return -1;
@@ -287,10 +299,7 @@ static int flatten_layers(struct kb *b, const cJSON *list, cJSON *flat, int dept
             }
             continue;
         }
-        const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(l, "config");
         const cJSON *sub = cJSON_GetObjectItemCaseSensitive(cfg, "layers");
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cfg, "name");
-        const char *name = cJSON_IsString(nm) ? nm->valuestring : "?";
         if (!cJSON_IsArray(sub)) {
             kb_fail(b, "layer '%s' (Sequential): a nested model without a layer list", name);
             return -1;
@@ -300,22 +309,7 @@ static int flatten_layers(struct kb *b, const cJSON *list, cJSON *flat, int dept
                     MAX_NESTING);
             return -1;
         }
-        const cJSON *s;
-        cJSON_ArrayForEach(s, sub)
-        {
-            const cJSON *sc = cJSON_GetObjectItemCaseSensitive(s, "class_name");
-            if (!cJSON_IsString(sc) || !kb_type_has_weights(sc->valuestring))
-                continue;
-            const cJSON *sn = cJSON_GetObjectItemCaseSensitive(
-                cJSON_GetObjectItemCaseSensitive(s, "config"), "name");
-            kb_fail(b, "layer '%s' (Sequential) is a nested model whose layer '%s' (%s) has "
-                       "weights: a nested model is supported only as a block of layers without "
-                       "weights (augmentation, rescaling); save the model with its layers in "
-                       "one list", name, cJSON_IsString(sn) ? sn->valuestring : "?",
-                    sc->valuestring);
-            return -1;
-        }
-        if (flatten_layers(b, sub, flat, depth + 1))
+        if (flatten_layers(b, sub, flat, name, depth + 1))
             return -1;
     }
     return 0;
@@ -345,7 +339,7 @@ static int parse_and_build(struct kb *b)
     int rc = -1;
     if (layers && !flat)
         kb_fail(b, "out of memory");
-    else if (flat && flatten_layers(b, layers, flat, 0) == 0)
+    else if (flat && flatten_layers(b, layers, flat, NULL, 0) == 0)
         rc = kb_build(b, flat);
     cJSON_Delete(flat); /* references: the configs stay root's */
     cJSON_Delete(root);
