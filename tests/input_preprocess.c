@@ -592,6 +592,44 @@ static void test_hook(const struct dg_idx_images *im, const struct dg_idx_labels
     CHECK(done == n, "%zu nines of %zu", done, n);
 }
 
+/* The writer's proportions (warp_x, warp_y): a cross, its bars through the middle of a scan,
+ * drawn with the pen; the warp keeps the ink box and moves the bars to where t + a t (1 - t)
+ * = 1/2 puts them (a = 0.5: at 0.382 of the box from its top or left, a = -0.5: 0.618). */
+static void test_warp(void)
+{
+    uint8_t scan[784] = {0};
+    for (int k = 4; k < 24; k++)
+        scan[k * 28 + 13] = scan[k * 28 + 14] = scan[13 * 28 + k] = scan[14 * 28 + k] = 255;
+    const float warps[3] = {0.f, -0.5f, 0.5f}, want[3] = {0.5f, 0.618f, 0.382f};
+    for (int axis = 0, span = 0; axis < 2; axis++)
+        for (int w = 0; w < 3; w++) {
+            struct dg_render_params p = {.canvas = 280, .digit_height = 200.f, .cx = 140.f,
+                                         .cy = 140.f, .thickness = 1.f, .pen_width = 12.f};
+            *(axis ? &p.warp_y : &p.warp_x) = warps[w];
+            uint8_t *rgba = malloc(280 * 280 * 4);
+            CHECK(rgba && dg_render_rgba(scan, &p, rgba) == 0, "the cross drawn, warp %g", warps[w]);
+            /* along the axis: the ink's extent, and the line across it with the most ink (the bar) */
+            int lo = 280, hi = -1, bar = -1, most = 0;
+            for (int i = 0; rgba && i < 280; i++) {
+                int ink = 0;
+                for (int j = 0; j < 280; j++)
+                    ink += rgba[4 * (axis ? i * 280 + j : j * 280 + i)] < 128;
+                if (ink) {
+                    lo = i < lo ? i : lo, hi = i;
+                    if (ink > most)
+                        most = ink, bar = i;
+                }
+            }
+            float at = (float)(bar - lo) / (float)(hi - lo);
+            span = w ? span : hi - lo;
+            CHECK(abs(hi - lo - span) <= 3, "warp_%c %g: the ink spans %d px, unwarped %d",
+                  axis ? 'y' : 'x', warps[w], hi - lo, span);
+            CHECK(fabsf(at - want[w]) < 0.03f, "warp_%c %g: the bar at %.3f of the ink, not %.3f",
+                  axis ? 'y' : 'x', warps[w], at, want[w]);
+            free(rgba);
+        }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -621,6 +659,7 @@ int main(int argc, char **argv)
     test_grey_paper(&im, 30);
     test_pencil(&im, 30);
     test_hook(&im, &lb, 20);
+    test_warp();
     dg_idx_free_images(&im);
     dg_idx_free_labels(&lb);
     if (failures)

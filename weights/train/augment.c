@@ -28,6 +28,13 @@ void aug_default_params(struct aug_params *p)
     p->pen_max = 0.4f;
     p->p_mark = 0.5f;
     p->p_pencil = 0.2f;
+    p->p_warp = 0.5f;
+    p->max_warp = 0.5f;
+}
+
+static float uniform_pm(uint64_t *rng, float r) /* U(-r, r) */
+{
+    return (2.0f * nn_uniform(rng) - 1.0f) * r;
 }
 
 #define PEN_CANVAS 96 /* big enough for a smooth path, small enough to be cheap per image */
@@ -52,16 +59,15 @@ static int pen_redraw(float out[784], const uint8_t in[784], int label, const st
         rp.pen_width = rp.digit_height * expf(logf(0.008f) + logf(4.f) * nn_uniform(rng));
         rp.fade = 0.4f + 0.35f * nn_uniform(rng);
     }
+    if (nn_uniform(rng) < p->p_warp) {
+        rp.warp_x = uniform_pm(rng, p->max_warp);
+        rp.warp_y = uniform_pm(rng, p->max_warp);
+    }
     uint8_t *rgba = malloc(PEN_CANVAS * PEN_CANVAS * 4);
     struct dg_canvas c = {rgba, PEN_CANVAS, PEN_CANVAS};
     int rc = rgba && dg_render_rgba(in, &rp, rgba) == 0 && dg_preprocess(&c, out, NULL) == DG_INPUT_OK;
     free(rgba);
     return rc ? 0 : -1;
-}
-
-static float uniform_pm(uint64_t *rng, float r) /* U(-r, r) */
-{
-    return (2.0f * nn_uniform(rng) - 1.0f) * r;
 }
 
 /* out = s + alpha * (op(s) - s), op = max (dilate) or min (erode) over the pixel and its

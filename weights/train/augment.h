@@ -9,7 +9,8 @@
  * amount), then a random affine map about its centre of mass (rotation, shear, x/y scale,
  * small shift), sampled bilinearly. Some pen redraws carry what people around the world add
  * to a digit (a slash through a zero, a flag on a one, a tap beside it) or are drawn with a
- * thin, grey pencil. Deterministic: the same rng state gives the same
+ * thin, grey pencil, and some with the writer's own proportions (a nine's loop small over a
+ * long tail, an eight's top larger than its belly). Deterministic: the same rng state gives the same
  * image. */
 #ifndef DIGITD_AUGMENT_H
 #define DIGITD_AUGMENT_H
@@ -31,11 +32,14 @@ struct aug_params {
     float p_mark;         /* of the pen redraws, the share given a writer's mark (render.h's
                            * dg_render_mark_for the image's label: a slashed zero, a tap...) */
     float p_pencil;       /* of the pen redraws, the share drawn with a thin grey pencil */
+    float p_warp;         /* of the pen redraws, the share drawn with other proportions */
+    float max_warp;       /* their render.h warp_x and warp_y, each uniform in [-w, w] */
 };
 
 /* The defaults digitd-train uses (12 degrees, shear .2, scale .1, aspect .15, shift 1.5,
  * 30 % of the images redrawn with a pen of 0.03 to 0.4 of the digit's height, half of the
- * others get a stroke change; see aug_default_params for the marks and the pencil). */
+ * others get a stroke change; see aug_default_params for the marks, the pencil and the
+ * proportions). */
 void aug_default_params(struct aug_params *p);
 
 /* in: 784 bytes (0 background, 255 ink) of a digit labelled label (-1: unknown, then no

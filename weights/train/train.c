@@ -2,7 +2,7 @@
  *
  *   digitd-train [--data DIR] [--epochs N] [--batch N] [--lr X] [--lr-schedule none|cosine|step]
  *                [--seed N] [--threads N] [--augment|--no-augment] [--pen-fraction P]
- *                [--mark-fraction P] [--pencil-fraction P]
+ *                [--mark-fraction P] [--pencil-fraction P] [--warp-fraction P]
  *                [--val-split N]
  *                [--out PATH] [--limit N] [--test-limit N] [--predictions PATH]
  *                [--extra-eval DIR]... [--quiet]
@@ -39,7 +39,7 @@
 struct options {
     const char *data, *out, *predictions, *extra[MAX_EXTRA];
     int epochs, batch, threads, augment, quiet, n_extra;
-    double lr, pen_fraction, mark_fraction, pencil_fraction;
+    double lr, pen_fraction, mark_fraction, pencil_fraction, warp_fraction;
     enum tn_lr_schedule schedule;
     uint64_t seed;
     long val_split, limit, test_limit;
@@ -72,6 +72,8 @@ static void usage(FILE *f)
             "                      hooked tail, a tap or a stray stroke beside the digit\n"
             "                      (default 0.8)\n"
             "  --pencil-fraction P of those, the share drawn with a thin grey pencil (default 0.2)\n"
+            "  --warp-fraction P   of those, the share drawn with other proportions (a part of\n"
+            "                      the digit smaller, another larger; default 0.5)\n"
             "  --val-split N       last N training images held out to pick the best epoch,\n"
             "                      scored as scans and drawn on a canvas (default 5000)\n"
             "  --out PATH          the .h5 to write (default best_mnist_model.h5, in the\n"
@@ -98,13 +100,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         {"test-limit", required_argument, 0, 'T'}, {"quiet", no_argument, 0, 'q'},
         {"predictions", required_argument, 0, 'P'}, {"extra-eval", required_argument, 0, 'X'},
         {"pen-fraction", required_argument, 0, 'p'}, {"mark-fraction", required_argument, 0, 'm'},
-        {"pencil-fraction", required_argument, 0, 'g'},
+        {"pencil-fraction", required_argument, 0, 'g'}, {"warp-fraction", required_argument, 0, 'w'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0}};
     static const char *const me = "digitd-train";
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (struct options){.data = dg_mnist_dir(), .out = "best_mnist_model.h5",
                           .epochs = 30, .batch = 128, .threads = cpus > 0 ? (int)cpus : 1,
                           .augment = 1, .pen_fraction = 0.3, .mark_fraction = 0.8, .pencil_fraction = 0.2,
+                          .warp_fraction = 0.5,
                           .lr = 1e-3, .schedule = TN_LR_COSINE, .seed = 1,
                           .val_split = 5000, .limit = -1, .test_limit = -1};
     int c;
@@ -143,6 +146,7 @@ static int parse_options(int argc, char **argv, struct options *o)
         case 'p': bad = dg_parse_double(me, "--pen-fraction", optarg, 0, 1, &o->pen_fraction); break;
         case 'm': bad = dg_parse_double(me, "--mark-fraction", optarg, 0, 1, &o->mark_fraction); break;
         case 'g': bad = dg_parse_double(me, "--pencil-fraction", optarg, 0, 1, &o->pencil_fraction); break;
+        case 'w': bad = dg_parse_double(me, "--warp-fraction", optarg, 0, 1, &o->warp_fraction); break;
         case 'S':
             if (!strcmp(optarg, "none")) o->schedule = TN_LR_CONSTANT;
             else if (!strcmp(optarg, "cosine")) o->schedule = TN_LR_COSINE;
@@ -319,6 +323,7 @@ static int run_training(struct run *r)
     ap.p_pen = (float)o->pen_fraction;
     ap.p_mark = (float)o->mark_fraction;
     ap.p_pencil = (float)o->pencil_fraction;
+    ap.p_warp = (float)o->warp_fraction;
     int tty = isatty(2);
     double best_acc = -1, t_start = dg_now_s(), epoch_time = 0;
     int best_epoch = -1;
@@ -519,12 +524,12 @@ int main(int argc, char **argv)
                 r.o.threads, r.threads_running, why, r.o.threads);
     fprintf(stderr,
             "digitd-train: %zu training, %zu validation, %zu test images from %s; %d epochs, "
-            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s (pen %.2f, of which marks %.2f, pencil %.2f)\n",
+            "batch %d, lr %g (%s), seed %" PRIu64 ", %d threads, augmentation %s (pen %.2f, of which marks %.2f, pencil %.2f, warped %.2f)\n",
             r.train.count, r.val.count, r.test.count, r.o.data, r.o.epochs, r.o.batch, r.o.lr,
             r.o.schedule == TN_LR_COSINE ? "cosine" : r.o.schedule == TN_LR_STEP ? "step"
                                                                                  : "constant",
             r.o.seed, r.threads_running, r.o.augment ? "on" : "off", r.o.augment ? r.o.pen_fraction : 0.0, r.o.mark_fraction,
-            r.o.pencil_fraction);
+            r.o.pencil_fraction, r.o.warp_fraction);
     rc = run_training(&r) ? 1 : 0;
 out:
     tn_free(&r.net);

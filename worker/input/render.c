@@ -94,6 +94,11 @@ static struct box scan_bbox(const uint8_t *px)
     return b.x1 > b.x0 ? b : (struct box){0, 0, SCAN, SCAN};
 }
 
+static float clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* Keeps [c - half, c + half] on the canvas. */
 static float fit(float c, float half, float side)
 {
@@ -105,11 +110,33 @@ static float fit(float c, float half, float side)
 }
 
 /* Where the scan lands on the canvas: scan coordinate u (pixel i spans [i, i + 1)) is canvas
- * coordinate cx + (u - scx) * k, and likewise for y. */
+ * coordinate cx + (warp^-1(u) - scx) * k, and likewise for y; warp (ax, ay) keeps the box. */
 struct placement {
     struct box b;
-    float bw, bh, k, cx, cy, scx, scy;
+    float bw, bh, k, cx, cy, scx, scy, ax, ay;
 };
+
+/* The proportions' warp of the box's span [lo, lo + len): t = (u - lo) / len goes to
+ * t + a t (1 - t), whose slope is 1 + a at the box's start and 1 - a at its end, and on
+ * outside the box with those slopes; increasing for |a| < 1. warp_back is its inverse. */
+static float warp(float u, float lo, float len, float a)
+{
+    float t = (u - lo) / len;
+    t = t < 0.f ? (1.f + a) * t : t > 1.f ? 1.f + (1.f - a) * (t - 1.f) : t + a * t * (1.f - t);
+    return lo + t * len;
+}
+
+static float warp_back(float u, float lo, float len, float a)
+{
+    float s = (u - lo) / len;
+    if (s < 0.f)
+        s /= 1.f + a;
+    else if (s > 1.f)
+        s = 1.f + (s - 1.f) / (1.f - a);
+    else if (fabsf(a) > 1e-6f)
+        s = (1.f + a - sqrtf((1.f + a) * (1.f + a) - 4.f * a * s)) / (2.f * a);
+    return lo + s * len;
+}
 
 static struct placement place_scan(const uint8_t *px, const struct dg_render_params *p)
 {
@@ -125,6 +152,7 @@ static struct placement place_scan(const uint8_t *px, const struct dg_render_par
     q.cx = fit(p->cx, (bw / 2 + 1.f) * k, (float)side);
     q.cy = fit(p->cy, (bh / 2 + 1.f) * k, (float)side);
     q.scx = (float)(q.b.x0 + q.b.x1) / 2, q.scy = (float)(q.b.y0 + q.b.y1) / 2;
+    q.ax = clampf(p->warp_x, -0.5f, 0.5f), q.ay = clampf(p->warp_y, -0.5f, 0.5f);
     return q;
 }
 
@@ -134,25 +162,28 @@ static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *
     int side = p->canvas;
     struct placement q = place_scan(px, p);
     float bw = q.bw, bh = q.bh, k = q.k, cx = q.cx, cy = q.cy, scx = q.scx, scy = q.scy;
+    float ux = (float)q.b.x0, uy = (float)q.b.y0;
 
     float v[SCAN * SCAN];
     for (int i = 0; i < SCAN * SCAN; i++)
         v[i] = px[i] / 255.f;
     float rows[SCAN * 512]; /* horizontal pass: each scan row at the canvas columns */
-    int x0 = (int)floorf(cx - (bw / 2 + 2.f) * k), x1 = (int)ceilf(cx + (bw / 2 + 2.f) * k);
-    int y0 = (int)floorf(cy - (bh / 2 + 2.f) * k), y1 = (int)ceilf(cy + (bh / 2 + 2.f) * k);
+    /* the scan's ink and its filter's reach, 2 scan px, up to twice that where the warp widens */
+    int x0 = (int)floorf(cx - (bw / 2 + 4.f) * k), x1 = (int)ceilf(cx + (bw / 2 + 4.f) * k);
+    int y0 = (int)floorf(cy - (bh / 2 + 4.f) * k), y1 = (int)ceilf(cy + (bh / 2 + 4.f) * k);
     x0 = x0 < 0 ? 0 : x0;
     y0 = y0 < 0 ? 0 : y0;
     x1 = x1 > side ? side : x1;
     y1 = y1 > side ? side : y1;
     memset(field, 0, (size_t)side * side * sizeof(float));
     for (int x = x0; x < x1; x++) {
-        float u = ((float)x + 0.5f - cx) / k + scx - 0.5f; /* scan pixel i's centre is i + 0.5 */
+        /* scan pixel i's centre is i + 0.5 */
+        float u = warp(((float)x + 0.5f - cx) / k + scx, ux, bw, q.ax) - 0.5f;
         for (int r = 0; r < SCAN; r++)
             rows[r * 512 + (x - x0)] = sample1(v + r * SCAN, 1, u);
     }
     for (int y = y0; y < y1; y++) {
-        float u = ((float)y + 0.5f - cy) / k + scy - 0.5f;
+        float u = warp(((float)y + 0.5f - cy) / k + scy, uy, bh, q.ay) - 0.5f;
         for (int x = x0; x < x1; x++)
             field[(size_t)y * side + x] = sample1(rows + (x - x0), 512, u);
     }
@@ -398,6 +429,8 @@ struct pt {
 /* Scan point (u, v), in scan pixel units, on the canvas. */
 static struct pt on_canvas(const struct placement *q, float u, float v)
 {
+    u = warp_back(u, (float)q->b.x0, q->bw, q->ax);
+    v = warp_back(v, (float)q->b.y0, q->bh, q->ay);
     return (struct pt){q->cx + (u - q->scx) * q->k, q->cy + (v - q->scy) * q->k};
 }
 
@@ -409,11 +442,6 @@ static float row_centre(const uint8_t *px, int y0, int y1, const struct box *b)
         for (int x = 0; x < SCAN; x++)
             s += px[y * SCAN + x], sx += px[y * SCAN + x] * (x + 0.5);
     return s > 0 ? (float)(sx / s) : (float)(b->x0 + b->x1) / 2;
-}
-
-static float clampf(float v, float lo, float hi)
-{
-    return v < lo ? lo : v > hi ? hi : v;
 }
 
 /* A round-capped pen stroke of the given width from a to b (kept on the canvas), with a
