@@ -62,6 +62,7 @@ usage_error --seed " 5"
 usage_error --seed 5x
 usage_error --mark-fraction 1.5
 usage_error --pencil-fraction -0.1
+usage_error --warp-fraction 2
 usage_error --extra-eval a --extra-eval b --extra-eval c --extra-eval d --extra-eval e
 
 # A small run from a scratch directory, without --out: writes ./best_mnist_model.h5 there
