@@ -1,7 +1,7 @@
 /* digitd-unipen: the compiled-in model on digits written with a pen (UNIPEN text, unipen.h:
  * the UCI pendigits files), each sent through the stroke path as the page sends a drawing
  * (dg_strokes_to_input, then the verdict the API gives), with the accuracy, each class's,
- * the confusion matrix and how many answers were in doubt.
+ * the confusion matrix, how many answers were in doubt and how many of the wrong ones.
  * usage: digitd-unipen FILE [--height PX] [--pen PX] [--y-down] [--probs FILE] */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "eval_report.h"
 #include "parse.h"
+#include "rank.h"
 #include "unipen.h"
 #include "verdict.h"
 
@@ -51,7 +52,7 @@ static int eval_unipen(const struct unipen_opts *o)
     struct dg_idx_labels lb = {0};
     float *probs = NULL, x[DG_INPUT_PIXELS];
     uint8_t *refused = NULL;
-    size_t cap = 0, verdicts[3] = {0};
+    size_t cap = 0, verdicts[3] = {0}, wrong = 0, wrong_doubted = 0;
     char err[1024];
     int rc = 1, got;
     FILE *f = fopen(o->path, "r");
@@ -72,8 +73,12 @@ static int eval_unipen(const struct unipen_opts *o)
         size_t i = lb.count++;
         lb.labels[i] = (uint8_t)d.label;
         refused[i] = dg_strokes_check(&s, &why) != DG_INPUT_OK || dg_strokes_to_input(&s, x) != DG_INPUT_OK;
-        if (!refused[i])
-            verdicts[dg_verdict_predict(x, probs + i * DG_N_CLASSES)]++;
+        if (!refused[i]) {
+            enum dg_verdict v = dg_verdict_predict(x, probs + i * DG_N_CLASSES);
+            verdicts[v]++;
+            if (dg_argmax(probs + i * DG_N_CLASSES, DG_N_CLASSES) != d.label)
+                wrong++, wrong_doubted += v != DG_VERDICT_DIGIT;
+        }
     }
     if (got < 0) {
         fprintf(stderr, "digitd-unipen: %s\n", err);
@@ -89,6 +94,8 @@ static int eval_unipen(const struct unipen_opts *o)
     printf("verdicts: digit %zu, unsure %zu, not_a_digit %zu (%.2f %% in doubt)\n",
            verdicts[DG_VERDICT_DIGIT], verdicts[DG_VERDICT_UNSURE], verdicts[DG_VERDICT_NOT_A_DIGIT],
            100.0 * (double)(verdicts[DG_VERDICT_UNSURE] + verdicts[DG_VERDICT_NOT_A_DIGIT]) / (double)lb.count);
+    /* what the page can show honestly: how many of the wrong digits came with a doubt */
+    printf("wrong answers: %zu, of them in doubt: %zu\n", wrong, wrong_doubted);
     rc = o->probs_path && dg_eval_write_probs(o->probs_path, probs, lb.count) != 0;
 out:
     fclose(f);

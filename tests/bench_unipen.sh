@@ -2,8 +2,9 @@
 # bench_unipen.sh UNIPEN_BIN BENCH: digitd-unipen reads pen strokes in UNIPEN text (the form of the
 # UCI pendigits files: y up, one point per line) and sends each digit through the stroke
 # path. Three plain shapes (a ring, a bar, a seven in two strokes) must come back as 0, 1
-# and 7, a segment labelled with a letter is skipped, and a broken file is an error naming
-# the file and the line. digitd-bench --unipen loads the same digits as payloads.
+# and 7 (0 wrong answers counted; 1 when the bar is labelled 7), a segment labelled with a
+# letter is skipped, and a broken file is an error naming the file and the line.
+# digitd-bench --unipen loads the same digits as payloads.
 UNIPEN=$1 BENCH=$2
 . "$(dirname "$0")/lib/bench_lib.sh"
 T=$(mktemp -d /tmp/digitd-unipen-test.XXXXXX)
@@ -30,6 +31,12 @@ cat "$T/out.txt"
 grep -q ": 3 digits," "$T/out.txt" || fail "not 3 digits read (the letter's segment is skipped)"
 grep -q "^accuracy: 100.00% (3/3)" "$T/out.txt" || fail "a ring, a bar and a seven not read as 0, 1, 7"
 grep -q "^no answer (422): 0" "$T/out.txt" || fail "a digit refused"
+grep -q "^wrong answers: 0, of them in doubt: 0$" "$T/out.txt" || fail "wrong answers counted where none is"
+# The bar labelled 7: one wrong answer, counted (in doubt or not: the model's to say).
+sed 's/^.SEGMENT DIGIT 2 ? "1"/.SEGMENT DIGIT 2 ? "7"/' "$T/digits.txt" >"$T/wrong.txt"
+"$UNIPEN" "$T/wrong.txt" >"$T/wrong_out.txt" || fail "digitd-unipen exit status $? (a wrong label)"
+grep -q "^accuracy: 66.67% (2/3)" "$T/wrong_out.txt" && grep -q "^wrong answers: 1, of them in doubt: [01]$" \
+    "$T/wrong_out.txt" || fail "the bar labelled 7: not one wrong answer of three: $(cat "$T/wrong_out.txt")"
 
 # digitd-bench takes them as payloads: as the page's strokes and as the page's PNG of them
 for body in strokes png; do
