@@ -168,9 +168,11 @@ static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *
     for (int i = 0; i < SCAN * SCAN; i++)
         v[i] = px[i] / 255.f;
     float rows[SCAN * 512]; /* horizontal pass: each scan row at the canvas columns */
-    /* the scan's ink and its filter's reach, 2 scan px, up to twice that where the warp widens */
-    int x0 = (int)floorf(cx - (bw / 2 + 4.f) * k), x1 = (int)ceilf(cx + (bw / 2 + 4.f) * k);
-    int y0 = (int)floorf(cy - (bh / 2 + 4.f) * k), y1 = (int)ceilf(cy + (bh / 2 + 4.f) * k);
+    /* the scan's ink and its filter's reach, 2 scan px beyond the box, which the warp draws
+     * up to 1 / (1 - |a|) as wide on the canvas */
+    float mx = 2.f / (1.f - fabsf(q.ax)), my = 2.f / (1.f - fabsf(q.ay));
+    int x0 = (int)floorf(cx - (bw / 2 + mx) * k), x1 = (int)ceilf(cx + (bw / 2 + mx) * k);
+    int y0 = (int)floorf(cy - (bh / 2 + my) * k), y1 = (int)ceilf(cy + (bh / 2 + my) * k);
     x0 = x0 < 0 ? 0 : x0;
     y0 = y0 < 0 ? 0 : y0;
     x1 = x1 > side ? side : x1;
