@@ -29,7 +29,7 @@ void aug_default_params(struct aug_params *p)
     p->p_mark = 0.5f;
     p->p_pencil = 0.2f;
     p->p_warp = 0.5f;
-    p->max_warp = 0.5f;
+    p->max_warp = DG_RENDER_MAX_WARP; /* all the renderer draws */
 }
 
 static float uniform_pm(uint64_t *rng, float r) /* U(-r, r) */

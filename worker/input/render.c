@@ -152,7 +152,8 @@ static struct placement place_scan(const uint8_t *px, const struct dg_render_par
     q.cx = fit(p->cx, (bw / 2 + 1.f) * k, (float)side);
     q.cy = fit(p->cy, (bh / 2 + 1.f) * k, (float)side);
     q.scx = (float)(q.b.x0 + q.b.x1) / 2, q.scy = (float)(q.b.y0 + q.b.y1) / 2;
-    q.ax = clampf(p->warp_x, -0.5f, 0.5f), q.ay = clampf(p->warp_y, -0.5f, 0.5f);
+    q.ax = clampf(p->warp_x, -DG_RENDER_MAX_WARP, DG_RENDER_MAX_WARP);
+    q.ay = clampf(p->warp_y, -DG_RENDER_MAX_WARP, DG_RENDER_MAX_WARP);
     return q;
 }
 

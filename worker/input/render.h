@@ -27,11 +27,14 @@ struct dg_render_params {
     int mark;                /* DG_MARK_*: a stroke added with the same pen */
     uint64_t mark_seed;      /* places it (length, angle, side) */
     float fade;              /* 0: full ink; 0.6: a pencil's grey (ink scaled by 1 - fade) */
-    /* The writer's proportions, -0.5..0.5 (0: the scan's): > 0 draws the top (warp_y) or the
-     * left (warp_x) of the digit smaller and the other end larger, < 0 the reverse (a nine's
-     * small loop over a long tail, an eight's big belly); the ink box stays the same. */
+    /* The writer's proportions, within +-DG_RENDER_MAX_WARP (0: the scan's): > 0 draws the
+     * top (warp_y) or the left (warp_x) of the digit smaller and the other end larger, < 0
+     * the reverse (a nine's small loop over a long tail, an eight's big belly); the ink box
+     * stays the same. */
     float warp_x, warp_y;
 };
+
+#define DG_RENDER_MAX_WARP 0.5f /* |warp_x|, |warp_y| beyond it are drawn as it */
 
 /* Strokes people add to a digit: written conventions (a slashed or dotted zero, a one with
  * a flag and a foot, a crossed seven, a nine whose tail ends in a hook) and strokes that are
