@@ -59,25 +59,44 @@ static float cubic(float x)
     return 0.f;
 }
 
-/* Scan value at (fractional) index u along one axis: 4 taps, outside the scan is 0. */
-static float sample1(const float *v, int stride, float u)
+/* The 4 taps of the cubic at (fractional) scan index u along one axis: the scan's indices
+ * i0 + lo .. i0 + hi - 1 (outside the scan is 0) and their weights. One set serves a whole
+ * row or column of the canvas, which all sample the scan at the same u. */
+struct taps {
+    int i0, lo, hi;
+    float w[4];
+};
+
+static struct taps taps_at(float u)
 {
-    int i0 = (int)floorf(u) - 1;
+    struct taps t = {(int)floorf(u) - 1, 4, 0, {0.f}};
+    for (int k = 0; k < 4; k++)
+        if (t.i0 + k >= 0 && t.i0 + k < SCAN) {
+            t.w[k] = cubic(u - (float)(t.i0 + k));
+            t.lo = k < t.lo ? k : t.lo;
+            t.hi = k + 1;
+        }
+    return t;
+}
+
+/* The scan's value at the taps' u, from v (scan index i at v[i * stride]). */
+static float sample1(const float *v, int stride, const struct taps *t)
+{
     float s = 0.f;
-    for (int i = i0; i < i0 + 4; i++)
-        if (i >= 0 && i < SCAN)
-            s += cubic(u - (float)i) * v[i * stride];
+    for (int k = t->lo; k < t->hi; k++)
+        s += t->w[k] * v[(t->i0 + k) * stride];
     return s;
 }
 
 struct box { int x0, y0, x1, y1; };
 
-/* The box [x0, x1) x [y0, y1) of m's non-zero pixels (side x side); empty: x1 <= x0. */
-static struct box mask_box(const uint8_t *m, int side)
+/* The box [x0, x1) x [y0, y1) of m's non-zero pixels (rows `side` apart), all of which lie
+ * in `in`; empty: x1 <= x0. */
+static struct box mask_box(const uint8_t *m, int side, struct box in)
 {
     struct box b = {side, side, 0, 0};
-    for (int y = 0; y < side; y++)
-        for (int x = 0; x < side; x++)
+    for (int y = in.y0; y < in.y1; y++)
+        for (int x = in.x0; x < in.x1; x++)
             if (m[(size_t)y * side + x]) {
                 b.x0 = x < b.x0 ? x : b.x0;
                 b.y0 = y < b.y0 ? y : b.y0;
@@ -87,10 +106,20 @@ static struct box mask_box(const uint8_t *m, int side)
     return b;
 }
 
+/* b widened by e on each side, within [0, side). */
+static struct box widen(struct box b, int e, int side)
+{
+    b.x0 = b.x0 - e > 0 ? b.x0 - e : 0;
+    b.y0 = b.y0 - e > 0 ? b.y0 - e : 0;
+    b.x1 = b.x1 + e < side ? b.x1 + e : side;
+    b.y1 = b.y1 + e < side ? b.y1 + e : side;
+    return b;
+}
+
 /* The scan's ink box; the whole scan when it has no ink. */
 static struct box scan_bbox(const uint8_t *px)
 {
-    struct box b = mask_box(px, SCAN);
+    struct box b = mask_box(px, SCAN, (struct box){0, 0, SCAN, SCAN});
     return b.x1 > b.x0 ? b : (struct box){0, 0, SCAN, SCAN};
 }
 
@@ -157,8 +186,9 @@ static struct placement place_scan(const uint8_t *px, const struct dg_render_par
     return q;
 }
 
-/* The smooth field on the canvas (0 outside the digit), field = side * side floats. */
-static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *field)
+/* The smooth field on the canvas, field = side * side floats. Returns the box outside which
+ * it is 0, which the passes over the field keep to. */
+static struct box enlarge(const uint8_t *px, const struct dg_render_params *p, float *field)
 {
     int side = p->canvas;
     struct placement q = place_scan(px, p);
@@ -181,22 +211,40 @@ static void enlarge(const uint8_t *px, const struct dg_render_params *p, float *
     memset(field, 0, (size_t)side * side * sizeof(float));
     for (int x = x0; x < x1; x++) {
         /* scan pixel i's centre is i + 0.5 */
-        float u = warp(((float)x + 0.5f - cx) / k + scx, ux, bw, q.ax) - 0.5f;
+        struct taps t = taps_at(warp(((float)x + 0.5f - cx) / k + scx, ux, bw, q.ax) - 0.5f);
         for (int r = 0; r < SCAN; r++)
-            rows[r * 512 + (x - x0)] = sample1(v + r * SCAN, 1, u);
+            rows[r * 512 + (x - x0)] = sample1(v + r * SCAN, 1, &t);
     }
     for (int y = y0; y < y1; y++) {
-        float u = warp(((float)y + 0.5f - cy) / k + scy, uy, bh, q.ay) - 0.5f;
-        for (int x = x0; x < x1; x++)
-            field[(size_t)y * side + x] = sample1(rows + (x - x0), 512, u);
+        struct taps t = taps_at(warp(((float)y + 0.5f - cy) / k + scy, uy, bh, q.ay) - 0.5f);
+        float *out = field + (size_t)y * side + x0;
+        if (t.lo == 0 && t.hi == 4) { /* inside the scan: the same sums, vectorised across columns */
+            const float *r0 = rows + t.i0 * 512, *r1 = r0 + 512, *r2 = r1 + 512, *r3 = r2 + 512;
+            for (int x = 0; x < x1 - x0; x++) {
+                float s = 0.f;
+                s += t.w[0] * r0[x];
+                s += t.w[1] * r1[x];
+                s += t.w[2] * r2[x];
+                s += t.w[3] * r3[x];
+                out[x] = s;
+            }
+        } else {
+            for (int x = x0; x < x1; x++)
+                out[x - x0] = sample1(rows + (x - x0), 512, &t);
+        }
     }
+    return (struct box){x0, y0, x1, y1};
 }
 
-/* Pen coverage 0..1 of each pixel: threshold t with an edge one pixel wide. */
-static void stroke(const float *f, int side, float t, uint8_t *cov)
+/* Pen coverage 0..1 of each pixel: threshold t with an edge one pixel wide. Outside the
+ * field's box fb, widened by the pixel its gradient reaches, the field and its gradient are
+ * 0, below any t: no ink. */
+static void stroke(const float *f, int side, float t, struct box fb, uint8_t *cov)
 {
-    for (int y = 0; y < side; y++) {
-        for (int x = 0; x < side; x++) {
+    memset(cov, 0, (size_t)side * side);
+    fb = widen(fb, 1, side);
+    for (int y = fb.y0; y < fb.y1; y++) {
+        for (int x = fb.x0; x < fb.x1; x++) {
             size_t i = (size_t)y * side + x;
             float gx = (f[i + (x + 1 < side)] - f[i - (x > 0)]) / (float)(1 + (x > 0 && x + 1 < side));
             float gy = (f[i + (y + 1 < side ? side : 0)] - f[i - (y > 0 ? side : 0)]) /
@@ -257,21 +305,23 @@ static int thin_step(uint8_t *m, int side, struct contour *c, int second)
     return nd > 0;
 }
 
-/* Zhang-Suen thinning of mask m (side x side, 1 = ink, 0 on the canvas's edge) to its
- * one-pixel skeleton. Ink with ink on all four sides fails both sub-iterations' last test,
+/* Zhang-Suen thinning of mask m (side x side, 1 = ink, 0 on the canvas's edge and outside
+ * box b) to its one-pixel skeleton. Ink with ink on all four sides fails both sub-iterations' last test,
  * so only the contour can go: the sub-iterations look at a list of contour pixels, not at
  * the plane. The result is the plane scan's, pixel for pixel. Returns 0, or -1 on
  * allocation failure. */
-static int thin(uint8_t *m, int side)
+static int thin(uint8_t *m, int side, struct box b)
 {
     size_t n = (size_t)side * side;
     struct contour c = {malloc(n * sizeof *c.list), malloc(n * sizeof *c.del), calloc(n, 1), 0};
     int rc = c.list && c.del && c.listed ? 0 : -1;
-    for (size_t i = (size_t)side; rc == 0 && i + (size_t)side < n; i++) {
-        const uint8_t *p = m + i;
-        if (*p && !(p[-side] && p[1] && p[side] && p[-1]))
-            c.list[c.len++] = (uint32_t)i, c.listed[i] = 1;
-    }
+    for (int y = b.y0; rc == 0 && y < b.y1; y++)
+        for (int x = b.x0; x < b.x1; x++) {
+            size_t i = (size_t)y * side + x;
+            const uint8_t *p = m + i;
+            if (*p && !(p[-side] && p[1] && p[side] && p[-1]))
+                c.list[c.len++] = (uint32_t)i, c.listed[i] = 1;
+        }
     while (rc == 0 && (thin_step(m, side, &c, 0) | thin_step(m, side, &c, 1)))
         ;
     free(c.list);
@@ -280,43 +330,34 @@ static int thin(uint8_t *m, int side)
     return rc;
 }
 
-/* m = the one-pixel skeleton of the field's shape at threshold t. Returns 0, or -1 on
- * allocation failure. */
-static int skeleton(const float *f, int side, float t, uint8_t *m)
+/* m = the one-pixel skeleton of the field's shape at threshold t > 0 (the field is 0
+ * outside box fb). Returns 0, or -1 on allocation failure. */
+static int skeleton(const float *f, int side, float t, struct box fb, uint8_t *m)
 {
-    for (int y = 0; y < side; y++)
-        for (int x = 0; x < side; x++) {
+    memset(m, 0, (size_t)side * side);
+    for (int y = fb.y0; y < fb.y1; y++)
+        for (int x = fb.x0; x < fb.x1; x++) {
             int edge = x == 0 || y == 0 || x == side - 1 || y == side - 1;
             m[(size_t)y * side + x] = !edge && f[(size_t)y * side + x] >= t;
         }
-    return thin(m, side);
-}
-
-/* b widened by e on each side, within [0, side). */
-static struct box widen(struct box b, int e, int side)
-{
-    b.x0 = b.x0 - e > 0 ? b.x0 - e : 0;
-    b.y0 = b.y0 - e > 0 ? b.y0 - e : 0;
-    b.x1 = b.x1 + e < side ? b.x1 + e : side;
-    b.y1 = b.y1 + e < side ? b.y1 + e : side;
-    return b;
+    return thin(m, side, fb);
 }
 
 /* Coverage 0..1 of each pixel for a round pen of the given width moved along the skeleton
  * of the field's shape at threshold t: 1 within width/2 of the path, a one-pixel
  * anti-aliased rim. Returns 0, or -1 on allocation failure. */
-static int pen_stroke(const float *f, int side, float t, float width, uint8_t *cov)
+static int pen_stroke(const float *f, int side, float t, struct box fb, float width, uint8_t *cov)
 {
     size_t n = (size_t)side * side;
     uint8_t *m = malloc(n);
     float *g = malloc(n * sizeof *g), *line = malloc(((size_t)side * 3 + 1) * sizeof *line);
     int *v = malloc((size_t)side * sizeof *v);
     int rc = -1;
-    if (m && g && line && v && skeleton(f, side, t, m) == 0) {
+    if (m && g && line && v && skeleton(f, side, t, fb, m) == 0) {
         memset(cov, 0, n);
         /* The pen inks nothing beyond width / 2 + 0.5 of the path: distances are needed only
          * in the path's box widened by that, and there they are exact (every target is in it). */
-        struct box b = mask_box(m, side);
+        struct box b = mask_box(m, side, fb);
         b = b.x1 > b.x0 ? widen(b, (int)ceilf(width / 2 + 0.5f) + 1, side) : (struct box){0};
         for (int y = b.y0; y < b.y1; y++)
             for (int x = b.x0; x < b.x1; x++)
@@ -628,12 +669,12 @@ int dg_render_rgba(const uint8_t pixels[784], const struct dg_render_params *p, 
     uint8_t *cov = malloc(n);
     int rc = -1;
     if (field && cov) {
-        enlarge(pixels, p, field);
+        struct box fb = enlarge(pixels, p, field);
         float t = 0.45f / p->thickness; /* thicker pen: lower threshold on the field */
         if (p->pen_width > 0.f)
-            rc = pen_stroke(field, p->canvas, PATH_LEVEL, p->pen_width, cov);
+            rc = pen_stroke(field, p->canvas, PATH_LEVEL, fb, p->pen_width, cov);
         else
-            stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, cov), rc = 0;
+            stroke(field, p->canvas, t < 0.15f ? 0.15f : t > 0.75f ? 0.75f : t, fb, cov), rc = 0;
         if (rc == 0) {
             world_style(pixels, p, cov);
             paint(cov, p, rgba);
@@ -652,8 +693,7 @@ int dg_render_path(const uint8_t pixels[784], const struct dg_render_params *p, 
     float *field = malloc(n * sizeof(float));
     int rc = -1;
     if (field) {
-        enlarge(pixels, p, field);
-        rc = skeleton(field, p->canvas, PATH_LEVEL, mask);
+        rc = skeleton(field, p->canvas, PATH_LEVEL, enlarge(pixels, p, field), mask);
     }
     free(field);
     return rc;
