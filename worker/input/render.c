@@ -218,7 +218,7 @@ static struct box enlarge(const uint8_t *px, const struct dg_render_params *p, f
     for (int y = y0; y < y1; y++) {
         struct taps t = taps_at(warp(((float)y + 0.5f - cy) / k + scy, uy, bh, q.ay) - 0.5f);
         float *out = field + (size_t)y * side + x0;
-        if (t.lo == 0 && t.hi == 4) { /* inside the scan: the same sums, vectorised across columns */
+        if (t.lo == 0 && t.hi == 4) { /* inside the scan: the same sums, across columns at once */
             const float *r0 = rows + t.i0 * 512, *r1 = r0 + 512, *r2 = r1 + 512, *r3 = r2 + 512;
             for (int x = 0; x < x1 - x0; x++) {
                 float s = 0.f;
@@ -306,10 +306,10 @@ static int thin_step(uint8_t *m, int side, struct contour *c, int second)
 }
 
 /* Zhang-Suen thinning of mask m (side x side, 1 = ink, 0 on the canvas's edge and outside
- * box b) to its one-pixel skeleton. Ink with ink on all four sides fails both sub-iterations' last test,
- * so only the contour can go: the sub-iterations look at a list of contour pixels, not at
- * the plane. The result is the plane scan's, pixel for pixel. Returns 0, or -1 on
- * allocation failure. */
+ * box b) to its one-pixel skeleton. Ink with ink on all four sides fails both
+ * sub-iterations' last test, so only the contour can go: the sub-iterations look at a list
+ * of contour pixels, not at the plane. The result is the plane scan's, pixel for pixel.
+ * Returns 0, or -1 on allocation failure. */
 static int thin(uint8_t *m, int side, struct box b)
 {
     size_t n = (size_t)side * side;
