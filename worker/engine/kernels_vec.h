@@ -99,17 +99,21 @@ DG_INLINE dg_vf dg_vact(dg_vf v, enum dg_act act)
     return v; /* linear, or an activation dg_conv2d_vec applies afterwards */
 }
 
-/* Lanes of out-channel vector v of a group starting at c0 (DG_V except the last). */
-DG_INLINE int dg_lanes(int oc, int c0, int v)
+/* Lanes of vector v of a group of gc out channels (DG_V except the last, 0 past it). The
+ * callers run the full groups apart, with gc a constant: their loads and stores are then
+ * whole vectors, with no test in the inner loop (the compiled-in model's layers). */
+DG_INLINE int dg_lanes(int gc, int v)
 {
-    int n = oc - c0 - v * DG_V;
+    int n = gc - v * DG_V;
     return n > DG_V ? DG_V : n < 0 ? 0 : n;
 }
 
 /* Accumulates a valid convolution (in is already padded) for an R x P tile of output
- * pixels starting at (oy, ox), out channels [c0, c0 + nvb * DG_V), into acc (no bias). */
+ * pixels starting at (oy, ox), out channels [c0, c0 + gc) in nvb vectors, into acc (no
+ * bias). */
 DG_INLINE void dg_conv_tile(const struct dg_op *op, const float *in, int iw, int oy, int ox,
-                            int R, int P, int c0, int nvb, dg_vf acc[DG_TILE_MAX][DG_NVB_MAX])
+                            int R, int P, int c0, int nvb, int gc,
+                            dg_vf acc[DG_TILE_MAX][DG_NVB_MAX])
 {
     const int ic = op->in.c, oc = op->out.c;
 DG_UNROLL
@@ -125,9 +129,9 @@ DG_UNROLL
                 dg_vf wv[DG_NVB_MAX];
 DG_UNROLL
                 for (int v = 0; v < nvb; v++) /* an empty vector forms no pointer */
-                    wv[v] = c0 + v * DG_V < oc ? dg_vload(w + (size_t)i * oc + v * DG_V,
-                                                          dg_lanes(oc, c0, v))
-                                               : (dg_vf){ 0 };
+                    wv[v] = v * DG_V < gc ? dg_vload(w + (size_t)i * oc + v * DG_V,
+                                                     dg_lanes(gc, v))
+                                          : (dg_vf){ 0 };
 DG_UNROLL
                 for (int p = 0; p < R * P; p++) {
                     const int r = p / P, j = p % P;
@@ -151,68 +155,104 @@ DG_INLINE int dg_group_vectors(int oc, int min_pixels)
     return (nv + groups - 1) / groups;
 }
 
+/* The bias of out channels [c0, c0 + gc) in nvb vectors (0 without one). */
+DG_INLINE void dg_bias_group(const float *bias, int c0, int nvb, int gc, dg_vf b[DG_NVB_MAX])
+{
+DG_UNROLL
+    for (int v = 0; v < nvb; v++)
+        b[v] = v * DG_V < gc && bias ? dg_vload(bias + c0 + v * DG_V, dg_lanes(gc, v))
+                                     : (dg_vf){ 0 };
+}
+
+/* Stores acc + b, activated, as out channels [c0, c0 + gc) of the pixel at out. */
+DG_INLINE void dg_store_group(float *out, int c0, int nvb, int gc, const dg_vf *acc,
+                              const dg_vf *b, enum dg_act act)
+{
+DG_UNROLL
+    for (int v = 0; v < nvb; v++)
+        if (v * DG_V < gc)
+            dg_vstore(out + c0 + v * DG_V, dg_vact(acc[v] + b[v], act), dg_lanes(gc, v));
+}
+
+/* Out channels [c0, c0 + gc) of a CONV2D in tiles of P pixels of a row. */
+DG_INLINE void dg_conv2d_group(const struct dg_op *op, const float *in, int iw, float *out,
+                               enum dg_act act, int P, int c0, int nvb, int gc)
+{
+    const int oc = op->out.c, ow = op->out.w;
+    dg_vf b[DG_NVB_MAX];
+    dg_bias_group(op->bias, c0, nvb, gc, b);
+    for (int oy = 0; oy < op->out.h; oy++) {
+        int ox = 0;
+        for (; ox + P <= ow; ox += P) {
+            dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
+            dg_conv_tile(op, in, iw, oy, ox, 1, P, c0, nvb, gc, acc);
+DG_UNROLL
+            for (int p = 0; p < P; p++)
+                dg_store_group(out + ((size_t)oy * ow + ox + p) * oc, c0, nvb, gc, acc[p], b,
+                               act);
+        }
+        for (; ox < ow; ox++) {
+            dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
+            dg_conv_tile(op, in, iw, oy, ox, 1, 1, c0, nvb, gc, acc);
+            dg_store_group(out + ((size_t)oy * ow + ox) * oc, c0, nvb, gc, acc[0], b, act);
+        }
+    }
+}
+
 /* CONV2D, valid over an already padded input of width iw. */
 DG_INLINE void dg_conv2d_vec(const struct dg_op *op, const float *in, int iw, float *out)
 {
-    const int oc = op->out.c, ow = op->out.w;
+    const int oc = op->out.c;
     const enum dg_act act = dg_vec_act(op->act) ? op->act : DG_ACT_LINEAR;
-    const int nvb = dg_group_vectors(oc, 1);
+    /* 4 pixels a tile at least, as the fused conv's 2 x 2: each weight vector loaded then
+     * feeds 4 FMAs (a 64-channel layer's tile was 1 pixel of 8 vectors on AVX2, a load
+     * for each FMA) */
+    const int nvb = dg_group_vectors(oc, 4), g = nvb * DG_V, full = oc - oc % g;
     const int P = DG_ACC_MAX / nvb < DG_TILE_MAX ? DG_ACC_MAX / nvb : DG_TILE_MAX;
-    for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
-        dg_vf b[DG_NVB_MAX];
-DG_UNROLL
-        for (int v = 0; v < nvb; v++)
-            b[v] = c0 + v * DG_V < oc && op->bias
-                       ? dg_vload(op->bias + c0 + v * DG_V, dg_lanes(oc, c0, v))
-                       : (dg_vf){ 0 };
-        for (int oy = 0; oy < op->out.h; oy++) {
-            int ox = 0;
-            for (; ox + P <= ow; ox += P) {
-                dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
-                dg_conv_tile(op, in, iw, oy, ox, 1, P, c0, nvb, acc);
-DG_UNROLL
-                for (int p = 0; p < P; p++)
-DG_UNROLL
-                    for (int v = 0; v < nvb; v++)
-                        if (c0 + v * DG_V < oc)
-                            dg_vstore(out + ((size_t)oy * ow + ox + p) * oc + c0 + v * DG_V,
-                                      dg_vact(acc[p][v] + b[v], act), dg_lanes(oc, c0, v));
-            }
-            for (; ox < ow; ox++) {
-                dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
-                dg_conv_tile(op, in, iw, oy, ox, 1, 1, c0, nvb, acc);
-DG_UNROLL
-                for (int v = 0; v < nvb; v++)
-                    if (c0 + v * DG_V < oc)
-                        dg_vstore(out + ((size_t)oy * ow + ox) * oc + c0 + v * DG_V,
-                                  dg_vact(acc[0][v] + b[v], act), dg_lanes(oc, c0, v));
-            }
-        }
-    }
+    for (int c0 = 0; c0 < full; c0 += g)
+        dg_conv2d_group(op, in, iw, out, act, P, c0, nvb, g);
+    if (full < oc)
+        dg_conv2d_group(op, in, iw, out, act, P, full, nvb, oc - full);
     if (act != op->act)
-        dg_act_apply(op->act, op->alpha, out, (long)op->out.h * ow, oc);
+        dg_act_apply(op->act, op->alpha, out, (long)op->out.h * op->out.w, oc);
 }
 
 /* One fused tile: PB pool outputs from a 2 x 2PB conv tile; max, then bias and act
  * (max commutes with adding a per-channel bias and with a monotonic act). */
 DG_INLINE void dg_conv_pool_tile(const struct dg_op *cv, const struct dg_op *pl,
                                  const float *in, int iw, int py, int px, int PB, int c0,
-                                 int nvb, const dg_vf *b, float *out)
+                                 int nvb, int gc, const dg_vf *b, float *out)
 {
     const int oc = cv->out.c;
     dg_vf acc[DG_TILE_MAX][DG_NVB_MAX];
-    dg_conv_tile(cv, in, iw, 2 * py, 2 * px, 2, 2 * PB, c0, nvb, acc);
+    dg_conv_tile(cv, in, iw, 2 * py, 2 * px, 2, 2 * PB, c0, nvb, gc, acc);
 DG_UNROLL
-    for (int q = 0; q < PB; q++)
+    for (int q = 0; q < PB; q++) {
+        dg_vf m[DG_NVB_MAX];
 DG_UNROLL
-        for (int v = 0; v < nvb; v++) {
-            if (c0 + v * DG_V >= oc)
-                continue;
-            dg_vf m = dg_vmax(dg_vmax(acc[2 * q][v], acc[2 * q + 1][v]),
-                              dg_vmax(acc[2 * PB + 2 * q][v], acc[2 * PB + 2 * q + 1][v]));
-            dg_vstore(out + ((size_t)py * pl->out.w + px + q) * oc + c0 + v * DG_V,
-                      dg_vact(m + b[v], cv->act), dg_lanes(oc, c0, v));
-        }
+        for (int v = 0; v < nvb; v++)
+            m[v] = dg_vmax(dg_vmax(acc[2 * q][v], acc[2 * q + 1][v]),
+                           dg_vmax(acc[2 * PB + 2 * q][v], acc[2 * PB + 2 * q + 1][v]));
+        dg_store_group(out + ((size_t)py * pl->out.w + px + q) * oc, c0, nvb, gc, m, b,
+                       cv->act);
+    }
+}
+
+/* Out channels [c0, c0 + gc) of a fused CONV2D + MAXPOOL, PB pool outputs a tile. */
+DG_INLINE void dg_conv2d_pool_group(const struct dg_op *cv, const struct dg_op *pl,
+                                    const float *in, int iw, float *out, int PB, int c0,
+                                    int nvb, int gc)
+{
+    const int pw = pl->out.w;
+    dg_vf b[DG_NVB_MAX];
+    dg_bias_group(cv->bias, c0, nvb, gc, b);
+    for (int py = 0; py < pl->out.h; py++) {
+        int px = 0;
+        for (; px + PB <= pw; px += PB)
+            dg_conv_pool_tile(cv, pl, in, iw, py, px, PB, c0, nvb, gc, b, out);
+        for (; px < pw; px++)
+            dg_conv_pool_tile(cv, pl, in, iw, py, px, 1, c0, nvb, gc, b, out);
+    }
 }
 
 /* CONV2D (valid over padded input) + 2x2/2 valid MAXPOOL: conv outputs the pool drops
@@ -220,63 +260,59 @@ DG_UNROLL
 DG_INLINE void dg_conv2d_pool_vec(const struct dg_op *cv, const struct dg_op *pl,
                                   const float *in, int iw, float *out)
 {
-    const int oc = cv->out.c, pw = pl->out.w;
-    const int nvb = dg_group_vectors(oc, 4);
+    const int oc = cv->out.c;
+    const int nvb = dg_group_vectors(oc, 4), g = nvb * DG_V, full = oc - oc % g;
     int PB = DG_ACC_MAX / (4 * nvb);
     PB = PB < 1 ? 1 : PB > DG_TILE_MAX / 4 ? DG_TILE_MAX / 4 : PB; /* 2 x 2PB fit a tile */
-    for (int c0 = 0; c0 < oc; c0 += nvb * DG_V) {
-        dg_vf b[DG_NVB_MAX];
-DG_UNROLL
-        for (int v = 0; v < nvb; v++)
-            b[v] = c0 + v * DG_V < oc && cv->bias
-                       ? dg_vload(cv->bias + c0 + v * DG_V, dg_lanes(oc, c0, v))
-                       : (dg_vf){ 0 };
-        for (int py = 0; py < pl->out.h; py++) {
-            int px = 0;
-            for (; px + PB <= pw; px += PB)
-                dg_conv_pool_tile(cv, pl, in, iw, py, px, PB, c0, nvb, b, out);
-            for (; px < pw; px++)
-                dg_conv_pool_tile(cv, pl, in, iw, py, px, 1, c0, nvb, b, out);
-        }
-    }
+    for (int c0 = 0; c0 < full; c0 += g)
+        dg_conv2d_pool_group(cv, pl, in, iw, out, PB, c0, nvb, g);
+    if (full < oc)
+        dg_conv2d_pool_group(cv, pl, in, iw, out, PB, full, nvb, oc - full);
 }
 
-/* DENSE: two accumulator sets over alternating inputs hide the FMA latency. */
-DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
+/* Outputs [c0, c0 + gc) of a DENSE: two accumulator sets over alternating inputs hide the
+ * FMA latency. */
+DG_INLINE void dg_dense_group(const struct dg_op *op, const float *in, float *out, int c0,
+                              int nvb, int gc)
 {
     const int n = op->in.h * op->in.w * op->in.c, m = op->out.c;
-    const int nvb = dg_group_vectors(m, 2);
-    for (int c0 = 0; c0 < m; c0 += nvb * DG_V) {
-        dg_vf a0[DG_NVB_MAX], a1[DG_NVB_MAX];
+    dg_vf a0[DG_NVB_MAX], a1[DG_NVB_MAX];
+    dg_bias_group(op->bias, c0, nvb, gc, a0);
+DG_UNROLL
+    for (int v = 0; v < nvb; v++)
+        a1[v] = (dg_vf){ 0 };
+    int i = 0;
+    for (; i + 2 <= n; i += 2) {
+        const float *w = op->weight + (size_t)i * m + c0;
 DG_UNROLL
         for (int v = 0; v < nvb; v++) {
-            a0[v] = c0 + v * DG_V < m && op->bias
-                        ? dg_vload(op->bias + c0 + v * DG_V, dg_lanes(m, c0, v))
-                        : (dg_vf){ 0 };
-            a1[v] = (dg_vf){ 0 };
+            if (v * DG_V >= gc)
+                continue;
+            a0[v] += in[i] * dg_vload(w + v * DG_V, dg_lanes(gc, v));
+            a1[v] += in[i + 1] * dg_vload(w + m + v * DG_V, dg_lanes(gc, v));
         }
-        int i = 0;
-        for (; i + 2 <= n; i += 2) {
-            const float *w = op->weight + (size_t)i * m + c0;
-DG_UNROLL
-            for (int v = 0; v < nvb; v++) {
-                if (c0 + v * DG_V >= m)
-                    continue;
-                a0[v] += in[i] * dg_vload(w + v * DG_V, dg_lanes(m, c0, v));
-                a1[v] += in[i + 1] * dg_vload(w + m + v * DG_V, dg_lanes(m, c0, v));
-            }
-        }
-        if (i < n)
-DG_UNROLL
-            for (int v = 0; v < nvb; v++)
-                if (c0 + v * DG_V < m)
-                    a0[v] += in[i] * dg_vload(op->weight + (size_t)i * m + c0 + v * DG_V,
-                                              dg_lanes(m, c0, v));
+    }
+    if (i < n)
 DG_UNROLL
         for (int v = 0; v < nvb; v++)
-            if (c0 + v * DG_V < m)
-                dg_vstore(out + c0 + v * DG_V, a0[v] + a1[v], dg_lanes(m, c0, v));
-    }
+            if (v * DG_V < gc)
+                a0[v] += in[i] * dg_vload(op->weight + (size_t)i * m + c0 + v * DG_V,
+                                          dg_lanes(gc, v));
+DG_UNROLL
+    for (int v = 0; v < nvb; v++)
+        if (v * DG_V < gc)
+            dg_vstore(out + c0 + v * DG_V, a0[v] + a1[v], dg_lanes(gc, v));
+}
+
+/* DENSE, then its activation. */
+DG_INLINE void dg_dense_vec(const struct dg_op *op, const float *in, float *out)
+{
+    const int m = op->out.c;
+    const int nvb = dg_group_vectors(m, 2), g = nvb * DG_V, full = m - m % g;
+    for (int c0 = 0; c0 < full; c0 += g)
+        dg_dense_group(op, in, out, c0, nvb, g);
+    if (full < m)
+        dg_dense_group(op, in, out, full, nvb, m - full);
     dg_act_apply(op->act, op->alpha, out, 1, m);
 }
 
