@@ -228,14 +228,15 @@ static uint32_t grid_label(struct grid *g, struct comp *comps)
             k->count += g->count[i];
             k->x0 = cx < k->x0 ? cx : k->x0, k->x1 = cx > k->x1 ? cx : k->x1;
             k->y0 = cy < k->y0 ? cy : k->y0, k->y1 = cy > k->y1 ? cy : k->y1;
-            for (uint32_t ny = cy ? cy - 1 : 0; ny <= cy + 1 && ny < g->gh; ny++)
-                for (uint32_t nx = cx ? cx - 1 : 0; nx <= cx + 1 && nx < g->gw; nx++) {
-                    uint32_t j = ny * g->gw + nx;
+            /* the 3 x 3 neighbourhood clipped to the grid, in raster order */
+            uint32_t x0 = cx ? cx - 1 : 0, x1 = cx + 1 < g->gw ? cx + 1 : cx;
+            uint32_t y0 = cy ? cy - 1 : 0, y1 = cy + 1 < g->gh ? cy + 1 : cy;
+            for (uint32_t j0 = y0 * g->gw; j0 <= y1 * g->gw; j0 += g->gw)
+                for (uint32_t j = j0 + x0; j <= j0 + x1; j++)
                     if (g->label[j] == INT32_MAX) {
                         g->label[j] = (int32_t)n;
                         g->queue[tail++] = (int32_t)j;
                     }
-                }
         }
         n++;
     }
@@ -441,7 +442,9 @@ static float span_sum(const struct span *sp, const uint8_t *v, size_t stride, fl
 
 /* Area-averages the bw x bh plane src (row stride `stride`) into out, at scales sx, sy and
  * integer offsets ox, oy: each box row is reduced to 28 cells, then added to the output
- * rows it overlaps. out is in the plane's units times the cell area covered. */
+ * rows it overlaps. A row on the boundary of two output rows is the last of one and the
+ * first of the next: it is reduced once. out is in the plane's units times the cell area
+ * covered. */
 static void area_resample(const uint8_t *src, size_t stride, uint32_t bw, uint32_t bh, float sx,
                           float sy, int ox, int oy, float out[784])
 {
@@ -449,12 +452,17 @@ static void area_resample(const uint8_t *src, size_t stride, uint32_t bw, uint32
     spans(xs, (int)bw, (float)ox, sx);
     spans(ys, (int)bh, (float)oy, sy);
     memset(out, 0, 784 * sizeof(float));
+    float cells[OUT_SIDE];
+    int reduced = -1; /* the row cells holds */
     for (int o = 0; o < OUT_SIDE; o++) {
         for (int y = ys[o].first; y <= ys[o].last; y++) {
             float wy = y == ys[o].first ? ys[o].wf : y == ys[o].last ? ys[o].wl : sy;
-            const uint8_t *row = src + (size_t)y * stride;
+            if (y != reduced)
+                for (int x = 0; x < OUT_SIDE; x++)
+                    cells[x] = span_sum(&xs[x], src + (size_t)y * stride, 1, sx);
+            reduced = y;
             for (int x = 0; x < OUT_SIDE; x++)
-                out[o * OUT_SIDE + x] += wy * span_sum(&xs[x], row, 1, sx);
+                out[o * OUT_SIDE + x] += wy * cells[x];
         }
     }
 }
