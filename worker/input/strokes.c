@@ -168,7 +168,9 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_
 }
 
 /* Marks in keep the points of xy[a..b] (plane units, pairs) that Douglas-Peucker keeps at
- * tolerance tol: a and b always, and any point further than tol from the chord. */
+ * tolerance tol: a and b always, and any point further than tol from the chord. A point
+ * beyond either end of the chord is as far as that end: a stroke that doubles back along
+ * itself (a 1 drawn up and back down) keeps its turn, which is on the chord's line. */
 static void simplify(const float *xy, float k, uint32_t a, uint32_t b, float tol, uint8_t *keep)
 {
     while (b > a + 1) {
@@ -176,8 +178,11 @@ static void simplify(const float *xy, float k, uint32_t a, uint32_t b, float tol
         float l2 = dx * dx + dy * dy, worst = 0.f;
         uint32_t at = a;
         for (uint32_t i = a + 1; i < b; i++) {
-            float px = xy[2 * i] - ax, py = xy[2 * i + 1] - ay;
-            float c = px * dy - py * dx, d2 = l2 > 0.f ? c * c / l2 : px * px + py * py;
+            float px = xy[2 * i] - ax, py = xy[2 * i + 1] - ay, qx = px - dx, qy = py - dy;
+            float c = px * dy - py * dx, along = px * dx + py * dy;
+            float d2 = l2 > 0.f && along >= 0.f && along <= l2 ? c * c / l2
+                       : l2 > 0.f && along > l2                ? qx * qx + qy * qy
+                                                               : px * px + py * py;
             if (d2 > worst)
                 worst = d2, at = i;
         }
