@@ -20,6 +20,10 @@ const RETRY_MS = [500, 1000, 2000, 4000, 8000];  /* backoff while the server is 
 const UPLOAD_MAX_SIDE = 1600;
 const MAX_BODY = 2 * 1024 * 1024; /* the server's body limit: digitd --max-body, nginx client_max_body_size */
 const KEY_STEP = 8;             /* canvas pixels per arrow key press (x4 with Shift) */
+/* A stroke is sent through the fewest of its points that keep every other one this close
+ * (canvas pixels): a 1000 Hz mouse or a pen reports a point every fraction of a pixel, and
+ * the server draws the path at about a twentieth of this drawing's size anyway. */
+const SEND_TOLERANCE = 0.25;
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas");
@@ -342,15 +346,36 @@ const MAX_STROKES = 256, MAX_POINTS = 2048; /* the server's limits (README, the 
 function strokesBody() {
   const all = current && current.points.length ? items.concat([current]) : items;
   const width = all.length ? all[0].width : 0;
-  let points = 0;
-  for (const s of all) {
-    if (s.image || s.width !== width) return null;
-    points += s.points.length;
-  }
-  if (!all.length || all.length > MAX_STROKES || points > MAX_POINTS) return null;
+  if (!all.length || all.length > MAX_STROKES || all.some((s) => s.image || s.width !== width)) return null;
   const r = (v) => Math.round(v * 10) / 10; /* a shorter body, a cheaper parse */
-  const strokes = all.map((s) => s.points.map((p) => [r(p[0]), r(p[1])]));
+  const strokes = all.map((s) => simplifyPath(s.points.map((p) => [r(p[0]), r(p[1])]), SEND_TOLERANCE));
+  if (strokes.reduce((n, s) => n + s.length, 0) > MAX_POINTS) return null;
   return { body: JSON.stringify({ strokes, width, side: SIDE }), contentType: "application/json" };
+}
+
+/* Douglas-Peucker: the points of a path that keep each point left out within tol of the
+ * polyline through them (its first and last always). A point is measured to the segment
+ * between the ends of its span, not to their line: a stroke that doubles back along itself
+ * keeps its turn. Repeated points (a pointer at rest) go first. */
+function simplifyPath(path, tol) {
+  const pts = path.filter((p, i) => i === 0 || p[0] !== path[i - 1][0] || p[1] !== path[i - 1][1]);
+  if (pts.length < 3) return pts;
+  const keep = new Uint8Array(pts.length);
+  keep[0] = keep[pts.length - 1] = 1;
+  const spans = [[0, pts.length - 1]];
+  while (spans.length) {
+    const [a, b] = spans.pop();
+    const [ax, ay] = pts[a], dx = pts[b][0] - ax, dy = pts[b][1] - ay, l2 = dx * dx + dy * dy;
+    let worst = tol * tol, at = -1;
+    for (let i = a + 1; i < b; i++) {
+      const px = pts[i][0] - ax, py = pts[i][1] - ay;
+      const t = l2 > 0 ? Math.min(1, Math.max(0, (px * dx + py * dy) / l2)) : 0;
+      const ex = px - t * dx, ey = py - t * dy, d2 = ex * ex + ey * ey;
+      if (d2 > worst) { worst = d2; at = i; }
+    }
+    if (at >= 0) { keep[at] = 1; spans.push([a, at], [at, b]); }
+  }
+  return pts.filter((_, i) => keep[i]);
 }
 
 function dataUrlBytes(url) {

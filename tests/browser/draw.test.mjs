@@ -13,7 +13,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DIGITS, box, densify, drawMouse, drawTouch, expectDigit as expectDigitIn, launch, sleep } from "./lib.mjs";
+import { DIGITS, box, circle, densify, drawMouse, drawTouch, expectDigit as expectDigitIn, launch, sleep } from "./lib.mjs";
 
 const [BASE, PIDFILE, PHOTOS] = process.argv.slice(2); // PHOTOS: photo_set's JPEGs (browser_run.sh)
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -511,6 +511,42 @@ async function run() {
       await page.waitForFunction(() => document.getElementById("result").dataset.final === "true", null, { timeout: T });
       const types = sent.map((r) => r.headers()["content-type"]);
       assert(types.length > 0 && types.every((t) => t === "image/png"), `upload + stroke sent as ${types}`);
+    } finally {
+      page.off("request", watch);
+    }
+    await page.keyboard.press("Escape");
+  });
+
+  await check("a stroke of many pointer moves is sent through a few of its points, within a quarter pixel of them all", page, async () => {
+    await page.keyboard.press("Escape");
+    const sent = [];
+    const watch = (req) => { if (req.url().includes("/api/predict")) sent.push(req); };
+    page.on("request", watch);
+    try {
+      // a 0 drawn slowly with a fast mouse: a move every 0.4 % of the canvas's side
+      const moves = densify(circle(0.5, 0.5, 0.2, 0.3), 0.004);
+      const b = await box(page);
+      await page.mouse.move(b.x + moves[0][0] * b.width, b.y + moves[0][1] * b.height);
+      await page.mouse.down();
+      for (const [x, y] of moves.slice(1)) await page.mouse.move(b.x + x * b.width, b.y + y * b.height);
+      await page.mouse.up();
+      await expectDigit(page, 0);
+      await page.waitForFunction(() => document.getElementById("result").dataset.final === "true", null, { timeout: T });
+      const body = JSON.parse(sent[sent.length - 1].postData());
+      const path = body.strokes[0];
+      const drawn = await page.evaluate(() => items.map((s) => s.points)); // canvas px, as recorded
+      assert(body.strokes.length === 1 && drawn.length === 1 && path.length >= 8 && path.length * 4 < drawn[0].length,
+        `${moves.length} moves, ${drawn[0].length} points recorded, sent as ${path.length}`);
+      // every point recorded lies within the tolerance (0.25 px) of the path sent, and the
+      // rounding of the points sent to 0.1 px
+      const near = ([x, y]) => path.slice(1).some(([bx, by], i) => {
+        const [ax, ay] = path[i], dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+        const t = l2 > 0 ? Math.min(1, Math.max(0, ((x - ax) * dx + (y - ay) * dy) / l2)) : 0;
+        return Math.hypot(x - ax - t * dx, y - ay - t * dy) <= 0.25 + 0.08;
+      });
+      const far = drawn[0].filter((m) => !near(m));
+      assert(far.length === 0, `${far.length} of ${drawn[0].length} points further than 0.33 px from the path sent, e.g. ${far[0]}`);
+      console.log(`  ${drawn[0].length} points recorded, ${path.length} sent`);
     } finally {
       page.off("request", watch);
     }
