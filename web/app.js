@@ -22,7 +22,7 @@ const MAX_BODY = 2 * 1024 * 1024; /* the server's body limit: digitd --max-body,
 const KEY_STEP = 8;             /* canvas pixels per arrow key press (x4 with Shift) */
 /* A stroke is sent through the fewest of its points that keep every other one this close
  * (canvas pixels): a 1000 Hz mouse or a pen reports a point every fraction of a pixel, and
- * the server draws the path at about a twentieth of this drawing's size anyway. */
+ * the server simplifies the path again, more coarsely, on its own drawing plane. */
 const SEND_TOLERANCE = 0.25;
 
 const $ = (id) => document.getElementById(id);
