@@ -72,6 +72,18 @@ async function expectAnnounced(page, d, timeout = T) {
     `Prediction: ${d}`, { timeout });
 }
 
+// Runs fn(sent), sent collecting the page's /api/predict requests meanwhile.
+async function withPredictRequests(page, fn) {
+  const sent = [];
+  const watch = (req) => { if (req.url().includes("/api/predict")) sent.push(req); };
+  page.on("request", watch);
+  try {
+    await fn(sent);
+  } finally {
+    page.off("request", watch);
+  }
+}
+
 function assert(cond, msg) {
   if (!cond) throw new Error(msg);
 }
@@ -487,10 +499,7 @@ async function run() {
 
   await check("a drawing is sent as its strokes, a drawing over an upload as a PNG", page, async () => {
     await page.keyboard.press("Escape");
-    const sent = [];
-    const watch = (req) => { if (req.url().includes("/api/predict")) sent.push(req); };
-    page.on("request", watch);
-    try {
+    await withPredictRequests(page, async (sent) => {
       await drawMouse(page, [[[0.5, 0.2], [0.5, 0.8]]]);
       await page.waitForFunction(() => document.getElementById("result").dataset.final === "true" &&
         document.getElementById("result").dataset.state === "result", null, { timeout: T });
@@ -511,32 +520,23 @@ async function run() {
       await page.waitForFunction(() => document.getElementById("result").dataset.final === "true", null, { timeout: T });
       const types = sent.map((r) => r.headers()["content-type"]);
       assert(types.length > 0 && types.every((t) => t === "image/png"), `upload + stroke sent as ${types}`);
-    } finally {
-      page.off("request", watch);
-    }
+    });
     await page.keyboard.press("Escape");
   });
 
   await check("a stroke of many pointer moves is sent through a few of its points, within a quarter pixel of them all", page, async () => {
     await page.keyboard.press("Escape");
-    const sent = [];
-    const watch = (req) => { if (req.url().includes("/api/predict")) sent.push(req); };
-    page.on("request", watch);
-    try {
+    await withPredictRequests(page, async (sent) => {
       // a 0 drawn slowly with a fast mouse: a move every 0.4 % of the canvas's side
-      const moves = densify(circle(0.5, 0.5, 0.2, 0.3), 0.004);
-      const b = await box(page);
-      await page.mouse.move(b.x + moves[0][0] * b.width, b.y + moves[0][1] * b.height);
-      await page.mouse.down();
-      for (const [x, y] of moves.slice(1)) await page.mouse.move(b.x + x * b.width, b.y + y * b.height);
-      await page.mouse.up();
+      const zero = circle(0.5, 0.5, 0.2, 0.3), step = 0.004;
+      await drawMouse(page, [zero], step);
       await expectDigit(page, 0);
       await page.waitForFunction(() => document.getElementById("result").dataset.final === "true", null, { timeout: T });
       const body = JSON.parse(sent[sent.length - 1].postData());
       const path = body.strokes[0];
       const drawn = await page.evaluate(() => items.map((s) => s.points)); // canvas px, as recorded
       assert(body.strokes.length === 1 && drawn.length === 1 && path.length >= 8 && path.length * 4 < drawn[0].length,
-        `${moves.length} moves, ${drawn[0].length} points recorded, sent as ${path.length}`);
+        `${densify(zero, step).length} moves, ${drawn[0].length} points recorded, sent as ${path.length}`);
       // every point recorded lies within the tolerance (0.25 px) of the path sent, and the
       // rounding of the points sent to 0.1 px
       const near = ([x, y]) => path.slice(1).some(([bx, by], i) => {
@@ -547,9 +547,7 @@ async function run() {
       const far = drawn[0].filter((m) => !near(m));
       assert(far.length === 0, `${far.length} of ${drawn[0].length} points further than 0.33 px from the path sent, e.g. ${far[0]}`);
       console.log(`  ${drawn[0].length} points recorded, ${path.length} sent`);
-    } finally {
-      page.off("request", watch);
-    }
+    });
     await page.keyboard.press("Escape");
   });
 

@@ -46,10 +46,11 @@ export function densify(stroke, step = 0.02) {
   return out;
 }
 
-export async function drawMouse(page, strokes) {
+// step: the distance between pointer moves, in 0..1 canvas units (densify).
+export async function drawMouse(page, strokes, step = 0.02) {
   const b = await box(page);
   for (const s of strokes) {
-    const pts = densify(s);
+    const pts = densify(s, step);
     await page.mouse.move(b.x + pts[0][0] * b.width, b.y + pts[0][1] * b.height);
     await page.mouse.down();
     for (const [x, y] of pts.slice(1)) await page.mouse.move(b.x + x * b.width, b.y + y * b.height);
