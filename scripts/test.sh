@@ -39,11 +39,24 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 step() { echo "== scripts/test.sh: $1, at $SECONDS s"; }
 keras=${KERAS_MODELS_DIR:-$root/../shared/keras-models}
 
-# configure_build DIR SANITIZE(ON|OFF)
+# configure_build DIR SANITIZE(ON|OFF) [cmake options]
 configure_build() {
-  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Release -DDIGITD_WERROR=ON \
-        -DDIGITD_SANITIZE="$2" -DMNIST_DIR="$mnist" -DKERAS_MODELS_DIR="$keras"
-  cmake --build "$1" -j"$(nproc)"
+  local dir=$1 sanitize=$2
+  shift 2
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DDIGITD_WERROR=ON \
+        -DDIGITD_SANITIZE="$sanitize" -DMNIST_DIR="$mnist" -DKERAS_MODELS_DIR="$keras" "$@"
+  cmake --build "$dir" -j"$(nproc)"
+}
+
+# configure_sanitized DIR: the sanitizer tree. It runs the engine's kernel sets this CPU
+# runs: on one without AVX-512 the AVX-512 builds (one per test model) would only be compiled,
+# as the Release tree already compiles them.
+configure_sanitized() {
+  local avx512=ON
+  case "$(uname -m)" in
+    x86_64 | amd64 | i?86) grep -qw avx512f /proc/cpuinfo || avx512=OFF ;;
+  esac
+  configure_build "$1" ON -DDG_ENGINE_AVX512=$avx512
 }
 
 # sanitized_suite DIR [ctest args]: pass 3; returns its status
@@ -51,7 +64,7 @@ sanitized_suite() {
   local build=$1 rc=0
   shift
   step "the sanitizer build ($build)"
-  configure_build "$build" ON
+  configure_sanitized "$build"
   local reports
   reports=$(cd "$build" && pwd)/sanitizer-reports
   rm -rf "$reports"
@@ -118,7 +131,7 @@ san_bg=""
 if [ "${SANITIZE:-1}" != 0 ]; then
   step "the sanitizer build, in the background at idle priority ($san_build/background-build.log)"
   mkdir -p "$san_build"
-  ( chrt --idle -p 0 "$BASHPID" >/dev/null && configure_build "$san_build" ON ) \
+  ( chrt --idle -p 0 "$BASHPID" >/dev/null && configure_sanitized "$san_build" ) \
     >"$san_build/background-build.log" 2>&1 &
   san_bg=$!
 fi

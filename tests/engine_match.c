@@ -23,8 +23,10 @@ struct isa {
 };
 
 static const struct isa isas[] = {
-#ifdef DG_ENGINE_X86
+#ifdef DG_ENGINE_AVX512
     { "avx512", dg_engine_forward_avx512 },
+#endif
+#ifdef DG_ENGINE_X86
     { "avx2", dg_engine_forward_avx2 },
 #endif
     { "generic", dg_engine_forward_generic },

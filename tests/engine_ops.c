@@ -57,7 +57,7 @@ static void check_op(const char *what, struct dg_op op)
         static const char *const isas[] = {"avx512", "avx2", "generic"};
         for (size_t k = 0; k < sizeof isas / sizeof *isas; k++) {
             if (dg_engine_use_isa(isas[k]) != 0)
-                continue; /* not on this CPU; generic always is */
+                continue; /* not built or not on this CPU; generic always is */
             double d = 0;
             dg_engine_run(&m, x, got, scratch);
             for (long i = 0; i < nout; i++)

@@ -25,8 +25,10 @@ const struct dg_model *dg_engine_model(void)
 static void forward(const float *x, float *probs, float *features)
 {
     switch (dg_engine_set()) {
-#ifdef DG_ENGINE_X86
+#ifdef DG_ENGINE_AVX512
     case DG_SET_AVX512: dg_engine_forward_avx512(x, probs, features); break;
+#endif
+#ifdef DG_ENGINE_X86
     case DG_SET_AVX2: dg_engine_forward_avx2(x, probs, features); break;
 #endif
     default: dg_engine_forward_generic(x, probs, features); break;

@@ -5,9 +5,11 @@
 #ifndef DIGITD_ENGINE_ISA_H
 #define DIGITD_ENGINE_ISA_H
 
-#ifdef DG_ENGINE_X86 /* set by engine.cmake on x86, the only targets with the AVX builds */
 /* features: NULL, or room for dg_engine_features() floats (engine.h). */
+#ifdef DG_ENGINE_AVX512 /* worker/engine/CMakeLists.txt: on x86 unless turned off */
 void dg_engine_forward_avx512(const float *x, float *probs, float *features);
+#endif
+#ifdef DG_ENGINE_X86 /* set on x86, the only targets with the AVX builds */
 void dg_engine_forward_avx2(const float *x, float *probs, float *features);
 #endif
 void dg_engine_forward_generic(const float *x, float *probs, float *features);
@@ -17,7 +19,8 @@ void dg_engine_forward_generic(const float *x, float *probs, float *features);
  * heap. */
 extern _Thread_local float dg_engine_scratch[];
 
-/* 1 if this CPU can run the named kernel set ("avx512", "avx2", "generic"). */
+/* 1 if this build has the named kernel set ("avx512", "avx2", "generic") and this CPU
+ * can run it. */
 int dg_engine_isa_supported(const char *isa);
 
 /* The kernel set dg_engine_forward and dg_engine_run use: the one dg_engine_use_isa chose,

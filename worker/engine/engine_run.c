@@ -11,9 +11,11 @@
 
 void dg_engine_run_generic(const struct dg_model *m, const float *x, float *y, float *scratch,
                            size_t stride);
-#ifdef DG_ENGINE_X86
+#ifdef DG_ENGINE_AVX512
 void dg_engine_run_avx512(const struct dg_model *m, const float *x, float *y, float *scratch,
                           size_t stride);
+#endif
+#ifdef DG_ENGINE_X86
 void dg_engine_run_avx2(const struct dg_model *m, const float *x, float *y, float *scratch,
                         size_t stride);
 #endif
@@ -67,7 +69,11 @@ static int set_runs(enum dg_engine_set s)
 #ifdef DG_ENGINE_X86
     __builtin_cpu_init();
     switch (s) {
+#ifdef DG_ENGINE_AVX512
     case DG_SET_AVX512: return __builtin_cpu_supports("avx512f");
+#else
+    case DG_SET_AVX512: return 0; /* not built (-DDG_ENGINE_AVX512=OFF) */
+#endif
     case DG_SET_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     default: return 1;
     }
@@ -120,8 +126,10 @@ void dg_engine_run(const struct dg_model *m, const float *x, float *y, float *sc
         return;
     }
     switch (dg_engine_set()) {
-#ifdef DG_ENGINE_X86
+#ifdef DG_ENGINE_AVX512
     case DG_SET_AVX512: dg_engine_run_avx512(m, x, y, scratch, stride); break;
+#endif
+#ifdef DG_ENGINE_X86
     case DG_SET_AVX2: dg_engine_run_avx2(m, x, y, scratch, stride); break;
 #endif
     default: dg_engine_run_generic(m, x, y, scratch, stride); break;
