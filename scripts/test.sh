@@ -52,11 +52,12 @@ configure_build() {
 # runs: on one without AVX-512 the AVX-512 builds (one per test model) would only be compiled,
 # as the Release tree already compiles them.
 configure_sanitized() {
-  local avx512=ON
+  local isa=()
   case "$(uname -m)" in
-    x86_64 | amd64 | i?86) grep -qw avx512f /proc/cpuinfo || avx512=OFF ;;
+    x86_64 | amd64 | i?86) # either way: a tree made on another CPU keeps its cached choice
+      if grep -qw avx512f /proc/cpuinfo; then isa=(-DDG_ENGINE_AVX512=ON); else isa=(-DDG_ENGINE_AVX512=OFF); fi ;;
   esac
-  configure_build "$1" ON -DDG_ENGINE_AVX512=$avx512
+  configure_build "$1" ON "${isa[@]}"
 }
 
 # sanitized_suite DIR [ctest args]: pass 3; returns its status
