@@ -5,7 +5,6 @@
  * first; a walk that stops beside a visited pixel other than the one it came from joins it,
  * so loops close and branches meet their junction. Each walk is then thinned to the points
  * a pointer would report (Douglas-Peucker, within a fraction of a pixel). */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +20,7 @@ struct tracer {
     uint8_t *seen;
     int side;
     uint32_t *walk;           /* pixel indices of the current walk */
+    float *walk_xy;           /* their centres */
     float *xy;                /* all points so far */
     uint32_t *ends, n_points, n_strokes, cap_points, cap_strokes;
 };
@@ -53,27 +53,6 @@ static uint32_t step(const struct tracer *t, uint32_t i, uint32_t prev, int want
     return UINT32_MAX;
 }
 
-/* Keeps the points of walk[a..b] that Douglas-Peucker keeps (a and b always). */
-static void simplify(const struct tracer *t, uint32_t a, uint32_t b, uint8_t *keep)
-{
-    float ax = (float)(t->walk[a] % (uint32_t)t->side), ay = (float)(t->walk[a] / (uint32_t)t->side);
-    float bx = (float)(t->walk[b] % (uint32_t)t->side), by = (float)(t->walk[b] / (uint32_t)t->side);
-    float dx = bx - ax, dy = by - ay, len = sqrtf(dx * dx + dy * dy), worst = 0.f;
-    uint32_t at = a;
-    for (uint32_t i = a + 1; i < b; i++) {
-        float px = (float)(t->walk[i] % (uint32_t)t->side) - ax;
-        float py = (float)(t->walk[i] / (uint32_t)t->side) - ay;
-        float d = len > 0.f ? fabsf(px * dy - py * dx) / len : sqrtf(px * px + py * py);
-        if (d > worst)
-            worst = d, at = i;
-    }
-    if (worst <= SIMPLIFY_PX)
-        return;
-    keep[at] = 1;
-    simplify(t, a, at, keep);
-    simplify(t, at, b, keep);
-}
-
 /* Walks from start (prepended by a visited neighbour, if any, to join it) and appends the
  * simplified polyline. Returns -1 if the buffers are too small. */
 static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
@@ -94,10 +73,14 @@ static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
         }
         prev = cur, cur = next;
     }
+    for (uint32_t i = 0; i < n; i++) {
+        t->walk_xy[2 * i] = (float)(t->walk[i] % (uint32_t)t->side) + 0.5f;
+        t->walk_xy[2 * i + 1] = (float)(t->walk[i] / (uint32_t)t->side) + 0.5f;
+    }
     memset(keep, 0, n);
     keep[0] = keep[n - 1] = 1;
     if (n > 1)
-        simplify(t, 0, n - 1, keep);
+        dg_simplify_path(t->walk_xy, 1.f, 0, n - 1, SIMPLIFY_PX, keep);
     if (t->n_strokes >= t->cap_strokes)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
@@ -105,8 +88,8 @@ static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
             continue;
         if (t->n_points >= t->cap_points)
             return -1;
-        t->xy[2 * t->n_points] = (float)(t->walk[i] % (uint32_t)t->side) + 0.5f;
-        t->xy[2 * t->n_points + 1] = (float)(t->walk[i] / (uint32_t)t->side) + 0.5f;
+        t->xy[2 * t->n_points] = t->walk_xy[2 * i];
+        t->xy[2 * t->n_points + 1] = t->walk_xy[2 * i + 1];
         t->n_points++;
     }
     t->ends[t->n_strokes++] = t->n_points;
@@ -124,13 +107,15 @@ int dg_sketch_digit(const uint8_t pixels[784], const struct dg_render_params *p,
                        .cap_strokes = DG_STROKES_MAX_STROKES};
     uint8_t *m = calloc(n, 1), *keep = malloc(n + 2);
     t.m = m, t.seen = calloc(n, 1), t.walk = malloc((n + 2) * sizeof *t.walk);
+    t.walk_xy = malloc((n + 2) * 2 * sizeof *t.walk_xy);
     t.xy = malloc(2 * sizeof *t.xy * t.cap_points), t.ends = malloc(sizeof *t.ends * t.cap_strokes);
-    int rc = m && keep && t.seen && t.walk && t.xy && t.ends ? dg_render_path(pixels, p, m) : -1;
+    int rc = m && keep && t.seen && t.walk && t.walk_xy && t.xy && t.ends ? dg_render_path(pixels, p, m)
+                                                                          : -1;
     for (int pass = 0; pass < 2 && rc == 0; pass++) /* ends first, then what is left */
         for (uint32_t i = 0; i < n && rc == 0; i++)
             if (m[i] && !t.seen[i] && (pass || neighbours(&t, i) == 1))
                 rc = trace_from(&t, i, keep);
-    free(m), free(keep), free(t.seen), free(t.walk);
+    free(m), free(keep), free(t.seen), free(t.walk), free(t.walk_xy);
     if (rc) {
         free(t.xy), free(t.ends);
         return -1;

@@ -167,11 +167,7 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_
     }
 }
 
-/* Marks in keep the points of xy[a..b] (plane units, pairs) that Douglas-Peucker keeps at
- * tolerance tol: a and b always, and any point further than tol from the chord. A point
- * beyond either end of the chord is as far as that end: a stroke that doubles back along
- * itself (a 1 drawn up and back down) keeps its turn, which is on the chord's line. */
-static void simplify(const float *xy, float k, uint32_t a, uint32_t b, float tol, uint8_t *keep)
+void dg_simplify_path(const float *xy, float k, uint32_t a, uint32_t b, float tol, uint8_t *keep)
 {
     while (b > a + 1) {
         float ax = xy[2 * a], ay = xy[2 * a + 1], dx = xy[2 * b] - ax, dy = xy[2 * b + 1] - ay;
@@ -189,7 +185,7 @@ static void simplify(const float *xy, float k, uint32_t a, uint32_t b, float tol
         if (worst * k * k <= tol * tol)
             return;
         keep[at] = 1;
-        simplify(xy, k, a, at, tol, keep); /* the first half recursively, the second in place */
+        dg_simplify_path(xy, k, a, at, tol, keep); /* the first half recursively, the second in place */
         a = at;
     }
 }
@@ -322,7 +318,7 @@ int dg_strokes_to_input(const struct dg_strokes *request, float out[784])
     for (uint32_t j = 0, first = 0; j < s->n_strokes; first = s->ends[j++])
         if (s->ends[j] > first) {
             keep[first] = keep[s->ends[j] - 1] = 1;
-            simplify(s->xy, k, first, s->ends[j] - 1, SIMPLIFY_PX, keep);
+            dg_simplify_path(s->xy, k, first, s->ends[j] - 1, SIMPLIFY_PX, keep);
         }
     draw(s, keep, k, ox, oy, cov, w, h);
     if (s->side > 0.f)

@@ -39,6 +39,13 @@ int dg_strokes_check(const struct dg_strokes *s, const char **why);
 void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, uint8_t *cov,
                      uint32_t w, uint32_t h);
 
+/* Marks in keep the points of the path xy[a..b] (pairs) that Douglas-Peucker keeps at
+ * tolerance tol after scaling by k: a and b always, and any point further than tol from the
+ * chord. A point beyond either end of the chord is as far as that end: a stroke that doubles
+ * back along itself (a 1 drawn up and back down) keeps its turn, which is on the chord's
+ * line. keep[a + 1 .. b - 1] must start at 0. */
+void dg_simplify_path(const float *xy, float k, uint32_t a, uint32_t b, float tol, uint8_t *keep);
+
 /* A checked drawing -> 784 floats, as dg_input_from_png gives for the canvas: no ink (no
  * points, all points on one spot, all outside the area, or an ink box too small to scale
  * in floats), or a tap of the pen alone in the area (dg_is_tap), is DG_INPUT_BLANK. A pen
