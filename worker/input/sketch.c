@@ -78,9 +78,11 @@ static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
         t->walk_xy[2 * i + 1] = (float)(t->walk[i] / (uint32_t)t->side) + 0.5f;
     }
     memset(keep, 0, n);
-    keep[0] = keep[n - 1] = 1;
-    if (n > 1)
+    keep[0] = 1;
+    if (n > 1) {
+        keep[n - 1] = 1;
         dg_simplify_path(t->walk_xy, 1.f, 0, n - 1, SIMPLIFY_PX, keep);
+    }
     if (t->n_strokes >= t->cap_strokes)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
