@@ -52,10 +52,11 @@ configure_build() {
 # runs: on one without AVX-512 the AVX-512 builds (one per test model) would only be compiled,
 # as the Release tree already compiles them.
 configure_sanitized() {
-  local isa=()
+  local isa=() avx512=OFF
   case "$(uname -m)" in
-    x86_64 | amd64 | i?86) # either way: a tree made on another CPU keeps its cached choice
-      if grep -qw avx512f /proc/cpuinfo; then isa=(-DDG_ENGINE_AVX512=ON); else isa=(-DDG_ENGINE_AVX512=OFF); fi ;;
+    x86_64 | amd64 | i?86) # passed either way: a tree made on another CPU keeps its choice
+      grep -qw avx512f /proc/cpuinfo && avx512=ON
+      isa=(-DDG_ENGINE_AVX512=$avx512) ;;
   esac
   configure_build "$1" ON "${isa[@]}"
 }
