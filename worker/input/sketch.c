@@ -19,8 +19,7 @@ struct tracer {
     const uint8_t *m;
     uint8_t *seen;
     int side;
-    uint32_t *walk;           /* pixel indices of the current walk */
-    float *walk_xy;           /* their centres */
+    float *walk;              /* the current walk: its pixels' centres, pairs */
     float *xy;                /* all points so far */
     uint32_t *ends, n_points, n_strokes, cap_points, cap_strokes;
 };
@@ -53,6 +52,14 @@ static uint32_t step(const struct tracer *t, uint32_t i, uint32_t prev, int want
     return UINT32_MAX;
 }
 
+/* Appends pixel i's centre to the walk at n; returns n + 1. */
+static uint32_t walk_to(struct tracer *t, uint32_t n, uint32_t i)
+{
+    t->walk[2 * n] = (float)(i % (uint32_t)t->side) + 0.5f;
+    t->walk[2 * n + 1] = (float)(i / (uint32_t)t->side) + 0.5f;
+    return n + 1;
+}
+
 /* Walks from start (prepended by a visited neighbour, if any, to join it) and appends the
  * simplified polyline. Returns -1 if the buffers are too small. */
 static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
@@ -60,29 +67,21 @@ static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
     uint32_t n = 0, prev = UINT32_MAX, cur = start;
     uint32_t join = step(t, start, UINT32_MAX, 1);
     if (join != UINT32_MAX)
-        t->walk[n++] = join, prev = join;
+        n = walk_to(t, n, join), prev = join;
     for (;;) {
         t->seen[cur] = 1;
-        t->walk[n++] = cur;
+        n = walk_to(t, n, cur);
         uint32_t next = step(t, cur, prev, 0);
         if (next == UINT32_MAX) {
             uint32_t close = n > 2 ? step(t, cur, prev, 1) : UINT32_MAX;
             if (close != UINT32_MAX)
-                t->walk[n++] = close;
+                n = walk_to(t, n, close);
             break;
         }
         prev = cur, cur = next;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        t->walk_xy[2 * i] = (float)(t->walk[i] % (uint32_t)t->side) + 0.5f;
-        t->walk_xy[2 * i + 1] = (float)(t->walk[i] / (uint32_t)t->side) + 0.5f;
-    }
     memset(keep, 0, n);
-    keep[0] = 1;
-    if (n > 1) {
-        keep[n - 1] = 1;
-        dg_simplify_path(t->walk_xy, 1.f, 0, n - 1, SIMPLIFY_PX, keep);
-    }
+    dg_simplify_path(t->walk, 1.f, 0, n - 1, SIMPLIFY_PX, keep); /* n >= 1: start is in it */
     if (t->n_strokes >= t->cap_strokes)
         return -1;
     for (uint32_t i = 0; i < n; i++) {
@@ -90,8 +89,8 @@ static int trace_from(struct tracer *t, uint32_t start, uint8_t *keep)
             continue;
         if (t->n_points >= t->cap_points)
             return -1;
-        t->xy[2 * t->n_points] = t->walk_xy[2 * i];
-        t->xy[2 * t->n_points + 1] = t->walk_xy[2 * i + 1];
+        t->xy[2 * t->n_points] = t->walk[2 * i];
+        t->xy[2 * t->n_points + 1] = t->walk[2 * i + 1];
         t->n_points++;
     }
     t->ends[t->n_strokes++] = t->n_points;
@@ -108,16 +107,14 @@ int dg_sketch_digit(const uint8_t pixels[784], const struct dg_render_params *p,
     struct tracer t = {.side = p->canvas, .cap_points = DG_STROKES_MAX_POINTS,
                        .cap_strokes = DG_STROKES_MAX_STROKES};
     uint8_t *m = calloc(n, 1), *keep = malloc(n + 2);
-    t.m = m, t.seen = calloc(n, 1), t.walk = malloc((n + 2) * sizeof *t.walk);
-    t.walk_xy = malloc((n + 2) * 2 * sizeof *t.walk_xy);
+    t.m = m, t.seen = calloc(n, 1), t.walk = malloc((n + 2) * 2 * sizeof *t.walk);
     t.xy = malloc(2 * sizeof *t.xy * t.cap_points), t.ends = malloc(sizeof *t.ends * t.cap_strokes);
-    int rc = m && keep && t.seen && t.walk && t.walk_xy && t.xy && t.ends ? dg_render_path(pixels, p, m)
-                                                                          : -1;
+    int rc = m && keep && t.seen && t.walk && t.xy && t.ends ? dg_render_path(pixels, p, m) : -1;
     for (int pass = 0; pass < 2 && rc == 0; pass++) /* ends first, then what is left */
         for (uint32_t i = 0; i < n && rc == 0; i++)
             if (m[i] && !t.seen[i] && (pass || neighbours(&t, i) == 1))
                 rc = trace_from(&t, i, keep);
-    free(m), free(keep), free(t.seen), free(t.walk), free(t.walk_xy);
+    free(m), free(keep), free(t.seen), free(t.walk);
     if (rc) {
         free(t.xy), free(t.ends);
         return -1;

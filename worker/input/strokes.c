@@ -169,6 +169,7 @@ static void draw_segment(float ax, float ay, float bx, float by, float r, uint8_
 
 void dg_simplify_path(const float *xy, float k, uint32_t a, uint32_t b, float tol, uint8_t *keep)
 {
+    keep[a] = keep[b] = 1;
     while (b > a + 1) {
         float ax = xy[2 * a], ay = xy[2 * a + 1], dx = xy[2 * b] - ax, dy = xy[2 * b + 1] - ay;
         float l2 = dx * dx + dy * dy, worst = 0.f;
@@ -176,9 +177,9 @@ void dg_simplify_path(const float *xy, float k, uint32_t a, uint32_t b, float to
         for (uint32_t i = a + 1; i < b; i++) {
             float px = xy[2 * i] - ax, py = xy[2 * i + 1] - ay, qx = px - dx, qy = py - dy;
             float c = px * dy - py * dx, along = px * dx + py * dy;
-            float d2 = l2 > 0.f && along >= 0.f && along <= l2 ? c * c / l2
-                       : l2 > 0.f && along > l2                ? qx * qx + qy * qy
-                                                               : px * px + py * py;
+            float d2 = l2 <= 0.f || along < 0.f ? px * px + py * py /* before a, or a = b */
+                       : along > l2             ? qx * qx + qy * qy /* beyond b */
+                                                : c * c / l2;
             if (d2 > worst)
                 worst = d2, at = i;
         }
@@ -316,10 +317,8 @@ int dg_strokes_to_input(const struct dg_strokes *request, float out[784])
     /* A pointer reports a point every few pixels; on the plane, a path that stays within
      * SIMPLIFY_PX of the drawn one looks the same at a fraction of the segments. */
     for (uint32_t j = 0, first = 0; j < s->n_strokes; first = s->ends[j++])
-        if (s->ends[j] > first) {
-            keep[first] = keep[s->ends[j] - 1] = 1;
+        if (s->ends[j] > first)
             dg_simplify_path(s->xy, k, first, s->ends[j] - 1, SIMPLIFY_PX, keep);
-        }
     draw(s, keep, k, ox, oy, cov, w, h);
     if (s->side > 0.f)
         clip_area(cov, w, h, -ox * k, (s->side - ox) * k, -oy * k, (s->side - oy) * k);

@@ -39,8 +39,8 @@ int dg_strokes_check(const struct dg_strokes *s, const char **why);
 void dg_strokes_draw(const struct dg_strokes *s, float k, float ox, float oy, uint8_t *cov,
                      uint32_t w, uint32_t h);
 
-/* Marks in keep the points of the path xy[a..b] (pairs) that Douglas-Peucker keeps at
- * tolerance tol after scaling by k: a and b always, and any point further than tol from the
+/* Marks in keep the points of the path xy[a..b] (pairs, a <= b) that Douglas-Peucker keeps
+ * at tolerance tol after scaling by k: a and b always, and any point further than tol from the
  * chord. A point beyond either end of the chord is as far as that end: a stroke that doubles
  * back along itself (a 1 drawn up and back down) keeps its turn, which is on the chord's
  * line. keep[a + 1 .. b - 1] must start at 0. */
